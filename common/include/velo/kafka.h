@@ -1,0 +1,147 @@
+/* velo/kafka.h: the one adapter between velopipe and librdkafka.
+ *
+ * It owns client setup (idempotence, acks, compression, partitioner,
+ * timeouts), routes librdkafka's log into the JSON log (kafka.log events),
+ * and maps rd_kafka_resp_err_t to velo_err. Services never call rd_kafka_*
+ * for work another service also does.
+ *
+ * Producer: idempotent, acks=all, lz4, linger 5 ms, Java-compatible
+ * murmur2_random partitioner (keys land where Java clients put them).
+ * Thread: produce from any thread; delivery callbacks run inside
+ * velo_kafka_poll/flush on the calling thread. */
+#ifndef VELO_KAFKA_H
+#define VELO_KAFKA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "velo/err.h"
+
+typedef struct velo_kafka_producer velo_kafka_producer;
+typedef struct velo_kafka_consumer velo_kafka_consumer;
+
+struct velo_kafka_header {
+    const char *name;
+    const void *value;
+    size_t      len;
+};
+
+/* Delivery outcome of one message: err is VELO_OK or the mapped error.
+ * key is borrowed for the call. Runs inside velo_kafka_poll/flush. */
+typedef void (*velo_kafka_delivery_fn)(void *ctx, const void *key,
+                                       size_t keylen, int err);
+
+struct velo_kafka_cfg {
+    const char            *brokers;
+    const char            *client_id;        /* "velo-ingest" */
+    uint32_t               max_msg_bytes;    /* 0: 1000000; larger: ETOOBIG */
+    uint32_t               flush_timeout_ms; /* the most _free() waits */
+    uint32_t               linger_ms;        /* 0: 5 */
+    const char            *compression;      /* NULL: "lz4" */
+    bool                   transactional;    /* reserved for velo-batch */
+    velo_kafka_delivery_fn on_delivery;      /* may be NULL */
+    void                  *ctx;
+};
+
+/* Creates a producer. Errors: VELO_EINVAL (bad cfg, cause logged). */
+VELO_MUST_CHECK int velo_kafka_producer_new(velo_kafka_producer **out,
+                                            const struct velo_kafka_cfg *cfg);
+
+/* Copies key, value and headers and queues the message; returns before
+ * delivery. timestamp_ms 0 means now. VELO_EFULL: local queue full, call
+ * velo_kafka_poll and retry. VELO_ETOOBIG: over max_msg_bytes. */
+VELO_MUST_CHECK int velo_kafka_produce(velo_kafka_producer *kp,
+                                       const char *topic, const void *key,
+                                       size_t keylen, const void *value,
+                                       size_t len,
+                                       const struct velo_kafka_header *hdrs,
+                                       size_t nhdrs, int64_t timestamp_ms);
+
+/* Serves delivery callbacks for up to timeout_ms. Returns how many ran. */
+int velo_kafka_poll(velo_kafka_producer *kp, int timeout_ms);
+
+/* Waits up to timeout_ms for every queued message. VELO_ETIMEDOUT when some
+ * remain (their number is logged as kafka.flush.lost). */
+VELO_MUST_CHECK int velo_kafka_flush(velo_kafka_producer *kp, int timeout_ms);
+
+/* Messages queued or in flight. */
+size_t velo_kafka_outq_len(velo_kafka_producer *kp);
+
+/* Flushes for up to cfg.flush_timeout_ms, logs what was lost, frees.
+ * NULL is a no-op. */
+void velo_kafka_producer_free(velo_kafka_producer *kp);
+
+/* Creates the topic with n partitions if the cluster does not have it
+ * (metadata first, so brokers without CreateTopics are fine when the
+ * topic exists). VELO_ETIMEDOUT / VELO_EUNAVAIL when the cluster does not
+ * answer within timeout_ms. */
+VELO_MUST_CHECK int velo_kafka_ensure_topic(const char *brokers,
+                                            const char *topic,
+                                            int partitions,
+                                            int timeout_ms);
+
+/* ---- consumer ---- */
+
+struct velo_kafka_consumer_cfg {
+    const char *brokers;
+    const char *group_id;           /* committed offsets live here */
+    const char *client_id;
+    uint32_t    session_timeout_ms; /* 0: 10000 */
+    bool        read_committed;
+};
+
+/* One record; borrowed from the consumer until velo_kafka_msg_release. */
+struct velo_kafka_msg {
+    const char *topic;
+    int32_t     partition;
+    int64_t     offset;
+    const void *key;
+    size_t      keylen;
+    const void *value;
+    size_t      len;
+    int64_t     timestamp_ms;
+    void       *raw_; /* rd_kafka_message_t *, private */
+};
+
+#define VELO_KAFKA_OFFSET_BEGINNING (-2)
+#define VELO_KAFKA_OFFSET_END       (-1)
+
+VELO_MUST_CHECK int velo_kafka_consumer_new(
+    velo_kafka_consumer **out, const struct velo_kafka_consumer_cfg *cfg);
+
+/* Joins the group on topics (comma-separated). */
+VELO_MUST_CHECK int velo_kafka_subscribe(velo_kafka_consumer *kc,
+                                         const char *topics);
+
+/* Assigns every partition of topic to this consumer, no group balancing
+ * (each replica reads everything). Each partition starts at the first
+ * offset whose timestamp >= start_ms, or at VELO_KAFKA_OFFSET_BEGINNING /
+ * _END when start_ms is one of those. */
+VELO_MUST_CHECK int velo_kafka_assign_all(velo_kafka_consumer *kc,
+                                          const char *topic, int64_t start_ms,
+                                          int timeout_ms);
+
+/* Waits up to timeout_ms for one record. VELO_OK and *msg filled;
+ * VELO_ETIMEDOUT when none came; partition EOF is not reported. */
+VELO_MUST_CHECK int velo_kafka_consume(velo_kafka_consumer *kc,
+                                       struct velo_kafka_msg *msg,
+                                       int timeout_ms);
+
+/* Looks a header up on msg. Returns VELO_OK with a borrowed value, or
+ * VELO_ENOTFOUND. */
+VELO_MUST_CHECK int velo_kafka_msg_header(const struct velo_kafka_msg *msg,
+                                          const char *name, const void **val,
+                                          size_t *len);
+
+void velo_kafka_msg_release(struct velo_kafka_msg *msg);
+
+/* Commits msg's offset + 1 (or everything consumed when msg is NULL),
+ * synchronously. */
+VELO_MUST_CHECK int velo_kafka_commit(velo_kafka_consumer *kc,
+                                      const struct velo_kafka_msg *msg);
+
+/* Closes (commits, leaves the group) and frees. NULL is a no-op. */
+void velo_kafka_consumer_free(velo_kafka_consumer *kc);
+
+#endif

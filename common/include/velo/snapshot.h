@@ -1,0 +1,28 @@
+/* velo/snapshot.h: helpers on velo.v1.StationSnapshot shared by ingest,
+ * stream, gateway, veloctl and the test tools. */
+#ifndef VELO_SNAPSHOT_H
+#define VELO_SNAPSHOT_H
+
+#include <stddef.h>
+
+#include "velo/buf.h"
+#include "velo/err.h"
+#include "velo/v1/station.pb-c.h"
+
+/* Content type header value of every velib_data record. */
+#define VELO_SNAPSHOT_CONTENT_TYPE                                             \
+    "application/x-protobuf; message=velo.v1.StationSnapshot"
+
+/* The Kafka key "system_id/station_id". VELO_ETOOBIG when it does not fit,
+ * VELO_EINVAL when either id is missing. */
+VELO_MUST_CHECK int velo_snapshot_key(const Velo__V1__StationSnapshot *s,
+                                      char *buf, size_t size);
+
+/* Appends s as one JSON object with the proto's snake_case field names.
+ * Absent fields are omitted; last_reported_ms and fetched_at_ms are also
+ * given as RFC 3339 (last_reported, fetched_at); status as "OPEN",
+ * "CLOSED", "UNKNOWN". */
+VELO_MUST_CHECK int velo_snapshot_to_json(const Velo__V1__StationSnapshot *s,
+                                          struct velo_buf *out);
+
+#endif

@@ -1,0 +1,41 @@
+/* err.c: names of velo_err codes. */
+#include "velo/err.h"
+
+const char *
+velo_strerror(int err)
+{
+    switch (err) {
+    case VELO_OK:
+        return "ok";
+    case VELO_EINVAL:
+        return "invalid argument";
+    case VELO_ENOMEM:
+        return "out of memory";
+    case VELO_ETOOBIG:
+        return "over size limit";
+    case VELO_EPROTO:
+        return "malformed input";
+    case VELO_EUNAVAIL:
+        return "unavailable";
+    case VELO_ETIMEDOUT:
+        return "timed out";
+    case VELO_EFULL:
+        return "queue full";
+    case VELO_ECLOSED:
+        return "closed";
+    case VELO_ENOTFOUND:
+        return "not found";
+    case VELO_EIO:
+        return "i/o error";
+    case VELO_CFG_HELP:
+        return "help shown";
+    default:
+        return "unknown error";
+    }
+}
+
+bool
+velo_err_retryable(int err)
+{
+    return err == VELO_EUNAVAIL || err == VELO_ETIMEDOUT || err == VELO_EFULL;
+}
