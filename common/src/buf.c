@@ -2,6 +2,7 @@
 #include "velo/buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ buf_reserve(struct velo_buf *b, size_t n)
     cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;
-    if (cap > b->max + 1)
+    /* max == SIZE_MAX means no cap of our own: max + 1 would wrap to 0. */
+    if (b->max < SIZE_MAX && cap > b->max + 1)
         cap = b->max + 1;
     p = realloc(b->data, cap);
     if (p == NULL)

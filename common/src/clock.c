@@ -2,6 +2,7 @@
 #include "velo/clock.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -70,6 +71,16 @@ days_from_civil(int y, int m, int d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* Days in month m (1-12) of year y, Gregorian leap rules. */
+static int
+month_days(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool             leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
 /* Fraction ".123456" -> ms, and the zone "Z" / "+hh:mm" -> offset secs. */
 static int
 parse_tail(const char *p, int *ms, int *off_s)
@@ -115,7 +126,8 @@ velo_time_parse_iso(const char *s, int64_t *out_ms)
     if (digits(&p, 2, &h) || expect(&p, ':') || digits(&p, 2, &mi) ||
         expect(&p, ':') || digits(&p, 2, &se))
         return VELO_EINVAL;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+    if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 ||
+        mi > 59 || se > 60)
         return VELO_EINVAL;
     if (parse_tail(p, &ms, &off) != 0)
         return VELO_EINVAL;

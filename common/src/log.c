@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "velo/clock.h"
+#include "velo/parse.h"
 
 #define LOG_LINE_MAX 4096
 
@@ -128,7 +130,7 @@ put_field(struct line *l, const struct velo_log_field *f)
         break;
     case VELO_LOG_T_DBL:
         if (isfinite(f->v.d))
-            snprintf(num, sizeof(num), "%.17g", f->v.d);
+            velo_format_double(f->v.d, num, sizeof(num));
         else
             snprintf(num, sizeof(num), "null");
         break;

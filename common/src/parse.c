@@ -1,8 +1,10 @@
 /* parse.c: strict number parsing (no atoi: it hides junk and overflow). */
 #include "velo/parse.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -40,7 +42,8 @@ velo_parse_i64(const char *s, int64_t *out)
     char     *end;
     long long v;
 
-    if (s == NULL || *s == '\0' || *s == ' ' || *s == '+')
+    /* strtoll would skip any leading whitespace, not just ' '. */
+    if (s == NULL || *s == '\0' || isspace((unsigned char)*s) || *s == '+')
         return VELO_EINVAL;
     errno = 0;
     v = strtoll(s, &end, 10);
@@ -56,7 +59,7 @@ velo_parse_double(const char *s, double *out)
     char  *end;
     double v;
 
-    if (s == NULL || *s == '\0' || *s == ' ')
+    if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
         return VELO_EINVAL;
     errno = 0;
     v = strtod(s, &end);
@@ -86,4 +89,17 @@ velo_parse_bool(const char *s, bool *out)
         }
     }
     return VELO_EINVAL;
+}
+
+void
+velo_format_double(double v, char *buf, size_t size)
+{
+    int prec;
+
+    for (prec = 15; prec < 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+    snprintf(buf, size, "%.17g", v);
 }

@@ -33,19 +33,20 @@ typedef void (*velo_kafka_delivery_fn)(void *ctx, const void *key,
                                        size_t keylen, int err);
 
 struct velo_kafka_cfg {
-    const char            *brokers;
-    const char            *client_id;        /* "velo-ingest" */
-    uint32_t               max_msg_bytes;    /* 0: 1000000; larger: ETOOBIG */
-    uint32_t               flush_timeout_ms; /* the most _free() waits */
-    uint32_t               linger_ms;        /* 0: 5 */
-    const char            *compression;      /* NULL: "lz4" */
-    bool                   transactional;    /* reserved for velo-batch */
-    velo_kafka_delivery_fn on_delivery;      /* may be NULL */
+    const char *brokers;
+    const char *client_id;              /* "velo-ingest" */
+    uint32_t    max_msg_bytes;          /* 0: 1000000; larger: ETOOBIG */
+    uint32_t    flush_timeout_ms;       /* the most _free() waits */
+    uint32_t    linger_ms;              /* 0: 5 */
+    const char *compression;            /* NULL: "lz4" */
+    bool        transactional;          /* reserved for velo-batch:
+                                           EINVAL until implemented */
+    velo_kafka_delivery_fn on_delivery; /* may be NULL */
     void                  *ctx;
 };
 
 /* Creates a producer. Errors: VELO_EINVAL (bad cfg, cause logged). */
-VELO_MUST_CHECK int velo_kafka_producer_new(velo_kafka_producer **out,
+VELO_MUST_CHECK int velo_kafka_producer_new(velo_kafka_producer        **out,
                                             const struct velo_kafka_cfg *cfg);
 
 /* Copies key, value and headers and queues the message; returns before
@@ -54,7 +55,7 @@ VELO_MUST_CHECK int velo_kafka_producer_new(velo_kafka_producer **out,
 VELO_MUST_CHECK int velo_kafka_produce(velo_kafka_producer *kp,
                                        const char *topic, const void *key,
                                        size_t keylen, const void *value,
-                                       size_t len,
+                                       size_t                          len,
                                        const struct velo_kafka_header *hdrs,
                                        size_t nhdrs, int64_t timestamp_ms);
 
@@ -77,15 +78,14 @@ void velo_kafka_producer_free(velo_kafka_producer *kp);
  * topic exists). VELO_ETIMEDOUT / VELO_EUNAVAIL when the cluster does not
  * answer within timeout_ms. */
 VELO_MUST_CHECK int velo_kafka_ensure_topic(const char *brokers,
-                                            const char *topic,
-                                            int partitions,
+                                            const char *topic, int partitions,
                                             int timeout_ms);
 
 /* ---- consumer ---- */
 
 struct velo_kafka_consumer_cfg {
     const char *brokers;
-    const char *group_id;           /* committed offsets live here */
+    const char *group_id; /* required: committed offsets live here */
     const char *client_id;
     uint32_t    session_timeout_ms; /* 0: 10000 */
     bool        read_committed;
@@ -105,28 +105,30 @@ struct velo_kafka_msg {
 };
 
 #define VELO_KAFKA_OFFSET_BEGINNING (-2)
-#define VELO_KAFKA_OFFSET_END       (-1)
+#define VELO_KAFKA_OFFSET_END (-1)
 
-VELO_MUST_CHECK int velo_kafka_consumer_new(
-    velo_kafka_consumer **out, const struct velo_kafka_consumer_cfg *cfg);
+VELO_MUST_CHECK int
+velo_kafka_consumer_new(velo_kafka_consumer                 **out,
+                        const struct velo_kafka_consumer_cfg *cfg);
 
 /* Joins the group on topics (comma-separated). */
 VELO_MUST_CHECK int velo_kafka_subscribe(velo_kafka_consumer *kc,
-                                         const char *topics);
+                                         const char          *topics);
 
 /* Assigns every partition of topic to this consumer, no group balancing
- * (each replica reads everything). Each partition starts at the first
- * offset whose timestamp >= start_ms, or at VELO_KAFKA_OFFSET_BEGINNING /
- * _END when start_ms is one of those. */
+ * (each replica reads everything). Once per consumer: a second call is
+ * VELO_EINVAL (re-assigning crashes librdkafka 2.0.2). Each partition starts at
+ * the first offset whose timestamp >= start_ms, or at
+ * VELO_KAFKA_OFFSET_BEGINNING / _END when start_ms is one of those. */
 VELO_MUST_CHECK int velo_kafka_assign_all(velo_kafka_consumer *kc,
                                           const char *topic, int64_t start_ms,
                                           int timeout_ms);
 
 /* Waits up to timeout_ms for one record. VELO_OK and *msg filled;
  * VELO_ETIMEDOUT when none came; partition EOF is not reported. */
-VELO_MUST_CHECK int velo_kafka_consume(velo_kafka_consumer *kc,
+VELO_MUST_CHECK int velo_kafka_consume(velo_kafka_consumer   *kc,
                                        struct velo_kafka_msg *msg,
-                                       int timeout_ms);
+                                       int                    timeout_ms);
 
 /* Looks a header up on msg. Returns VELO_OK with a borrowed value, or
  * VELO_ENOTFOUND. */
@@ -138,10 +140,12 @@ void velo_kafka_msg_release(struct velo_kafka_msg *msg);
 
 /* Commits msg's offset + 1 (or everything consumed when msg is NULL),
  * synchronously. */
-VELO_MUST_CHECK int velo_kafka_commit(velo_kafka_consumer *kc,
+VELO_MUST_CHECK int velo_kafka_commit(velo_kafka_consumer         *kc,
                                       const struct velo_kafka_msg *msg);
 
-/* Closes (commits, leaves the group) and frees. NULL is a no-op. */
+/* Closes (leaves the group) and frees. It does not commit: offsets are
+ * committed only with velo_kafka_commit, after the effect is durable.
+ * NULL is a no-op. */
 void velo_kafka_consumer_free(velo_kafka_consumer *kc);
 
 #endif

@@ -5,6 +5,7 @@
 #define VELO_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "velo/err.h"
@@ -16,5 +17,10 @@ VELO_MUST_CHECK int velo_parse_i64(const char *s, int64_t *out);
 VELO_MUST_CHECK int velo_parse_double(const char *s, double *out);
 /* true/false, 1/0, yes/no, on/off (case-insensitive). */
 VELO_MUST_CHECK int velo_parse_bool(const char *s, bool *out);
+
+/* Writes the shortest %g form of a finite v that reads back as exactly v
+ * (41.7, not 41.700000000000003; lat/lon round-trip). size >= 32. Callers
+ * decide how to spell NaN and infinities for their format. */
+void velo_format_double(double v, char *buf, size_t size);
 
 #endif

@@ -1,0 +1,424 @@
+/* ingest.c: the poll scheduler. One thread runs every source: it starts
+ * polls when they are due, drives the HTTP fetcher, and turns each poll's
+ * outcome into records, metrics, log events and the next due time
+ * (interval, ttl, jittered backoff, Retry-After). */
+#include "ingest.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdc.h"
+#include "emit.h"
+#include "src.h"
+#include "velo/clock.h"
+#include "velo/http_client.h"
+#include "velo/log.h"
+
+#define BACKOFF_BASE_MS 2000
+#define BACKOFF_MAX_MS (300 * 1000)
+#define LOOP_MAX_WAIT_MS 200
+
+struct src_metrics {
+    velo_metric *emitted, *unchanged, *dead, *staleness, *duration;
+};
+
+struct ingest {
+    const struct ingest_cfg *cfg;
+    struct ingest_sink       sink;
+    velo_metrics            *m;
+    velo_fetcher            *fetcher;
+    ingest_cdc              *cdc;
+    struct ingest_src       *srcs;
+    struct src_metrics      *sm;
+    _Atomic int64_t         *last_ok_ms; /* wall ms; read by ingest_ready */
+    size_t                   nsrcs;
+    pthread_t                thr;
+    bool                     started;
+    atomic_bool              stop;
+    atomic_bool              done;
+    uint64_t                 rng; /* jitter; loop thread only */
+    velo_metric             *lost;
+};
+
+static const struct ingest_src_ops *
+ops_for(enum ingest_kind k)
+{
+    switch (k) {
+    case INGEST_JCDECAUX_V1:
+    case INGEST_JCDECAUX_V3:
+        return &ingest_jcdecaux_ops;
+    case INGEST_GBFS:
+        return &ingest_gbfs_ops;
+    case INGEST_REPLAY:
+        return &ingest_replay_ops;
+    default:
+        return &ingest_simulate_ops;
+    }
+}
+
+static void
+on_lost(void *owner, const char *key, size_t keylen)
+{
+    ingest *p = owner;
+    char    k[256];
+
+    /* The record never reached Kafka: forget it, the next poll resends. */
+    snprintf(k, sizeof(k), "%.*s", (int)keylen, key);
+    ingest_cdc_forget(p->cdc, k);
+    velo_metric_inc(p->lost);
+}
+
+static void
+metrics_init(ingest *p, size_t i)
+{
+    char                labels[160];
+    struct src_metrics *sm = &p->sm[i];
+
+    snprintf(labels, sizeof(labels), "source=\"%s\"",
+             p->cfg->specs[i].system_id);
+    sm->emitted =
+        velo_metrics_counter(p->m, "velo_ingest_stations_emitted_total",
+                             "station records produced", labels);
+    sm->unchanged = velo_metrics_counter(
+        p->m, "velo_ingest_stations_unchanged_total",
+        "stations suppressed as unchanged since the last emission", labels);
+    sm->dead =
+        velo_metrics_counter(p->m, "velo_ingest_dead_letters_total",
+                             "records sent to the dead-letter topic", labels);
+    sm->staleness = velo_metrics_gauge(
+        p->m, "velo_ingest_source_staleness_seconds",
+        "seconds since the source last polled successfully", labels);
+    sm->duration = velo_metrics_histogram(
+        p->m, "velo_ingest_poll_duration_seconds", "poll latency", labels,
+        velo_metrics_latency_bounds, velo_metrics_latency_nbounds);
+}
+
+static void src_done(struct ingest_src *s, struct ingest_outcome *o,
+                     struct ingest_batch *b);
+
+static int
+src_open(ingest *p, size_t i)
+{
+    struct ingest_src *s = &p->srcs[i];
+
+    s->spec = &p->cfg->specs[i];
+    s->cfg = p->cfg;
+    s->ops = ops_for(s->spec->kind);
+    s->fetcher = p->fetcher;
+    s->done = src_done;
+    s->owner = p;
+    s->index = i;
+    metrics_init(p, i);
+    return s->ops->open(s);
+}
+
+static void
+ingest_stop_quiet(ingest *p)
+{
+    if (ingest_stop(p, 0) != VELO_OK)
+        velo_warn("ingest.stop_incomplete");
+}
+
+void
+ingest_free(ingest *p)
+{
+    size_t i;
+
+    if (p == NULL)
+        return;
+    if (p->started)
+        ingest_stop_quiet(p);
+    velo_fetcher_free(p->fetcher); /* ends fetches before kinds close */
+    for (i = 0; i < p->nsrcs; i++) {
+        if (p->srcs[i].ops != NULL && p->srcs[i].kstate != NULL)
+            p->srcs[i].ops->close(&p->srcs[i]);
+    }
+    ingest_cdc_free(p->cdc);
+    free(p->srcs);
+    free(p->sm);
+    free(p->last_ok_ms);
+    free(p);
+}
+
+int
+ingest_new(ingest **out, const struct ingest_cfg *cfg,
+           const struct ingest_sink *sink, velo_metrics *m)
+{
+    ingest *p = calloc(1, sizeof(*p));
+    size_t  i;
+    int     rv, bad = 0;
+
+    if (p == NULL)
+        return VELO_ENOMEM;
+    p->cfg = cfg;
+    p->sink = *sink;
+    p->m = m;
+    p->rng = (uint64_t)velo_now_ms() | 1;
+    p->nsrcs = cfg->nspecs;
+    p->srcs = calloc(p->nsrcs, sizeof(*p->srcs));
+    p->sm = calloc(p->nsrcs, sizeof(*p->sm));
+    p->last_ok_ms = calloc(p->nsrcs, sizeof(*p->last_ok_ms));
+    p->lost = velo_metrics_counter(m, "velo_ingest_delivery_failures_total",
+                                   "records Kafka did not acknowledge", NULL);
+    rv = p->srcs && p->sm && p->last_ok_ms ? VELO_OK : VELO_ENOMEM;
+    if (rv == VELO_OK)
+        rv = velo_fetcher_new(&p->fetcher);
+    if (rv == VELO_OK)
+        rv = ingest_cdc_new(&p->cdc, (int64_t)cfg->heartbeat_s * 1000);
+    for (i = 0; rv == VELO_OK && i < p->nsrcs; i++)
+        bad += src_open(p, i) != VELO_OK;
+    if (rv == VELO_OK && bad > 0)
+        rv = VELO_EINVAL;
+    if (rv != VELO_OK) {
+        ingest_free(p);
+        return rv;
+    }
+    *out = p;
+    return VELO_OK;
+}
+
+/* Next due time after a poll: the interval (or the data's ttl if longer)
+ * on success; jittered exponential backoff, or Retry-After if longer, on
+ * failure. A rejected key (403) waits the longest. */
+static int64_t
+next_delay_ms(ingest *p, struct ingest_src *s, const struct ingest_outcome *o)
+{
+    int64_t interval = ingest_cfg_interval_ms(p->cfg, s->index);
+    int64_t d;
+    double  jitter;
+
+    if (o->err == VELO_OK) {
+        d = interval;
+        if ((int64_t)o->ttl_s * 1000 > d)
+            d = (int64_t)o->ttl_s * 1000;
+        return d;
+    }
+    d = BACKOFF_BASE_MS << (s->failures < 8 ? s->failures - 1 : 7);
+    if (strcmp(o->kind, "forbidden") == 0 || d > BACKOFF_MAX_MS)
+        d = BACKOFF_MAX_MS;
+    p->rng ^= p->rng << 13, p->rng ^= p->rng >> 7, p->rng ^= p->rng << 17;
+    jitter = 0.8 + 0.4 * (double)(p->rng >> 11) / 9007199254740992.0;
+    d = (int64_t)((double)d * jitter);
+    if (o->retry_after_ms > d)
+        d = o->retry_after_ms;
+    return d;
+}
+
+static void
+count_poll(ingest *p, struct ingest_src *s, const char *kind)
+{
+    char labels[192];
+
+    snprintf(labels, sizeof(labels), "source=\"%s\",outcome=\"%s\"",
+             s->spec->system_id, kind);
+    velo_metric_inc(velo_metrics_counter(p->m, "velo_ingest_polls_total",
+                                         "polls by source and outcome",
+                                         labels));
+}
+
+/* Failures are logged once per change of kind, not once per poll. */
+static void
+log_failure(struct ingest_src *s, const struct ingest_outcome *o, int64_t delay)
+{
+    bool new_kind = s->last_kind == NULL || strcmp(s->last_kind, o->kind) != 0;
+
+    if (new_kind)
+        velo_warn("poll.failed", VELO_S("source", s->spec->system_id),
+                  VELO_S("outcome", o->kind), VELO_S("url", o->url),
+                  VELO_I("status", o->status), VELO_S("reason", o->detail),
+                  VELO_I("retry_in_ms", delay));
+    else
+        velo_debug("poll.failed", VELO_S("source", s->spec->system_id),
+                   VELO_S("outcome", o->kind), VELO_I("failures", s->failures));
+    s->last_kind = o->kind;
+}
+
+static void
+handle_ok(ingest *p, struct ingest_src *s, struct ingest_batch *b,
+          const struct ingest_emit_ctx *ec)
+{
+    struct ingest_emit_stats st = {0};
+    int64_t                  slack = ingest_cfg_interval_ms(p->cfg, s->index);
+    struct src_metrics      *sm = &p->sm[s->index];
+
+    ingest_emit_batch(ec, b, velo_now_ms(), slack, &st);
+    velo_metric_add(sm->emitted, (double)st.emitted);
+    velo_metric_add(sm->unchanged, (double)st.unchanged);
+    velo_metric_add(sm->dead, (double)st.rejected);
+    atomic_store(&p->last_ok_ms[s->index], velo_now_ms());
+    if (s->last_kind != NULL && strcmp(s->last_kind, "ok") != 0)
+        velo_info("poll.recovered", VELO_S("source", s->spec->system_id),
+                  VELO_U("after_failures", s->failures));
+    s->last_kind = "ok";
+    s->failures = 0;
+    velo_log_emit(st.emitted > 0 ? VELO_LOG_INFO : VELO_LOG_DEBUG, "poll.done",
+                  (const struct velo_log_field[]){
+                      {0},
+                      VELO_S("source", s->spec->system_id),
+                      VELO_U("stations", b->len),
+                      VELO_U("emitted", st.emitted),
+                      VELO_U("unchanged", st.unchanged),
+                      VELO_U("dead_lettered", st.rejected),
+                      VELO_U("failed", st.failed),
+                  },
+                  7);
+}
+
+static void
+src_done(struct ingest_src *s, struct ingest_outcome *o, struct ingest_batch *b)
+{
+    ingest                      *p = s->owner;
+    const struct ingest_emit_ctx ec = {&p->sink,
+                                       p->cdc,
+                                       on_lost,
+                                       p,
+                                       s->spec->system_id,
+                                       ingest_kind_name(s->spec->kind)};
+    struct ingest_emit_stats     st = {0};
+    int64_t                      delay;
+
+    s->in_flight = false;
+    s->polls++;
+    velo_metric_observe(p->sm[s->index].duration,
+                        (double)(velo_mono_ns() - s->poll_started_ns) / 1e9);
+    if (o->err == VELO_ECLOSED)
+        return;
+    count_poll(p, s, o->kind);
+    if (o->err == VELO_OK) {
+        handle_ok(p, s, b, &ec);
+    } else {
+        s->failures++;
+        if (o->raw != NULL && o->rawlen > 0) {
+            ingest_emit_payload_dlq(&ec, o->raw, o->rawlen, o->detail, &st);
+            velo_metric_add(p->sm[s->index].dead, (double)st.rejected);
+        }
+    }
+    delay = next_delay_ms(p, s, o);
+    if (o->err != VELO_OK)
+        log_failure(s, o, delay);
+    s->next_due_ms = velo_mono_ms() + delay;
+}
+
+static bool
+all_done(const ingest *p)
+{
+    size_t i;
+
+    if (p->cfg->exit_after_polls == 0)
+        return false;
+    for (i = 0; i < p->nsrcs; i++) {
+        if (!p->srcs[i].finished && p->srcs[i].polls < p->cfg->exit_after_polls)
+            return false;
+    }
+    return true;
+}
+
+/* Starts due polls; returns how long the loop may wait for the next. */
+static int
+start_due(ingest *p)
+{
+    int64_t now = velo_mono_ms(), wait = LOOP_MAX_WAIT_MS;
+    int64_t wall = velo_now_ms();
+    size_t  i;
+
+    for (i = 0; i < p->nsrcs; i++) {
+        struct ingest_src *s = &p->srcs[i];
+        int64_t            ok = atomic_load(&p->last_ok_ms[i]);
+        if (ok > 0)
+            velo_metric_set(p->sm[i].staleness, (double)(wall - ok) / 1000.0);
+        if (s->in_flight || s->finished ||
+            (p->cfg->exit_after_polls && s->polls >= p->cfg->exit_after_polls))
+            continue;
+        if (now >= s->next_due_ms) {
+            s->in_flight = true;
+            s->poll_started_ns = velo_mono_ns();
+            s->ops->poll(s, now);
+        }
+        if (!s->in_flight && s->next_due_ms - now < wait)
+            wait = s->next_due_ms - now;
+    }
+    return wait < 0 ? 0 : (int)wait;
+}
+
+static void *
+loop(void *arg)
+{
+    ingest *p = arg;
+    int     wait, rv;
+
+    while (!atomic_load(&p->stop) && !all_done(p)) {
+        wait = start_due(p);
+        rv = velo_fetcher_run(p->fetcher,
+                              velo_fetcher_pending(p->fetcher) ? wait : 0);
+        if (rv != VELO_OK)
+            velo_warn("fetcher.error", VELO_S("reason", velo_strerror(rv)));
+        p->sink.poll(p->sink.ctx, velo_fetcher_pending(p->fetcher) ? 0 : wait,
+                     on_lost, p);
+    }
+    /* Let fetches in flight finish: their batches are whole or dropped. */
+    while (velo_fetcher_pending(p->fetcher) > 0 && !atomic_load(&p->stop) &&
+           velo_fetcher_run(p->fetcher, LOOP_MAX_WAIT_MS) == VELO_OK)
+        ;
+    atomic_store(&p->done, true);
+    return NULL;
+}
+
+int
+ingest_start(ingest *p)
+{
+    if (pthread_create(&p->thr, NULL, loop, p) != 0)
+        return VELO_ENOMEM;
+    p->started = true;
+    velo_info("ingest.started", VELO_U("sources", p->nsrcs));
+    return VELO_OK;
+}
+
+int
+ingest_stop(ingest *p, uint32_t timeout_ms)
+{
+    int rv;
+
+    if (!p->started)
+        return VELO_OK;
+    atomic_store(&p->stop, true);
+    velo_fetcher_wakeup(p->fetcher);
+    pthread_join(p->thr, NULL);
+    p->started = false;
+    rv = p->sink.flush(p->sink.ctx, (int)timeout_ms, on_lost, p);
+    velo_info("ingest.stopped", VELO_S("flush", velo_strerror(rv)),
+              VELO_U("stations_tracked", ingest_cdc_size(p->cdc)));
+    return rv;
+}
+
+bool
+ingest_done(const ingest *p)
+{
+    return atomic_load(&p->done);
+}
+
+bool
+ingest_ready(void *ctx, char *why, size_t why_size)
+{
+    ingest *p = ctx;
+    int64_t max_age = (int64_t)p->cfg->ready_max_age_s * 1000;
+    int64_t now = velo_now_ms(), ok;
+    size_t  i;
+
+    for (i = 0; max_age == 0 && i < p->nsrcs; i++) {
+        if (3 * ingest_cfg_interval_ms(p->cfg, i) > max_age)
+            max_age = 3 * ingest_cfg_interval_ms(p->cfg, i);
+    }
+    if (max_age < 60000 && p->cfg->ready_max_age_s == 0)
+        max_age = 60000;
+    for (i = 0; i < p->nsrcs; i++) {
+        ok = atomic_load(&p->last_ok_ms[i]);
+        if (ok > 0 && now - ok <= max_age)
+            return true;
+    }
+    snprintf(why, why_size, "no source polled successfully in the last %lld s",
+             (long long)(max_age / 1000));
+    return false;
+}

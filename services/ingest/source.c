@@ -1,0 +1,196 @@
+/* source.c: parsing of SYSTEM_ID=KIND:URL[,opt=value...] source specs. */
+#include "source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "velo/parse.h"
+
+static const char *kind_names[] = {
+    [INGEST_JCDECAUX_V1] = "jcdecaux-v1",
+    [INGEST_JCDECAUX_V3] = "jcdecaux-v3",
+    [INGEST_GBFS] = "gbfs",
+    [INGEST_REPLAY] = "replay",
+    [INGEST_SIMULATE] = "simulate",
+};
+
+const char *
+ingest_kind_name(enum ingest_kind k)
+{
+    return kind_names[k];
+}
+
+static int
+kind_parse(const char *s, size_t n, enum ingest_kind *out)
+{
+    size_t i;
+
+    /* "jcdecaux" alone means v3, the current API. */
+    if (n == 8 && strncmp(s, "jcdecaux", 8) == 0) {
+        *out = INGEST_JCDECAUX_V3;
+        return VELO_OK;
+    }
+    for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
+        if (strlen(kind_names[i]) == n && strncmp(s, kind_names[i], n) == 0) {
+            *out = (enum ingest_kind)i;
+            return VELO_OK;
+        }
+    }
+    return VELO_EINVAL;
+}
+
+/* System ids become Kafka keys and metric labels: keep them tame. */
+static bool
+system_id_ok(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || n > 64)
+        return false;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == ':' || c == '-' || c == '_' ||
+              c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static int
+opt_apply(struct ingest_source_spec *s, const char *key, const char *val,
+          char *err, size_t err_size)
+{
+    bool b;
+
+    if (strcmp(key, "interval") == 0) {
+        if (velo_parse_u32(val, &s->interval_s) != VELO_OK ||
+            s->interval_s > 86400)
+            goto bad;
+        s->has_interval = true;
+    } else if (strcmp(key, "lang") == 0) {
+        free(s->lang);
+        s->lang = strdup(val);
+    } else if (strcmp(key, "contract") == 0) {
+        free(s->contract);
+        s->contract = strdup(val);
+    } else if (strcmp(key, "loop") == 0) {
+        if (velo_parse_bool(val, &b) != VELO_OK)
+            goto bad;
+        s->loop = b;
+    } else if (strcmp(key, "seed") == 0) {
+        if (velo_parse_u64(val, &s->seed) != VELO_OK)
+            goto bad;
+    } else if (strcmp(key, "speed") == 0) {
+        if (velo_parse_double(val, &s->speed) != VELO_OK || s->speed <= 0)
+            goto bad;
+    } else {
+        snprintf(err, err_size, "unknown source option '%s'", key);
+        return VELO_EINVAL;
+    }
+    return VELO_OK;
+bad:
+    snprintf(err, err_size, "bad value '%s' for source option '%s'", val, key);
+    return VELO_EINVAL;
+}
+
+/* Applies ",k=v,k=v" (opts is a writable copy). */
+static int
+opts_parse(struct ingest_source_spec *s, char *opts, char *err, size_t err_size)
+{
+    char *save = NULL, *item, *eq;
+    int   rv;
+
+    for (item = strtok_r(opts, ",", &save); item != NULL;
+         item = strtok_r(NULL, ",", &save)) {
+        eq = strchr(item, '=');
+        if (eq == NULL) {
+            snprintf(err, err_size, "source option '%s' is not key=value",
+                     item);
+            return VELO_EINVAL;
+        }
+        *eq = '\0';
+        rv = opt_apply(s, item, eq + 1, err, err_size);
+        if (rv != VELO_OK)
+            return rv;
+    }
+    return VELO_OK;
+}
+
+static int
+spec_split(const char *text, struct ingest_source_spec *s, char *rest,
+           char *err, size_t err_size)
+{
+    const char *eq = strchr(text, '=');
+    const char *colon;
+
+    if (eq == NULL || !system_id_ok(text, (size_t)(eq - text))) {
+        snprintf(err, err_size,
+                 "source '%s': want SYSTEM_ID=KIND:URL (system id: 1-64 of "
+                 "[A-Za-z0-9:._-])",
+                 text);
+        return VELO_EINVAL;
+    }
+    s->system_id = strndup(text, (size_t)(eq - text));
+    colon = strchr(eq + 1, ':');
+    if (colon == NULL ||
+        kind_parse(eq + 1, (size_t)(colon - eq - 1), &s->kind) != VELO_OK) {
+        snprintf(err, err_size,
+                 "source '%s': kind must be jcdecaux-v1, jcdecaux-v3, gbfs, "
+                 "replay or simulate",
+                 text);
+        return VELO_EINVAL;
+    }
+    snprintf(rest, strlen(colon + 1) + 1, "%s", colon + 1);
+    return VELO_OK;
+}
+
+int
+ingest_source_spec_parse(const char *text, struct ingest_source_spec *out,
+                         char *err, size_t err_size)
+{
+    struct ingest_source_spec s = {.speed = 1.0, .seed = 1};
+    char                     *rest, *comma;
+    const char               *c;
+    int                       rv;
+
+    rest = malloc(strlen(text) + 1);
+    if (rest == NULL)
+        return VELO_ENOMEM;
+    rv = spec_split(text, &s, rest, err, err_size);
+    if (rv != VELO_OK)
+        goto out;
+    comma = strchr(rest, ',');
+    if (comma != NULL)
+        *comma++ = '\0';
+    if (*rest == '\0') {
+        snprintf(err, err_size, "source '%s': missing URL or path", text);
+        rv = VELO_EINVAL;
+        goto out;
+    }
+    s.url = strdup(rest);
+    if (comma != NULL && (rv = opts_parse(&s, comma, err, err_size)) != 0)
+        goto out;
+    if (s.contract == NULL &&
+        (s.kind == INGEST_JCDECAUX_V1 || s.kind == INGEST_JCDECAUX_V3)) {
+        c = strchr(s.system_id, ':');
+        s.contract = strdup(c != NULL ? c + 1 : s.system_id);
+    }
+    *out = s;
+    s = (struct ingest_source_spec){0};
+out:
+    free(rest);
+    ingest_source_spec_fini(&s);
+    return rv;
+}
+
+void
+ingest_source_spec_fini(struct ingest_source_spec *s)
+{
+    free(s->system_id);
+    free(s->url);
+    free(s->contract);
+    free(s->lang);
+    memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,105 @@
+/* source_test.c: source spec parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <string.h>
+
+#include "source.h"
+
+static void
+test_source_jcdecaux_contract_comes_from_system_id(void **state)
+{
+    struct ingest_source_spec s;
+    char                      err[256];
+
+    (void)state;
+    assert_int_equal(ingest_source_spec_parse(
+                         "jcdecaux:dublin=jcdecaux-v3:https://api.jcdecaux.com",
+                         &s, err, sizeof(err)),
+                     VELO_OK);
+    assert_string_equal(s.system_id, "jcdecaux:dublin");
+    assert_int_equal(s.kind, INGEST_JCDECAUX_V3);
+    assert_string_equal(s.url, "https://api.jcdecaux.com");
+    assert_string_equal(s.contract, "dublin");
+    assert_false(s.has_interval);
+    ingest_source_spec_fini(&s);
+}
+
+static void
+test_source_options_after_comma(void **state)
+{
+    struct ingest_source_spec s;
+    char                      err[256];
+
+    (void)state;
+    assert_int_equal(
+        ingest_source_spec_parse("gbfs:lyon=gbfs:https://x.example/gbfs.json,"
+                                 "interval=30,lang=fr",
+                                 &s, err, sizeof(err)),
+        VELO_OK);
+    assert_int_equal(s.kind, INGEST_GBFS);
+    assert_string_equal(s.url, "https://x.example/gbfs.json");
+    assert_true(s.has_interval);
+    assert_int_equal(s.interval_s, 30);
+    assert_string_equal(s.lang, "fr");
+    assert_null(s.contract);
+    ingest_source_spec_fini(&s);
+}
+
+static void
+test_source_url_keeps_its_colons(void **state)
+{
+    struct ingest_source_spec s;
+    char                      err[256];
+
+    (void)state;
+    assert_int_equal(ingest_source_spec_parse("a:b=replay:/tmp/x:y,loop=1", &s,
+                                              err, sizeof(err)),
+                     VELO_OK);
+    assert_string_equal(s.url, "/tmp/x:y");
+    assert_true(s.loop);
+    ingest_source_spec_fini(&s);
+}
+
+static void
+expect_bad(const char *spec, const char *needle)
+{
+    struct ingest_source_spec s;
+    char                      err[256] = "";
+
+    assert_int_equal(ingest_source_spec_parse(spec, &s, err, sizeof(err)),
+                     VELO_EINVAL);
+    if (strstr(err, needle) == NULL)
+        fail_msg("error for '%s' was '%s', wanted '%s'", spec, err, needle);
+}
+
+static void
+test_source_bad_specs_say_why(void **state)
+{
+    (void)state;
+    expect_bad("no-equals-sign", "SYSTEM_ID=KIND:URL");
+    expect_bad("=gbfs:http://x", "SYSTEM_ID=KIND:URL");
+    expect_bad("a b=gbfs:http://x", "SYSTEM_ID=KIND:URL");
+    expect_bad("x:y=ftp:http://x", "kind must be");
+    expect_bad("x:y=gbfs:", "missing URL");
+    expect_bad("x:y=gbfs:http://x,interval=abc", "interval");
+    expect_bad("x:y=gbfs:http://x,interval=-5", "interval");
+    expect_bad("x:y=gbfs:http://x,colour=red", "unknown source option");
+    expect_bad("x:y=gbfs:http://x,loop", "key=value");
+    expect_bad("x:y=simulate:f,speed=0", "speed");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_source_jcdecaux_contract_comes_from_system_id),
+        cmocka_unit_test(test_source_options_after_comma),
+        cmocka_unit_test(test_source_url_keeps_its_colons),
+        cmocka_unit_test(test_source_bad_specs_say_why),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,85 @@
+/* src.c: what every HTTP kind of source shares: limits and outcomes. */
+#include "src.h"
+
+#include <stdio.h>
+
+void
+ingest_src_fetch_req(const struct ingest_src *s, const char *url,
+                     struct velo_fetch_req *req)
+{
+    static const char *const hdrs[] = {"Accept: application/json"};
+
+    req->url = url;
+    req->timeout_ms = s->cfg->http_timeout_ms;
+    req->connect_timeout_ms =
+        s->cfg->http_timeout_ms < 5000 ? s->cfg->http_timeout_ms : 5000;
+    req->max_body = s->cfg->max_body_bytes;
+    req->headers = hdrs;
+    req->nheaders = 1;
+}
+
+static int
+fail(struct ingest_outcome *o, int err, const char *kind)
+{
+    o->err = err;
+    o->kind = kind;
+    return err;
+}
+
+/* Transport failures: no HTTP response to judge. */
+static int
+classify_transport(const struct velo_fetch_result *res,
+                   struct ingest_outcome          *o)
+{
+    snprintf(o->detail, sizeof(o->detail), "%s%s%s", velo_strerror(res->err),
+             res->cause[0] ? ": " : "", res->cause);
+    switch (res->err) {
+    case VELO_ETIMEDOUT:
+        return fail(o, res->err, "timeout");
+    case VELO_ETOOBIG:
+        return fail(o, res->err, "too_big");
+    case VELO_EPROTO:
+        return fail(o, res->err, "malformed");
+    default:
+        return fail(o, res->err == VELO_ECLOSED ? VELO_ECLOSED : VELO_EUNAVAIL,
+                    "unavailable");
+    }
+}
+
+int
+ingest_src_classify(const struct velo_fetch_result *res,
+                    struct ingest_outcome          *o)
+{
+    o->status = res->status;
+    o->retry_after_ms = res->retry_after_ms;
+    if (res->err != VELO_OK)
+        return classify_transport(res, o);
+    snprintf(o->detail, sizeof(o->detail), "HTTP %ld", res->status);
+    if (res->status == 401 || res->status == 403)
+        return fail(o, VELO_EINVAL, "forbidden");
+    if (res->status == 429)
+        return fail(o, VELO_EFULL, "rate_limited");
+    if (res->status >= 500)
+        return fail(o, VELO_EUNAVAIL, "server_error");
+    if (res->status < 200 || res->status >= 300)
+        return fail(o, VELO_EPROTO, "http_error");
+    if (res->body.len == 0) {
+        snprintf(o->detail, sizeof(o->detail), "HTTP %ld with empty body",
+                 res->status);
+        return fail(o, VELO_EPROTO, "malformed");
+    }
+    o->err = VELO_OK;
+    o->kind = "ok";
+    return VELO_OK;
+}
+
+void
+ingest_src_malformed(struct ingest_outcome *o, int err, const char *why,
+                     const char *raw, size_t rawlen)
+{
+    o->err = err;
+    o->kind = err == VELO_ETOOBIG ? "too_big" : "malformed";
+    snprintf(o->detail, sizeof(o->detail), "%s", why);
+    o->raw = raw;
+    o->rawlen = rawlen;
+}
