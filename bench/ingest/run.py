@@ -99,10 +99,12 @@ def dump_messages(brokers, topic, count, path):
 
 
 def run_kcat(brokers, topic, path):
-    args = ["kcat", "-P", "-b", brokers, "-t", topic, "-K", KDEL, "-D", MDEL,
+    esc = lambda b: "".join("\\x%02x" % c for c in b)  # kcat's \xNN form
+    args = ["kcat", "-P", "-b", brokers, "-t", topic, "-K", esc(KDEL),
+            "-D", esc(MDEL),
             "-X", "enable.idempotence=true", "-X", "acks=all",
             "-X", "compression.codec=lz4", "-X", "linger.ms=5",
-            "-X", "partitioner=murmur2_random", path]
+            "-X", "partitioner=murmur2_random", "-l", path]
     t0 = time.monotonic()
     p = subprocess.Popen(args)
     _, status, ru = os.wait4(p.pid, 0)

@@ -306,7 +306,7 @@ test_connection_refused_is_eunavail(void **state)
     struct velo_fetch_result res;
     struct velo_fetch_req    req = {.timeout_ms = 5000};
     char                     url[64];
-    uint16_t                 port;
+    uint16_t                 port = 0;
     int                      fd;
 
     (void)state;

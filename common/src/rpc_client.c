@@ -179,6 +179,7 @@ rpc_reply_decode(nng_msg *frame, uint64_t id,
                  struct velo_rpc_error *err, bool *try_next)
 {
     Velo__V1__RpcReply *r;
+    ProtobufCMessage   *msg;
     int                 rv;
 
     r = velo__v1__rpc_reply__unpack(NULL, nng_msg_len(frame),
@@ -196,10 +197,12 @@ rpc_reply_decode(nng_msg *frame, uint64_t id,
         *try_next = r->status == RPC_UNAVAILABLE;
         rv = velo_rpc_err_from_status(r->status);
     } else {
-        *out = protobuf_c_message_unpack(m->output, NULL, r->payload.len,
-                                         r->payload.data);
-        rv = *out != NULL ? VELO_OK : VELO_EPROTO;
-        if (rv != VELO_OK)
+        msg = protobuf_c_message_unpack(m->output, NULL, r->payload.len,
+                                        r->payload.data);
+        rv = msg != NULL ? VELO_OK : VELO_EPROTO;
+        if (rv == VELO_OK)
+            *out = msg;
+        else
             rpc_err_set(err, RPC_MALFORMED, "reply payload does not decode");
     }
     velo__v1__rpc_reply__free_unpacked(r, NULL);

@@ -128,8 +128,8 @@ rts_list_stations(void *ctx, struct velo_rpc_call *call)
 
     atomic_fetch_add(&t->list_calls, 1);
     n = rq->has_limit ? rq->limit : 3;
-    if (n > 10000) {
-        snprintf(call->error, sizeof(call->error), "limit over 10000");
+    if (n > 2000) {
+        snprintf(call->error, sizeof(call->error), "limit over 2000");
         return VELO__V1__RPC_STATUS__RPC_INVALID_ARGUMENT;
     }
     /* One block: the reply, n pointers, n boxes. */

@@ -19,7 +19,7 @@
 #include "velo/v1/station.pb-c.h"
 
 struct ingest_reject {
-    char  *raw;           /* the record's raw JSON (owned), may be NULL */
+    char  *raw; /* the record's raw JSON (owned), may be NULL */
     size_t len;
     char   station_id[64]; /* "" when the id itself was unusable */
     char   reason[160];    /* "bikes_available: negative" */
@@ -39,16 +39,15 @@ void ingest_batch_init(struct ingest_batch *b, size_t max);
 /* Appends a slot initialised with velo__v1__station_snapshot__init and
  * returns it in *out (valid until the next add). VELO_ETOOBIG past max,
  * VELO_ENOMEM. */
-VELO_MUST_CHECK int ingest_batch_add(struct ingest_batch *b,
+VELO_MUST_CHECK int ingest_batch_add(struct ingest_batch        *b,
                                      Velo__V1__StationSnapshot **out);
 
 /* Drops the last added item (used when validation fails after add). */
 void ingest_batch_pop(struct ingest_batch *b);
 
 /* Records a rejected station: copies raw (may be NULL) and the reason. */
-VELO_MUST_CHECK int ingest_batch_reject(struct ingest_batch *b,
-                                        const char *raw, size_t len,
-                                        const char *station_id,
+VELO_MUST_CHECK int ingest_batch_reject(struct ingest_batch *b, const char *raw,
+                                        size_t len, const char *station_id,
                                         const char *reason);
 
 /* strdup whose result the caller stores in an item of this batch (freed by

@@ -23,8 +23,7 @@ typedef struct ingest ingest;
 /* Opens every source (every failure logged; VELO_EINVAL if any failed).
  * cfg, sink->ctx and m are borrowed and must outlive the object. */
 VELO_MUST_CHECK int ingest_new(ingest **out, const struct ingest_cfg *cfg,
-                               const struct ingest_sink *sink,
-                               velo_metrics *m);
+                               const struct ingest_sink *sink, velo_metrics *m);
 
 /* Starts the poll thread. */
 VELO_MUST_CHECK int ingest_start(ingest *p);

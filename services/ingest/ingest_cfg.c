@@ -10,7 +10,7 @@
 static const struct velo_opt ingest_opts[] = {
     VELO_COMMON_OPTS(struct ingest_cfg, common),
     {"source", "VELO_SOURCES", "", VELO_OPT_LIST, CFG(sources),
-     "a source SYSTEM_ID=KIND:URL[,opt=v] (repeatable; env: space-separated)"},
+     "a source SYSTEM_ID=KIND:URL[,opt=v]"},
     {"sources-file", "VELO_SOURCES_FILE", NULL, VELO_OPT_STR, CFG(sources_file),
      "file with one source spec per line (# comments)", .optional = true},
     {"topic", "VELO_TOPIC", "velib_data", VELO_OPT_STR, CFG(topic),

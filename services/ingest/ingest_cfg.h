@@ -19,8 +19,8 @@ struct ingest_cfg {
     uint32_t               heartbeat_s; /* re-emit unchanged stations */
     uint32_t               http_timeout_ms;
     uint32_t               max_body_bytes;
-    uint32_t               max_stations; /* per payload */
-    const char            *api_key;      /* JCDECAUX_API_KEY, secret */
+    uint32_t               max_stations;     /* per payload */
+    const char            *api_key;          /* JCDECAUX_API_KEY, secret */
     uint32_t               exit_after_polls; /* 0: run until signalled */
     uint32_t               ready_max_age_s;  /* 0: 3 x longest interval */
     /* Derived by ingest_cfg_load: the parsed sources (owned). */
@@ -35,7 +35,7 @@ extern const struct velo_cfg_spec ingest_cfg_spec;
  * ingest_cfg_fini. */
 VELO_MUST_CHECK int ingest_cfg_load(struct ingest_cfg *cfg, int argc,
                                     char **argv);
-void ingest_cfg_fini(struct ingest_cfg *cfg);
+void                ingest_cfg_fini(struct ingest_cfg *cfg);
 
 /* Effective poll period of source i, in ms. */
 int64_t ingest_cfg_interval_ms(const struct ingest_cfg *cfg, size_t i);

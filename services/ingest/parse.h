@@ -30,14 +30,14 @@ struct ingest_parse_ctx {
 /* JCDecaux VLS v1 `GET /vls/v1/stations?contract=..` (a JSON array). */
 VELO_MUST_CHECK int ingest_jcdecaux_v1_parse(const char *body, size_t len,
                                              const struct ingest_parse_ctx *ctx,
-                                             struct ingest_batch *out,
+                                             struct ingest_batch           *out,
                                              char *err, size_t err_size);
 
 /* JCDecaux VLS v3 `GET /vls/v3/stations?contract=..` (a JSON array; one
  * object is accepted too, as in the documentation example). */
 VELO_MUST_CHECK int ingest_jcdecaux_v3_parse(const char *body, size_t len,
                                              const struct ingest_parse_ctx *ctx,
-                                             struct ingest_batch *out,
+                                             struct ingest_batch           *out,
                                              char *err, size_t err_size);
 
 /* ---- GBFS 1.x / 2.x / 3.x ---- */
@@ -55,17 +55,17 @@ struct ingest_gbfs_feeds {
 /* Picks the feed list of language lang (2.x has data.<lang>.feeds), or
  * the first language when lang is NULL or absent; 3.x has data.feeds. */
 VELO_MUST_CHECK int ingest_gbfs_discovery_parse(const char *body, size_t len,
-                                                const char *lang,
+                                                const char               *lang,
                                                 struct ingest_gbfs_feeds *out,
                                                 char *err, size_t err_size);
-void ingest_gbfs_feeds_fini(struct ingest_gbfs_feeds *f);
+void                ingest_gbfs_feeds_fini(struct ingest_gbfs_feeds *f);
 
 /* Static station data (station_information) and the vehicle types, kept
  * between polls. Opaque; built by the parsers below, freed by _free. */
 typedef struct ingest_gbfs_static ingest_gbfs_static;
 
 VELO_MUST_CHECK int ingest_gbfs_static_new(ingest_gbfs_static **out);
-void ingest_gbfs_static_free(ingest_gbfs_static *st);
+void                ingest_gbfs_static_free(ingest_gbfs_static *st);
 
 /* Replaces the station table from station_information. On error the old
  * table stays. lang picks a localized name (3.x), NULL: first. */
@@ -83,12 +83,9 @@ VELO_MUST_CHECK int ingest_gbfs_vtypes_parse(ingest_gbfs_static *st,
 /* station_status joined with the static tables by station_id. version is
  * the feed version ("2.3"); *ttl_s gets the feed's ttl. Stations missing
  * from station_information are emitted without name and position. */
-VELO_MUST_CHECK int ingest_gbfs_status_parse(const ingest_gbfs_static *st,
-                                             const char *body, size_t len,
-                                             const char *version,
-                                             const struct ingest_parse_ctx *ctx,
-                                             struct ingest_batch *out,
-                                             uint32_t *ttl_s, char *err,
-                                             size_t err_size);
+VELO_MUST_CHECK int ingest_gbfs_status_parse(
+    const ingest_gbfs_static *st, const char *body, size_t len,
+    const char *version, const struct ingest_parse_ctx *ctx,
+    struct ingest_batch *out, uint32_t *ttl_s, char *err, size_t err_size);
 
 #endif

@@ -11,8 +11,8 @@
 #include "velo/v1/station.pb-c.h"
 
 struct ingest_dead_letter {
-    const char *key;    /* "system/station", or the system id */
-    const void *raw;    /* the bytes that failed */
+    const char *key; /* "system/station", or the system id */
+    const void *raw; /* the bytes that failed */
     size_t      len;
     const char *source; /* system id */
     const char *format; /* source kind or format */
@@ -46,9 +46,10 @@ struct ingest_kafka_sink_cfg {
 };
 
 /* Creates the producer (idempotent, acks=all, lz4) and fills *ops. */
-VELO_MUST_CHECK int ingest_kafka_sink_new(ingest_kafka_sink **out,
-                                          const struct ingest_kafka_sink_cfg *cfg,
-                                          struct ingest_sink *ops);
+VELO_MUST_CHECK int
+ingest_kafka_sink_new(ingest_kafka_sink                 **out,
+                      const struct ingest_kafka_sink_cfg *cfg,
+                      struct ingest_sink                 *ops);
 /* Flushes for up to the configured timeout and frees. NULL: no-op. */
 void ingest_kafka_sink_free(ingest_kafka_sink *ks);
 

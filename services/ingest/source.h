@@ -41,10 +41,10 @@ struct ingest_source_spec {
 };
 
 /* Parses one spec. VELO_EINVAL with a one-line reason in err. */
-VELO_MUST_CHECK int ingest_source_spec_parse(const char *text,
+VELO_MUST_CHECK int ingest_source_spec_parse(const char                *text,
                                              struct ingest_source_spec *out,
                                              char *err, size_t err_size);
-void ingest_source_spec_fini(struct ingest_source_spec *s);
+void                ingest_source_spec_fini(struct ingest_source_spec *s);
 
 /* "jcdecaux-v1", "gbfs", ... */
 const char *ingest_kind_name(enum ingest_kind k);

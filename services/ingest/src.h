@@ -22,11 +22,11 @@
 
 /* Why a poll ended; `kind` is the metrics label. */
 struct ingest_outcome {
-    int         err;  /* VELO_OK or the failure */
-    const char *kind; /* "ok", "forbidden", "rate_limited", "server_error",
-                         "http_error", "timeout", "unavailable",
-                         "malformed", "too_big", "io_error" */
-    long        status;         /* HTTP status, 0 when none */
+    int         err;    /* VELO_OK or the failure */
+    const char *kind;   /* "ok", "forbidden", "rate_limited", "server_error",
+                           "http_error", "timeout", "unavailable",
+                           "malformed", "too_big", "io_error" */
+    long        status; /* HTTP status, 0 when none */
     int64_t     retry_after_ms; /* -1: none */
     uint32_t    ttl_s;          /* GBFS ttl of the data, 0: none */
     char        detail[256];    /* one line for the log; no secrets */
@@ -60,13 +60,13 @@ struct ingest_src {
     ingest_done_fn                   done;
     void                            *owner; /* the ingest object */
     /* Scheduling, owned by ingest.c. */
-    size_t   index;
-    bool     in_flight;
-    int64_t  next_due_ms; /* monotonic */
-    uint32_t failures;    /* consecutive */
-    uint32_t polls;       /* completed, ok or not */
-    bool     finished;    /* set by a kind with nothing left (replay) */
-    int64_t  poll_started_ns;
+    size_t      index;
+    bool        in_flight;
+    int64_t     next_due_ms; /* monotonic */
+    uint32_t    failures;    /* consecutive */
+    uint32_t    polls;       /* completed, ok or not */
+    bool        finished;    /* set by a kind with nothing left (replay) */
+    int64_t     poll_started_ns;
     const char *last_kind; /* last outcome kind logged */
 };
 
@@ -77,7 +77,7 @@ void ingest_src_fetch_req(const struct ingest_src *s, const char *url,
 /* Classifies an HTTP result: VELO_OK for 2xx with a body; otherwise fills
  * o (err, kind, status, retry_after_ms, detail) and returns o->err. */
 int ingest_src_classify(const struct velo_fetch_result *res,
-                        struct ingest_outcome *o);
+                        struct ingest_outcome          *o);
 
 /* Fills o as a parse failure of a fetched payload (dead-letters raw). */
 void ingest_src_malformed(struct ingest_outcome *o, int err, const char *why,

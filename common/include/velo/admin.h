@@ -21,16 +21,16 @@ typedef struct velo_admin velo_admin;
 typedef bool (*velo_ready_fn)(void *ctx, char *why, size_t why_size);
 
 struct velo_admin_cfg {
-    const char    *bind;
-    uint16_t       port;    /* 0: any free port */
-    velo_metrics  *metrics; /* borrowed; outlives the admin server */
-    velo_ready_fn  ready;   /* NULL: always ready */
-    void          *ctx;
+    const char   *bind;
+    uint16_t      port;    /* 0: any free port */
+    velo_metrics *metrics; /* borrowed; outlives the admin server */
+    velo_ready_fn ready;   /* NULL: always ready */
+    void         *ctx;
 };
 
-VELO_MUST_CHECK int velo_admin_start(velo_admin **out,
+VELO_MUST_CHECK int velo_admin_start(velo_admin                 **out,
                                      const struct velo_admin_cfg *cfg);
-uint16_t velo_admin_port(const velo_admin *a);
+uint16_t            velo_admin_port(const velo_admin *a);
 /* Stops serving and frees. NULL is a no-op. */
 void velo_admin_stop(velo_admin *a);
 

@@ -45,11 +45,11 @@ struct velo_strlist {
 };
 
 struct velo_opt {
-    const char        *name;    /* flag without "--" */
-    const char        *env;     /* environment variable, or NULL */
-    const char        *def;     /* default; NULL means required */
+    const char        *name; /* flag without "--" */
+    const char        *env;  /* environment variable, or NULL */
+    const char        *def;  /* default; NULL means required */
     enum velo_opt_type type;
-    size_t             off;     /* offsetof the field in the cfg struct */
+    size_t             off; /* offsetof the field in the cfg struct */
     const char        *help;
     uint32_t           min, max; /* U32 range when max != 0 */
     bool               secret;   /* never printed, logged as <redacted> */
@@ -67,26 +67,43 @@ struct velo_common_cfg {
 };
 
 #define VELO_COMMON_OPTS(type, m)                                              \
-    {"ready-file", "VELO_READY_FILE", NULL, VELO_OPT_STR,                      \
+    {"ready-file",                                                             \
+     "VELO_READY_FILE",                                                        \
+     NULL,                                                                     \
+     VELO_OPT_STR,                                                             \
      offsetof(type, m.ready_file),                                             \
-     "write the bound addresses here (atomically) once serving",              \
+     "write the bound addresses here (atomically) once serving",               \
      .optional = true},                                                        \
-        {"admin-port", "VELO_ADMIN_PORT", NULL, VELO_OPT_U32,                  \
+        {"admin-port",                                                         \
+         "VELO_ADMIN_PORT",                                                    \
+         NULL,                                                                 \
+         VELO_OPT_U32,                                                         \
          offsetof(type, m.admin_port),                                         \
-         "admin HTTP port (/healthz /readyz /metrics); 0 = any free port",    \
+         "admin HTTP port (/healthz /readyz /metrics); 0 = any free port",     \
          .max = 65535},                                                        \
-        {"admin-bind", "VELO_ADMIN_BIND", "127.0.0.1", VELO_OPT_STR,           \
+        {"admin-bind",                                                         \
+         "VELO_ADMIN_BIND",                                                    \
+         "127.0.0.1",                                                          \
+         VELO_OPT_STR,                                                         \
          offsetof(type, m.admin_bind),                                         \
-         "address the admin HTTP server binds (0.0.0.0 in containers)"},     \
-        {"log-level", "VELO_LOG_LEVEL", "info", VELO_OPT_LEVEL,                \
-         offsetof(type, m.log_level), "debug, info, warn, error or off"},      \
-        {"kafka-brokers", "VELO_KAFKA_BROKERS", "127.0.0.1:9092",              \
-         VELO_OPT_STR, offsetof(type, m.kafka_brokers),                        \
-         "Kafka bootstrap servers, host:port[,host:port]"},                  \
-        {"shutdown-timeout-ms", "VELO_SHUTDOWN_TIMEOUT_MS", "10000",           \
-         VELO_OPT_U32, offsetof(type, m.shutdown_timeout_ms),                  \
-         "the most a graceful shutdown may take", .min = 100,                  \
-         .max = 600000}
+         "address the admin HTTP server binds (0.0.0.0 in containers)"},       \
+        {"log-level",                                                          \
+         "VELO_LOG_LEVEL",                                                     \
+         "info",                                                               \
+         VELO_OPT_LEVEL,                                                       \
+         offsetof(type, m.log_level),                                          \
+         "debug, info, warn, error or off"},                                   \
+        {"kafka-brokers",                                                      \
+         "VELO_KAFKA_BROKERS",                                                 \
+         "127.0.0.1:9092",                                                     \
+         VELO_OPT_STR,                                                         \
+         offsetof(type, m.kafka_brokers),                                      \
+         "Kafka bootstrap servers, host:port[,host:port]"},                    \
+    {                                                                          \
+        "shutdown-timeout-ms", "VELO_SHUTDOWN_TIMEOUT_MS", "10000",            \
+            VELO_OPT_U32, offsetof(type, m.shutdown_timeout_ms),               \
+            "the most a graceful shutdown may take", .min = 100, .max = 600000 \
+    }
 
 /* A service's whole configuration description. admin_port has no common
  * default because each service has its own (DESIGN §7): the service sets

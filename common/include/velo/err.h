@@ -13,7 +13,7 @@
 
 enum velo_err {
     VELO_OK = 0,
-    VELO_EINVAL,    /* bug or bad config: never retry */
+    VELO_EINVAL, /* bug or bad config: never retry */
     VELO_ENOMEM,
     VELO_ETOOBIG,   /* input over a configured limit */
     VELO_EPROTO,    /* peer sent something malformed: drop and log */

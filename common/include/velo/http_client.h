@@ -21,10 +21,10 @@ typedef struct velo_fetcher velo_fetcher;
 
 struct velo_fetch_req {
     const char        *url;
-    uint32_t           timeout_ms;     /* whole transfer; 0: 30 s */
+    uint32_t           timeout_ms;         /* whole transfer; 0: 30 s */
     uint32_t           connect_timeout_ms; /* 0: 5 s */
-    size_t             max_body;       /* 0: 8 MiB */
-    const char *const *headers;        /* "Name: value", copied */
+    size_t             max_body;           /* 0: 8 MiB */
+    const char *const *headers;            /* "Name: value", copied */
     size_t             nheaders;
 };
 
@@ -39,7 +39,7 @@ struct velo_fetch_result {
     struct velo_buf body;           /* owned by the result; may be stolen */
     int64_t         retry_after_ms; /* from Retry-After (secs or date), -1 */
     double          elapsed_ms;
-    char            cause[256];     /* curl's error text, "" when none */
+    char            cause[256]; /* curl's error text, "" when none */
 };
 
 /* Called once per request, on the owner thread. res is valid until the
@@ -49,7 +49,7 @@ typedef void (*velo_fetch_cb)(void *ctx, struct velo_fetch_result *res);
 VELO_MUST_CHECK int velo_fetcher_new(velo_fetcher **out);
 /* Starts a GET. The callback always runs exactly once, even on
  * velo_fetcher_free (with VELO_ECLOSED). */
-VELO_MUST_CHECK int velo_fetcher_add(velo_fetcher *f,
+VELO_MUST_CHECK int velo_fetcher_add(velo_fetcher                *f,
                                      const struct velo_fetch_req *req,
                                      velo_fetch_cb cb, void *ctx);
 /* Waits up to timeout_ms for network activity or a wakeup, advances every
@@ -65,7 +65,7 @@ void velo_fetcher_free(velo_fetcher *f);
 /* One blocking GET (Consul, tools, tests). res must be fini'd by the
  * caller whatever the return; returns res->err. */
 VELO_MUST_CHECK int velo_http_get(const struct velo_fetch_req *req,
-                                  struct velo_fetch_result *res);
-void velo_fetch_result_fini(struct velo_fetch_result *res);
+                                  struct velo_fetch_result    *res);
+void                velo_fetch_result_fini(struct velo_fetch_result *res);
 
 #endif

@@ -54,8 +54,9 @@ struct velo_http_server_cfg {
 };
 
 /* Binds and starts serving. VELO_EUNAVAIL when the port cannot be bound. */
-VELO_MUST_CHECK int velo_http_server_start(velo_http_server **out,
-                                           const struct velo_http_server_cfg *cfg);
+VELO_MUST_CHECK int
+velo_http_server_start(velo_http_server                 **out,
+                       const struct velo_http_server_cfg *cfg);
 /* The bound port (the real one when cfg.port was 0). */
 uint16_t velo_http_server_port(const velo_http_server *s);
 /* Quiesce, stop, free. NULL is a no-op. */

@@ -75,7 +75,7 @@ void velo_log_emit(enum velo_log_level lvl, const char *event,
                    const struct velo_log_field *fields, size_t n);
 
 /* Parses "debug", "info", "warn", "error", "off". VELO_EINVAL otherwise. */
-int velo_log_level_parse(const char *s, enum velo_log_level *out);
+int         velo_log_level_parse(const char *s, enum velo_log_level *out);
 const char *velo_log_level_name(enum velo_log_level lvl);
 
 #define VELO_LOG_(lvl, ev, ...)                                                \
@@ -88,8 +88,8 @@ const char *velo_log_level_name(enum velo_log_level lvl);
     } while (0)
 
 #define velo_debug(ev, ...) VELO_LOG_(VELO_LOG_DEBUG, ev, ##__VA_ARGS__)
-#define velo_info(ev, ...)  VELO_LOG_(VELO_LOG_INFO, ev, ##__VA_ARGS__)
-#define velo_warn(ev, ...)  VELO_LOG_(VELO_LOG_WARN, ev, ##__VA_ARGS__)
+#define velo_info(ev, ...) VELO_LOG_(VELO_LOG_INFO, ev, ##__VA_ARGS__)
+#define velo_warn(ev, ...) VELO_LOG_(VELO_LOG_WARN, ev, ##__VA_ARGS__)
 #define velo_error(ev, ...) VELO_LOG_(VELO_LOG_ERROR, ev, ##__VA_ARGS__)
 
 #endif

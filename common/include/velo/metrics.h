@@ -38,9 +38,9 @@ velo_metric *velo_metrics_histogram(velo_metrics *m, const char *name,
                                     const char *help, const char *labels,
                                     const double *bounds, size_t nbounds);
 
-void velo_metric_inc(velo_metric *c);              /* counter += 1 */
-void velo_metric_add(velo_metric *c, double v);    /* counter/gauge += v */
-void velo_metric_set(velo_metric *g, double v);    /* gauge = v */
+void velo_metric_inc(velo_metric *c);               /* counter += 1 */
+void velo_metric_add(velo_metric *c, double v);     /* counter/gauge += v */
+void velo_metric_set(velo_metric *g, double v);     /* gauge = v */
 void velo_metric_observe(velo_metric *h, double v); /* histogram sample */
 /* Current value (counter/gauge) or sample count (histogram). For tests
  * and readiness decisions. */

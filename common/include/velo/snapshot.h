@@ -23,6 +23,6 @@ VELO_MUST_CHECK int velo_snapshot_key(const Velo__V1__StationSnapshot *s,
  * given as RFC 3339 (last_reported, fetched_at); status as "OPEN",
  * "CLOSED", "UNKNOWN". */
 VELO_MUST_CHECK int velo_snapshot_to_json(const Velo__V1__StationSnapshot *s,
-                                          struct velo_buf *out);
+                                          struct velo_buf                 *out);
 
 #endif
