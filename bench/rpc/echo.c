@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_util.h"
+#include "../bench_util.h"
 #include "velo/clock.h"
 #include "velo/parse.h"
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_util.h"
+#include "../bench_util.h"
 #include "demo_service.h"
 #include "velo/clock.h"
 #include "velo/log.h"

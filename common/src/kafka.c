@@ -1,9 +1,11 @@
-/* kafka.c: the librdkafka adapter (see velo/kafka.h).
+/* kafka.c: the librdkafka adapter (see velo/kafka.h): client setup,
+ * errors and logging, the producer and topics. The consumer is in
+ * kafka_consumer.c; what both share is declared in kafka_int.h.
  *
  * Every client made here shares one setup: librdkafka's own log goes to the
  * JSON log as kafka.log events, client errors as kafka.error, and every
- * rd_kafka_resp_err_t is mapped to a velo_err in kafka_err_map(), with the
- * original text logged as `cause` where the error is handled. */
+ * rd_kafka_resp_err_t is mapped to a velo_err in velo_kafka__err_map(),
+ * with the original text logged as `cause` where the error is handled. */
 #include "velo/kafka.h"
 
 #include <librdkafka/rdkafka.h>
@@ -11,13 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka_int.h"
 #include "velo/clock.h"
 #include "velo/log.h"
 
 #define KAFKA_DEFAULT_MAX_MSG 1000000u
 #define KAFKA_DEFAULT_LINGER 5u
-#define KAFKA_DEFAULT_SESSION 10000u
-#define KAFKA_TOPIC_NAME_MAX 256 /* Kafka allows 249 characters */
 /* librdkafka counts the record framing against message.max.bytes; our own
  * limit counts payload bytes only, so leave room for the framing. */
 #define KAFKA_FRAMING_HEADROOM 1024u
@@ -32,16 +33,10 @@ struct velo_kafka_producer {
     void                  *ctx;
 };
 
-/* Thread: one thread at a time (librdkafka's consumer rules). */
-struct velo_kafka_consumer {
-    rd_kafka_t *rk;
-    bool        assigned; /* velo_kafka_assign_all succeeded once */
-};
-
 /* ---- errors and logging ---- */
 
-static int
-kafka_err_map(rd_kafka_resp_err_t err)
+int
+velo_kafka__err_map(rd_kafka_resp_err_t err)
 {
     switch (err) {
     case RD_KAFKA_RESP_ERR_NO_ERROR:
@@ -136,8 +131,8 @@ kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 /* ---- client setup shared by producer, consumer and admin ---- */
 
-static int
-kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val)
+int
+velo_kafka__conf_set(rd_kafka_conf_t *conf, const char *key, const char *val)
 {
     char errstr[512];
 
@@ -150,24 +145,25 @@ kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val)
     return VELO_OK;
 }
 
-static int
-kafka_conf_set_u32(rd_kafka_conf_t *conf, const char *key, uint32_t val)
+int
+velo_kafka__conf_set_u32(rd_kafka_conf_t *conf, const char *key, uint32_t val)
 {
     char num[16];
 
     snprintf(num, sizeof(num), "%u", val);
-    return kafka_conf_set(conf, key, num);
+    return velo_kafka__conf_set(conf, key, num);
 }
 
 /* Sets n key/value pairs; stops at the first bad one. */
-static int
-kafka_conf_set_all(rd_kafka_conf_t *conf, const char *const (*kv)[2], size_t n)
+int
+velo_kafka__conf_set_all(rd_kafka_conf_t *conf, const char *const (*kv)[2],
+                         size_t           n)
 {
     size_t i;
     int    rv;
 
     for (i = 0; i < n; i++) {
-        rv = kafka_conf_set(conf, kv[i][0], kv[i][1]);
+        rv = velo_kafka__conf_set(conf, kv[i][0], kv[i][1]);
         if (rv != VELO_OK)
             return rv;
     }
@@ -176,16 +172,17 @@ kafka_conf_set_all(rd_kafka_conf_t *conf, const char *const (*kv)[2], size_t n)
 
 /* A conf with the log routing every client shares. An idle broker
  * connection that the broker closes is not worth a log line. */
-static rd_kafka_conf_t *
-kafka_conf_base(const char *brokers)
+rd_kafka_conf_t *
+velo_kafka__conf_base(const char *brokers)
 {
     rd_kafka_conf_t *conf;
 
     conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
     rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
-    if (kafka_conf_set(conf, "bootstrap.servers", brokers) != VELO_OK ||
-        kafka_conf_set(conf, "log.connection.close", "false") != VELO_OK) {
+    if (velo_kafka__conf_set(conf, "bootstrap.servers", brokers) != VELO_OK ||
+        velo_kafka__conf_set(conf, "log.connection.close", "false") !=
+            VELO_OK) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -193,8 +190,9 @@ kafka_conf_base(const char *brokers)
 }
 
 /* Takes ownership of conf in every case. */
-static int
-kafka_client_new(rd_kafka_t **out, rd_kafka_type_t type, rd_kafka_conf_t *conf)
+int
+velo_kafka__client_new(rd_kafka_t **out, rd_kafka_type_t type,
+                       rd_kafka_conf_t *conf)
 {
     char        errstr[512];
     rd_kafka_t *rk;
@@ -207,12 +205,6 @@ kafka_client_new(rd_kafka_t **out, rd_kafka_type_t type, rd_kafka_conf_t *conf)
     }
     *out = rk;
     return VELO_OK;
-}
-
-static bool
-kafka_str_empty(const char *s)
-{
-    return s == NULL || *s == '\0';
 }
 
 /* ---- producer ---- */
@@ -231,7 +223,7 @@ kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
                   VELO_S("cause", rd_kafka_err2str(rkm->err)));
     if (kp->on_delivery != NULL)
         kp->on_delivery(kp->ctx, rkm->key, rkm->key_len,
-                        kafka_err_map(rkm->err));
+                        velo_kafka__err_map(rkm->err));
 }
 
 static int
@@ -240,24 +232,25 @@ kafka_producer_conf(rd_kafka_conf_t *conf, const struct velo_kafka_cfg *cfg,
 {
     const char *const kv[][2] = {
         {"client.id",
-         kafka_str_empty(cfg->client_id) ? "velo" : cfg->client_id},
+         velo_kafka__str_empty(cfg->client_id) ? "velo" : cfg->client_id},
         {"enable.idempotence", "true"},
         {"acks", "all"},
         {"compression.codec",
-         kafka_str_empty(cfg->compression) ? "lz4" : cfg->compression},
+         velo_kafka__str_empty(cfg->compression) ? "lz4" : cfg->compression},
         /* Java-compatible: keys land where Java clients put them. */
         {"partitioner", "murmur2_random"},
     };
     int rv;
 
-    rv = kafka_conf_set_all(conf, kv, sizeof(kv) / sizeof(kv[0]));
+    rv = velo_kafka__conf_set_all(conf, kv, sizeof(kv) / sizeof(kv[0]));
     if (rv == VELO_OK)
-        rv = kafka_conf_set_u32(conf, "linger.ms",
-                                cfg->linger_ms ? cfg->linger_ms
-                                               : KAFKA_DEFAULT_LINGER);
+        rv = velo_kafka__conf_set_u32(conf, "linger.ms",
+                                      cfg->linger_ms ? cfg->linger_ms
+                                                     : KAFKA_DEFAULT_LINGER);
     if (rv == VELO_OK)
-        rv = kafka_conf_set_u32(conf, "message.max.bytes",
-                                kp->max_msg_bytes + KAFKA_FRAMING_HEADROOM);
+        rv = velo_kafka__conf_set_u32(conf, "message.max.bytes",
+                                      kp->max_msg_bytes +
+                                          KAFKA_FRAMING_HEADROOM);
     return rv;
 }
 
@@ -269,7 +262,7 @@ velo_kafka_producer_new(velo_kafka_producer        **out,
     rd_kafka_conf_t     *conf;
     int                  rv;
 
-    if (kafka_str_empty(cfg->brokers) || cfg->transactional) {
+    if (velo_kafka__str_empty(cfg->brokers) || cfg->transactional) {
         /* Transactions arrive with velo-batch; refuse rather than
          * silently produce without them. */
         velo_error("kafka.config.invalid",
@@ -288,7 +281,7 @@ velo_kafka_producer_new(velo_kafka_producer        **out,
     kp->on_delivery = cfg->on_delivery;
     kp->ctx = cfg->ctx;
     rv = VELO_EINVAL;
-    conf = kafka_conf_base(cfg->brokers);
+    conf = velo_kafka__conf_base(cfg->brokers);
     if (conf == NULL)
         goto fail;
     rv = kafka_producer_conf(conf, cfg, kp);
@@ -298,7 +291,7 @@ velo_kafka_producer_new(velo_kafka_producer        **out,
     }
     rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr_cb);
     rd_kafka_conf_set_opaque(conf, kp);
-    rv = kafka_client_new(&kp->rk, RD_KAFKA_PRODUCER, conf);
+    rv = velo_kafka__client_new(&kp->rk, RD_KAFKA_PRODUCER, conf);
     if (rv != VELO_OK)
         goto fail;
     *out = kp;
@@ -340,7 +333,7 @@ velo_kafka_produce(velo_kafka_producer *kp, const char *topic, const void *key,
             velo_debug("kafka.produce.fail", VELO_S("topic", topic),
                        VELO_S("code", rd_kafka_err2name(err)),
                        VELO_S("cause", rd_kafka_err2str(err)));
-        return kafka_err_map(err);
+        return velo_kafka__err_map(err);
     }
     return VELO_OK;
 }
@@ -390,9 +383,9 @@ velo_kafka_producer_free(velo_kafka_producer *kp)
 
 /* Adds every partition of topic to list (offsets unset). VELO_ENOTFOUND
  * when the cluster does not know the topic. */
-static int
-kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
-                       rd_kafka_topic_partition_list_t *list)
+int
+velo_kafka__topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                             rd_kafka_topic_partition_list_t *list)
 {
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t               *rkt;
@@ -408,12 +401,12 @@ kafka_topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
         velo_warn("kafka.metadata.fail", VELO_S("topic", topic),
                   VELO_S("code", rd_kafka_err2name(err)),
                   VELO_S("cause", rd_kafka_err2str(err)));
-        return kafka_err_map(err);
+        return velo_kafka__err_map(err);
     }
     if (md->topic_cnt != 1)
         rv = VELO_EPROTO;
     else if (md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        rv = kafka_err_map(md->topics[0].err);
+        rv = velo_kafka__err_map(md->topics[0].err);
     else if (md->topics[0].partition_cnt < 1)
         rv = VELO_ENOTFOUND;
     else
@@ -455,7 +448,7 @@ kafka_create_result(rd_kafka_event_t *ev, const char *topic)
     velo_warn("kafka.topic.create_fail", VELO_S("topic", topic),
               VELO_S("code", rd_kafka_err2name(err)),
               VELO_S("cause", cause != NULL ? cause : rd_kafka_err2str(err)));
-    return kafka_err_map(err);
+    return velo_kafka__err_map(err);
 }
 
 /* Replication factor -1 is the broker's default.replication.factor
@@ -505,23 +498,24 @@ velo_kafka_ensure_topic(const char *brokers, const char *topic, int partitions,
     int64_t                          deadline;
     int                              rv, left;
 
-    if (kafka_str_empty(brokers) || kafka_str_empty(topic) || partitions < 1)
+    if (velo_kafka__str_empty(brokers) || velo_kafka__str_empty(topic) ||
+        partitions < 1)
         return VELO_EINVAL;
     deadline = velo_mono_ms() + timeout_ms;
-    conf = kafka_conf_base(brokers);
+    conf = velo_kafka__conf_base(brokers);
     /* Else our own metadata request would create the topic with the
      * broker's default partition count. */
-    if (conf == NULL ||
-        kafka_conf_set(conf, "allow.auto.create.topics", "false") != VELO_OK) {
+    if (conf == NULL || velo_kafka__conf_set(conf, "allow.auto.create.topics",
+                                             "false") != VELO_OK) {
         if (conf != NULL)
             rd_kafka_conf_destroy(conf);
         return VELO_EINVAL;
     }
-    rv = kafka_client_new(&rk, RD_KAFKA_PRODUCER, conf);
+    rv = velo_kafka__client_new(&rk, RD_KAFKA_PRODUCER, conf);
     if (rv != VELO_OK)
         return rv;
     list = rd_kafka_topic_partition_list_new(partitions);
-    rv = kafka_topic_partitions(rk, topic, timeout_ms, list);
+    rv = velo_kafka__topic_partitions(rk, topic, timeout_ms, list);
     if (rv == VELO_ENOTFOUND) {
         left = (int)(deadline - velo_mono_ms());
         rv = left > 0 ? kafka_topic_create(rk, topic, partitions, left)
@@ -534,265 +528,4 @@ velo_kafka_ensure_topic(const char *brokers, const char *topic, int partitions,
     rd_kafka_topic_partition_list_destroy(list);
     rd_kafka_destroy(rk);
     return rv;
-}
-
-/* ---- consumer ---- */
-
-static int
-kafka_consumer_conf(rd_kafka_conf_t                      *conf,
-                    const struct velo_kafka_consumer_cfg *cfg)
-{
-    const char *const kv[][2] = {
-        {"group.id", cfg->group_id},
-        {"client.id",
-         kafka_str_empty(cfg->client_id) ? "velo" : cfg->client_id},
-        /* Offsets are committed only after the effect is durable. */
-        {"enable.auto.commit", "false"},
-        {"auto.offset.reset", "earliest"},
-        {"heartbeat.interval.ms", "500"},
-        {"isolation.level",
-         cfg->read_committed ? "read_committed" : "read_uncommitted"},
-        {"enable.partition.eof", "false"},
-    };
-    int rv;
-
-    rv = kafka_conf_set_all(conf, kv, sizeof(kv) / sizeof(kv[0]));
-    if (rv == VELO_OK)
-        rv =
-            kafka_conf_set_u32(conf, "session.timeout.ms",
-                               cfg->session_timeout_ms ? cfg->session_timeout_ms
-                                                       : KAFKA_DEFAULT_SESSION);
-    return rv;
-}
-
-int
-velo_kafka_consumer_new(velo_kafka_consumer                 **out,
-                        const struct velo_kafka_consumer_cfg *cfg)
-{
-    velo_kafka_consumer *kc;
-    rd_kafka_conf_t     *conf;
-    int                  rv;
-
-    if (kafka_str_empty(cfg->brokers) || kafka_str_empty(cfg->group_id)) {
-        velo_error("kafka.config.invalid",
-                   VELO_S("cause", "consumer needs brokers and group_id"));
-        return VELO_EINVAL;
-    }
-    kc = calloc(1, sizeof(*kc));
-    if (kc == NULL)
-        return VELO_ENOMEM;
-    rv = VELO_EINVAL;
-    conf = kafka_conf_base(cfg->brokers);
-    if (conf == NULL)
-        goto fail;
-    rv = kafka_consumer_conf(conf, cfg);
-    if (rv != VELO_OK) {
-        rd_kafka_conf_destroy(conf);
-        goto fail;
-    }
-    rv = kafka_client_new(&kc->rk, RD_KAFKA_CONSUMER, conf);
-    if (rv != VELO_OK)
-        goto fail;
-    /* One queue: errors and rebalances are served by consumer_poll. */
-    (void)rd_kafka_poll_set_consumer(kc->rk);
-    *out = kc;
-    return VELO_OK;
-
-fail:
-    free(kc);
-    return rv;
-}
-
-/* Splits "a,b,c" into list. Empty or over-long names are VELO_EINVAL. */
-static int
-kafka_topics_parse(rd_kafka_topic_partition_list_t *list, const char *s)
-{
-    char        name[KAFKA_TOPIC_NAME_MAX];
-    const char *comma;
-    size_t      n;
-
-    for (;;) {
-        comma = strchr(s, ',');
-        n = comma != NULL ? (size_t)(comma - s) : strlen(s);
-        if (n == 0 || n >= sizeof(name))
-            return VELO_EINVAL;
-        memcpy(name, s, n);
-        name[n] = '\0';
-        rd_kafka_topic_partition_list_add(list, name, RD_KAFKA_PARTITION_UA);
-        if (comma == NULL)
-            return VELO_OK;
-        s = comma + 1;
-    }
-}
-
-int
-velo_kafka_subscribe(velo_kafka_consumer *kc, const char *topics)
-{
-    rd_kafka_topic_partition_list_t *list;
-    rd_kafka_resp_err_t              err;
-    int                              rv;
-
-    list = rd_kafka_topic_partition_list_new(4);
-    rv = kafka_topics_parse(list, topics);
-    if (rv == VELO_OK) {
-        err = rd_kafka_subscribe(kc->rk, list);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            velo_warn("kafka.subscribe.fail", VELO_S("topics", topics),
-                      VELO_S("cause", rd_kafka_err2str(err)));
-            rv = kafka_err_map(err);
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(list);
-    return rv;
-}
-
-/* Replaces each partition's timestamp with the first offset at or after
- * it (-1, the end, when there is none). */
-static int
-kafka_offsets_for_times(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list,
-                        int timeout_ms)
-{
-    rd_kafka_resp_err_t err;
-    int                 i;
-
-    err = rd_kafka_offsets_for_times(rk, list, timeout_ms);
-    for (i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; i++)
-        err = list->elems[i].err;
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        velo_warn("kafka.offsets_for_times.fail",
-                  VELO_S("code", rd_kafka_err2name(err)),
-                  VELO_S("cause", rd_kafka_err2str(err)));
-        return kafka_err_map(err);
-    }
-    return VELO_OK;
-}
-
-/* Once per consumer: replacing a live assignment can trip an assertion
- * inside librdkafka 2.0.2 (a racing FETCH_STOP), which aborts the process.
- * A caller that needs a new assignment makes a new consumer. */
-int
-velo_kafka_assign_all(velo_kafka_consumer *kc, const char *topic,
-                      int64_t start_ms, int timeout_ms)
-{
-    rd_kafka_topic_partition_list_t *list;
-    rd_kafka_resp_err_t              err;
-    int                              i, rv;
-
-    if (start_ms < VELO_KAFKA_OFFSET_BEGINNING || kc->assigned)
-        return VELO_EINVAL;
-    list = rd_kafka_topic_partition_list_new(8);
-    rv = kafka_topic_partitions(kc->rk, topic, timeout_ms, list);
-    /* BEGINNING and END are librdkafka's own logical offsets (-2, -1);
-     * a timestamp is resolved to an offset first. */
-    for (i = 0; rv == VELO_OK && i < list->cnt; i++)
-        list->elems[i].offset = start_ms;
-    if (rv == VELO_OK && start_ms >= 0)
-        rv = kafka_offsets_for_times(kc->rk, list, timeout_ms);
-    if (rv == VELO_OK) {
-        err = rd_kafka_assign(kc->rk, list);
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            velo_warn("kafka.assign.fail", VELO_S("topic", topic),
-                      VELO_S("cause", rd_kafka_err2str(err)));
-            rv = kafka_err_map(err);
-        }
-    }
-    kc->assigned = rv == VELO_OK;
-    rd_kafka_topic_partition_list_destroy(list);
-    return rv;
-}
-
-int
-velo_kafka_consume(velo_kafka_consumer *kc, struct velo_kafka_msg *msg,
-                   int timeout_ms)
-{
-    rd_kafka_message_t *rkm;
-    int                 rv;
-
-    rkm = rd_kafka_consumer_poll(kc->rk, timeout_ms);
-    if (rkm == NULL)
-        return VELO_ETIMEDOUT;
-    if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rv = kafka_err_map(rkm->err);
-        if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            rv = VELO_ETIMEDOUT; /* not reported, as promised */
-        else
-            velo_warn("kafka.consume.error",
-                      VELO_S("code", rd_kafka_err2name(rkm->err)),
-                      VELO_S("cause", rd_kafka_message_errstr(rkm)));
-        rd_kafka_message_destroy(rkm);
-        return rv;
-    }
-    msg->topic = rkm->rkt != NULL ? rd_kafka_topic_name(rkm->rkt) : NULL;
-    msg->partition = rkm->partition;
-    msg->offset = rkm->offset;
-    msg->key = rkm->key;
-    msg->keylen = rkm->key_len;
-    msg->value = rkm->payload;
-    msg->len = rkm->len;
-    msg->timestamp_ms = rd_kafka_message_timestamp(rkm, NULL);
-    msg->raw_ = rkm;
-    return VELO_OK;
-}
-
-int
-velo_kafka_msg_header(const struct velo_kafka_msg *msg, const char *name,
-                      const void **val, size_t *len)
-{
-    rd_kafka_headers_t *rh;
-    const void         *v;
-    size_t              n;
-
-    if (rd_kafka_message_headers(msg->raw_, &rh) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return VELO_ENOTFOUND;
-    if (rd_kafka_header_get_last(rh, name, &v, &n) !=
-        RD_KAFKA_RESP_ERR_NO_ERROR)
-        return VELO_ENOTFOUND;
-    *val = v;
-    *len = n;
-    return VELO_OK;
-}
-
-void
-velo_kafka_msg_release(struct velo_kafka_msg *msg)
-{
-    if (msg == NULL || msg->raw_ == NULL)
-        return;
-    rd_kafka_message_destroy(msg->raw_);
-    msg->raw_ = NULL;
-}
-
-int
-velo_kafka_commit(velo_kafka_consumer *kc, const struct velo_kafka_msg *msg)
-{
-    rd_kafka_topic_partition_list_t *list = NULL;
-    rd_kafka_resp_err_t              err;
-
-    if (msg != NULL) {
-        list = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(list, msg->topic, msg->partition)
-            ->offset = msg->offset + 1;
-    }
-    err = rd_kafka_commit(kc->rk, list, 0);
-    if (list != NULL)
-        rd_kafka_topic_partition_list_destroy(list);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR ||
-        err == RD_KAFKA_RESP_ERR__NO_OFFSET) /* nothing new to commit */
-        return VELO_OK;
-    velo_warn("kafka.commit.fail", VELO_S("code", rd_kafka_err2name(err)),
-              VELO_S("cause", rd_kafka_err2str(err)));
-    return kafka_err_map(err);
-}
-
-void
-velo_kafka_consumer_free(velo_kafka_consumer *kc)
-{
-    rd_kafka_resp_err_t err;
-
-    if (kc == NULL)
-        return;
-    err = rd_kafka_consumer_close(kc->rk);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        velo_warn("kafka.close.fail", VELO_S("cause", rd_kafka_err2str(err)));
-    rd_kafka_destroy(kc->rk);
-    free(kc);
 }

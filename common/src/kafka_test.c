@@ -198,6 +198,26 @@ produce_all(velo_kafka_producer *kp, struct deliveries *d)
     assert_int_equal(velo_kafka_outq_len(kp), 0);
 }
 
+/* Walks the headers by index: produce_all's two, in order, then none. */
+static void
+check_headers_in_order(const struct velo_kafka_msg *m, const char *idx)
+{
+    const char *name;
+    const void *v;
+    size_t      n;
+
+    assert_int_equal(velo_kafka_msg_header_at(m, 0, &name, &v, &n), VELO_OK);
+    assert_string_equal(name, "content-type");
+    assert_int_equal(n, strlen("text/x-test"));
+    assert_memory_equal(v, "text/x-test", n);
+    assert_int_equal(velo_kafka_msg_header_at(m, 1, &name, &v, &n), VELO_OK);
+    assert_string_equal(name, "idx");
+    assert_int_equal(n, strlen(idx));
+    assert_memory_equal(v, idx, n);
+    assert_int_equal(velo_kafka_msg_header_at(m, 2, &name, &v, &n),
+                     VELO_ENOTFOUND);
+}
+
 /* Checks one consumed record against what produce_all sent; returns N. */
 static int
 check_record(const struct velo_kafka_msg *m)
@@ -227,6 +247,7 @@ check_record(const struct velo_kafka_msg *m)
     assert_memory_equal(v, "text/x-test", n);
     assert_int_equal(velo_kafka_msg_header(m, "missing", &v, &n),
                      VELO_ENOTFOUND);
+    check_headers_in_order(m, idx);
     /* Java-compatible partitioner: the partition Java would pick. */
     assert_int_equal(m->partition,
                      (java_murmur2(m->key, m->keylen) & 0x7fffffff) %
@@ -405,6 +426,70 @@ test_commit_stores_next_offset_for_group(void **state)
     assert_int_equal(committed_offset(f, "g-commit", part), off + 1);
 }
 
+static int64_t
+lag_of(velo_kafka_consumer *kc)
+{
+    int64_t lag = -1;
+
+    assert_int_equal(velo_kafka_consumer_lag(kc, &lag), VELO_OK);
+    return lag;
+}
+
+static void
+test_lag_and_caught_up_follow_consumption(void **state)
+{
+    struct fixture       *f = *state;
+    struct deliveries     d = {0};
+    velo_kafka_producer  *kp;
+    velo_kafka_consumer  *kc;
+    struct velo_kafka_msg m;
+    int64_t               lag;
+    int                   got = 0, rv;
+
+    kp = producer_new(f, &d, 0);
+    produce_all(kp, &d);
+    velo_kafka_producer_free(kp);
+    kc = consumer_new(f, "g-lag");
+    assert_int_equal(velo_kafka_consumer_lag(kc, &lag), VELO_EINVAL);
+    assert_false(velo_kafka_caught_up(kc));
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, VELO_KAFKA_OFFSET_BEGINNING, 5000),
+        VELO_OK);
+    /* Nothing read yet: every record is lag. */
+    assert_int_equal(lag_of(kc), NMSG);
+    assert_false(velo_kafka_caught_up(kc));
+    while (got < NMSG) {
+        rv = velo_kafka_consume(kc, &m, 500);
+        if (rv == VELO_ETIMEDOUT)
+            continue;
+        assert_int_equal(rv, VELO_OK);
+        velo_kafka_msg_release(&m);
+        got++;
+        /* Caught up only with the last record, never before it. */
+        assert_int_equal(velo_kafka_caught_up(kc), got == NMSG);
+        assert_true(lag_of(kc) <= NMSG - got);
+    }
+    assert_int_equal(lag_of(kc), 0);
+    velo_kafka_consumer_free(kc);
+}
+
+static void
+test_empty_topic_is_caught_up_at_once(void **state)
+{
+    struct fixture      *f = *state;
+    velo_kafka_consumer *kc;
+
+    assert_int_equal(rd_kafka_mock_topic_create(f->mc, "velo.empty", 3, 1),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    kc = consumer_new(f, "g-empty");
+    assert_int_equal(velo_kafka_assign_all(kc, "velo.empty",
+                                           VELO_KAFKA_OFFSET_BEGINNING, 5000),
+                     VELO_OK);
+    assert_true(velo_kafka_caught_up(kc));
+    assert_int_equal(lag_of(kc), 0);
+    velo_kafka_consumer_free(kc);
+}
+
 static void
 test_ensure_topic_existing_is_ok_without_create(void **state)
 {
@@ -506,6 +591,10 @@ main(void)
             test_assign_all_checks_start_and_runs_once, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_commit_stores_next_offset_for_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_lag_and_caught_up_follow_consumption, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_topic_is_caught_up_at_once,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_ensure_topic_existing_is_ok_without_create, setup, teardown),
         cmocka_unit_test_setup_teardown(

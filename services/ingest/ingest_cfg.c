@@ -179,5 +179,6 @@ ingest_cfg_interval_ms(const struct ingest_cfg *cfg, size_t i)
 {
     const struct ingest_source_spec *s = &cfg->specs[i];
 
-    return (int64_t)(s->has_interval ? s->interval_s : cfg->interval_s) * 1000;
+    return s->has_interval ? (int64_t)s->interval_ms
+                           : (int64_t)cfg->interval_s * 1000;
 }

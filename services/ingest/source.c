@@ -62,12 +62,15 @@ static int
 opt_apply(struct ingest_source_spec *s, const char *key, const char *val,
           char *err, size_t err_size)
 {
-    bool b;
+    bool   b;
+    double secs;
 
     if (strcmp(key, "interval") == 0) {
-        if (velo_parse_u32(val, &s->interval_s) != VELO_OK ||
-            s->interval_s > 86400)
+        /* Seconds, fractions allowed (replay benchmarks poll at 0.05). */
+        if (velo_parse_double(val, &secs) != VELO_OK || secs < 0 ||
+            secs > 86400)
             goto bad;
+        s->interval_ms = (uint32_t)(secs * 1000 + 0.5);
         s->has_interval = true;
     } else if (strcmp(key, "lang") == 0) {
         free(s->lang);

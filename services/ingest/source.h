@@ -6,10 +6,10 @@
  *   demo:dublin=simulate:tests/fixtures/jcdecaux/v1_stations_dublin.json,seed=7
  *   rec:dublin=replay:/var/lib/velo/rec,loop=1
  *
- * Options: interval=SECONDS (poll period; 0 = as fast as possible, for
- * replay benchmarks), lang=xx (GBFS), contract=NAME (JCDecaux; default: the
- * part of SYSTEM_ID after the first ':'), loop=0|1 (replay), seed=N and
- * speed=X (simulate). Pure parsing: no I/O. */
+ * Options: interval=SECONDS (poll period, fractions allowed; 0 = as fast
+ * as possible, for replay benchmarks), lang=xx (GBFS), contract=NAME (JCDecaux;
+ * default: the part of SYSTEM_ID after the first ':'), loop=0|1 (replay),
+ * seed=N and speed=X (simulate). Pure parsing: no I/O. */
 #ifndef INGEST_SOURCE_H
 #define INGEST_SOURCE_H
 
@@ -33,7 +33,7 @@ struct ingest_source_spec {
     char            *url;      /* owned: base URL, gbfs.json, file or dir */
     char            *contract; /* owned, JCDecaux only */
     char            *lang;     /* owned, NULL = feed's first language */
-    uint32_t         interval_s;
+    uint32_t         interval_ms;
     bool             has_interval; /* false: the service default applies */
     bool             loop;
     uint64_t         seed;

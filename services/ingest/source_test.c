@@ -43,7 +43,7 @@ test_source_options_after_comma(void **state)
     assert_int_equal(s.kind, INGEST_GBFS);
     assert_string_equal(s.url, "https://x.example/gbfs.json");
     assert_true(s.has_interval);
-    assert_int_equal(s.interval_s, 30);
+    assert_int_equal(s.interval_ms, 30000);
     assert_string_equal(s.lang, "fr");
     assert_null(s.contract);
     ingest_source_spec_fini(&s);
@@ -61,6 +61,11 @@ test_source_url_keeps_its_colons(void **state)
                      VELO_OK);
     assert_string_equal(s.url, "/tmp/x:y");
     assert_true(s.loop);
+    ingest_source_spec_fini(&s);
+    assert_int_equal(ingest_source_spec_parse("a:b=replay:/x,interval=0.05", &s,
+                                              err, sizeof(err)),
+                     VELO_OK);
+    assert_int_equal(s.interval_ms, 50);
     ingest_source_spec_fini(&s);
 }
 

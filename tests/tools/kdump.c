@@ -19,8 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "velo/buf.h"
 #include "velo/cfg.h"
 #include "velo/clock.h"
@@ -170,23 +168,18 @@ b64_append(struct velo_buf *b, const void *data, size_t n)
     return rv;
 }
 
-/* "headers":{...}. librdkafka's own list is read because velo/kafka.h
- * only looks headers up by name. */
+/* "headers":{...}, in record order. */
 static int
 headers_append(struct velo_buf *b, const struct velo_kafka_msg *m)
 {
-    rd_kafka_headers_t *hdrs;
-    const char         *name;
-    const void         *val;
-    size_t              i, len;
-    int                 rv;
+    const char *name;
+    const void *val;
+    size_t      i, len;
+    int         rv;
 
     rv = velo_buf_puts(b, ",\"headers\":{");
-    if (rd_kafka_message_headers(m->raw_, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        hdrs = NULL;
-    for (i = 0; rv == VELO_OK && hdrs != NULL &&
-                rd_kafka_header_get_all(hdrs, i, &name, &val, &len) ==
-                    RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (i = 0; rv == VELO_OK &&
+                velo_kafka_msg_header_at(m, i, &name, &val, &len) == VELO_OK;
          i++) {
         if (i > 0)
             rv = velo_buf_puts(b, ",");

@@ -117,12 +117,29 @@ VELO_MUST_CHECK int velo_kafka_subscribe(velo_kafka_consumer *kc,
 
 /* Assigns every partition of topic to this consumer, no group balancing
  * (each replica reads everything). Once per consumer: a second call is
- * VELO_EINVAL (re-assigning crashes librdkafka 2.0.2). Each partition starts at
- * the first offset whose timestamp >= start_ms, or at
- * VELO_KAFKA_OFFSET_BEGINNING / _END when start_ms is one of those. */
+ * VELO_EINVAL (re-assigning crashes librdkafka 2.0.2); after a failed call
+ * (e.g. VELO_ENOTFOUND, topic unknown) it may be retried. Each partition
+ * starts at the first offset whose timestamp >= start_ms (the end when
+ * there is none), or at VELO_KAFKA_OFFSET_BEGINNING / _END when start_ms is
+ * one of those. It also records each partition's high watermark at this
+ * moment, for velo_kafka_caught_up. */
 VELO_MUST_CHECK int velo_kafka_assign_all(velo_kafka_consumer *kc,
                                           const char *topic, int64_t start_ms,
                                           int timeout_ms);
+
+/* True once the consumer has read, on every assigned partition, up to the
+ * high watermark recorded by velo_kafka_assign_all (a partition with
+ * nothing to read then counts as caught up at once). False before a
+ * successful assign_all. Asks no broker. Thread: the consumer's thread. */
+bool velo_kafka_caught_up(velo_kafka_consumer *kc);
+
+/* Records not yet consumed: the sum over assigned partitions of the high
+ * watermark (as cached from the latest fetch, or as recorded at assign
+ * time before one) minus the position (the start offset before the first
+ * record). Asks no broker. VELO_EINVAL before a successful assign_all.
+ * Thread: the consumer's thread. */
+VELO_MUST_CHECK int velo_kafka_consumer_lag(velo_kafka_consumer *kc,
+                                            int64_t             *lag);
 
 /* Waits up to timeout_ms for one record. VELO_OK and *msg filled;
  * VELO_ETIMEDOUT when none came; partition EOF is not reported. */
@@ -135,6 +152,13 @@ VELO_MUST_CHECK int velo_kafka_consume(velo_kafka_consumer   *kc,
 VELO_MUST_CHECK int velo_kafka_msg_header(const struct velo_kafka_msg *msg,
                                           const char *name, const void **val,
                                           size_t *len);
+
+/* The i-th header of msg (0-based, in record order), all borrowed like the
+ * record; *val is NULL for a header with a null value. VELO_ENOTFOUND past
+ * the last header. */
+VELO_MUST_CHECK int velo_kafka_msg_header_at(const struct velo_kafka_msg *msg,
+                                             size_t i, const char **name,
+                                             const void **val, size_t *len);
 
 void velo_kafka_msg_release(struct velo_kafka_msg *msg);
 

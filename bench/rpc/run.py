@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""bench/rpc: GetStation and ListStations (near filter, 3,000 stations)
+round trips per second and p99 through velo-stream, beside a bare nng
+REQ/REP echo of the same payload size in the same run.
+
+  bench/rpc/run.py [--stations 3000] [--threads 4] [--duration-s 5] [--runs 3]
+
+Target: GetStation at 80% or more of the echo rate.
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import benchlib  # noqa: E402
+from benchlib import Kafka, summary, tool, wait_ready  # noqa: E402
+from run import make_payloads  # noqa: E402  (bench/ingest/run.py)
+from velotest import Service, unique  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--stations", type=int, default=3000)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--duration-s", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=3)
+    a = ap.parse_args()
+    payloads = os.path.join(benchlib.velotest.tempfile.mkdtemp(), "p")
+    os.mkdir(payloads)
+    make_payloads(payloads, a.stations, 1)
+    common = ["--threads", str(a.threads), "--duration-s", str(a.duration_s)]
+    rows = []
+    with Kafka() as k:
+        topic = unique("bench_rpc")
+        ingest = Service("velo-ingest", [
+            "--admin-port", "0", "--kafka-brokers", k.addr, "--topic", topic,
+            "--source", "bench:x=replay:%s" % payloads,
+            "--exit-after-polls", "1", "--log-level", "warn"])
+        ingest.proc.wait(60)
+        stream = Service("velo-stream", [
+            "--admin-port", "0", "--kafka-brokers", k.addr, "--topic", topic,
+            "--rpc-url", "tcp://127.0.0.1:0", "--pub-url",
+            "tcp://127.0.0.1:0", "--log-level", "warn"])
+        wait_ready(stream)
+        for r in range(a.runs):
+            get, lst = tool("velo-bench-rpc", "--url=" + stream.addrs[1],
+                            "--system=bench:x", "--station=100000",
+                            "--limit=20", "--radius-m=2000", *common)
+            echo = tool("velo-bench-nng-echo", "--size=%d" % get["reply_bytes"],
+                        *common)[0]
+            echo_l = tool("velo-bench-nng-echo", "--size=%d" % lst["reply_bytes"],
+                          *common)[0]
+            rows.append((get, lst, echo, echo_l))
+            print("run %d: GetStation %.0f/s (p99 %d us), echo %.0f/s; "
+                  "ListStations near %.0f/s (p99 %d us), echo %.0f/s" % (
+                      r + 1, get["calls_per_s"], get["p99_us"],
+                      echo["calls_per_s"], lst["calls_per_s"], lst["p99_us"],
+                      echo_l["calls_per_s"]))
+        stream.stop()
+    g = [x[0]["calls_per_s"] for x in rows]
+    e = [x[2]["calls_per_s"] for x in rows]
+    l = [x[1]["calls_per_s"] for x in rows]
+    el = [x[3]["calls_per_s"] for x in rows]
+    print("\nbench/rpc: %d stations, %d threads, %d s per method, %d runs" %
+          (a.stations, a.threads, a.duration_s, a.runs))
+    print("  GetStation      %s calls/s, p99 %s us (reply %d B)" % (
+        summary(g), summary([x[0]["p99_us"] for x in rows]),
+        rows[0][0]["reply_bytes"]))
+    print("  nng echo        %s calls/s, p99 %s us (same size)" % (
+        summary(e), summary([x[2]["p99_us"] for x in rows])))
+    print("  ListStations    %s calls/s, p99 %s us (near, radius 2 km, "
+          "limit 20, reply %d B)" % (summary(l), summary(
+              [x[1]["p99_us"] for x in rows]), rows[0][1]["reply_bytes"]))
+    print("  nng echo        %s calls/s (same size)" % summary(el))
+    ratios = sorted(a_ / b_ for a_, b_ in zip(g, e))
+    print("  GetStation / echo: median %.2f (range %.2f-%.2f); target >= 0.80"
+          % (ratios[len(ratios) // 2], ratios[0], ratios[-1]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+/* args.h: veloctl's command line, parsed without side effects.
+ *
+ * veloctl COMMAND [ARGS] [OPTIONS]; options may come before or after the
+ * command, as --name VALUE or --name=VALUE; "--" ends the options. Global
+ * options (--rpc, --pub, --timeout-ms, --json, --log-level, --help) apply
+ * to every command; the others only to the commands that list them in the
+ * usage text, and any other use is a usage error. Every value is checked
+ * here (ranges, URL form), so the commands never see a bad one.
+ *
+ * velo_cfg does not fit: it has no subcommands or positional arguments. */
+#ifndef VELOCTL_ARGS_H
+#define VELOCTL_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "velo/err.h"
+#include "velo/log.h"
+#include "velo/v1/station.pb-c.h"
+
+#define VELOCTL_DEFAULT_RPC "tcp://127.0.0.1:7701"
+#define VELOCTL_DEFAULT_PUB "tcp://127.0.0.1:7702"
+#define VELOCTL_MAX_URLS 16
+#define VELOCTL_ENV_MAX 2048 /* longest VELO_STREAM_RPC value accepted */
+
+enum veloctl_cmd {
+    VELOCTL_SYSTEMS,
+    VELOCTL_STATIONS,
+    VELOCTL_STATION,
+    VELOCTL_WATCH,
+    VELOCTL_HEALTH,
+};
+
+/* The parsed command line. String pointers point into argv, into the
+ * environment strings given to veloctl_args_parse, or into env_copy: they
+ * are borrowed for as long as those live. A has_ flag tells whether an
+ * optional value was given. */
+struct veloctl_args {
+    enum veloctl_cmd        cmd;
+    const char             *rpc[VELOCTL_MAX_URLS]; /* failover order */
+    size_t                  nrpc;
+    const char             *pub;
+    uint32_t                timeout_ms; /* per RPC call, all instances */
+    bool                    json;
+    enum velo_log_level     log_level; /* library events on stderr; off */
+    const char             *system;    /* NULL: every system (stations) */
+    const char             *station;
+    bool                    has_near;
+    double                  near_lat, near_lon;
+    bool                    has_radius, has_min_bikes, has_min_docks;
+    uint32_t                radius_m, min_bikes, min_docks;
+    bool                    has_status;
+    Velo__V1__StationStatus status;
+    const char             *q;
+    const char             *cursor;
+    bool                    has_limit;
+    uint32_t                limit;
+    bool                    all; /* follow next_cursor to the last page */
+    bool                    has_count, has_timeout_s;
+    uint32_t                count, timeout_s;
+    char env_copy[VELOCTL_ENV_MAX]; /* VELO_STREAM_RPC, split in place */
+};
+
+/* Parses argv (argv[0] is the program). env_rpc and env_pub are the
+ * values of VELO_STREAM_RPC (URLs separated by spaces or commas) and
+ * VELO_STREAM_PUB, or NULL; a flag overrides them. Returns VELO_OK,
+ * VELO_CFG_HELP (--help or `help`: print veloctl_usage, exit 0) or
+ * VELO_EINVAL with one clear sentence in err (print it with the short
+ * usage, exit 2). *a is fully written in every case. */
+VELO_MUST_CHECK int veloctl_args_parse(struct veloctl_args *a, int argc,
+                                       char *const *argv, const char *env_rpc,
+                                       const char *env_pub, char *err,
+                                       size_t err_size);
+
+/* The whole --help text; the short usage printed after a usage error. */
+const char *veloctl_usage(void);
+const char *veloctl_usage_short(void);
+
+#endif
