@@ -1,17 +1,7 @@
 /* batch_test.c: the batch's bounds and ownership, and the snapshot
  * invariants of ingest_snapshot_validate. Run under ASan: a string the
  * batch forgets to free fails the test. */
-#include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "batch.h"
+#include "test_util.h"
 
 /* A snapshot that passes validation; tests break one field at a time. */
 static void

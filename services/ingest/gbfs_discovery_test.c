@@ -1,53 +1,18 @@
 /* gbfs_discovery_test.c: gbfs.json auto-discovery on the spec examples
  * (2.3, 3.0) and the written 1.x feed, then malformed, truncated and
  * byte-flipped variants. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "test_util.h"
 
-#include <cmocka.h>
-
-#include "parse.h"
-
-static const char *const fixtures[] = {
-    "spec-v2.3/gbfs.json", "spec-v3.0/gbfs.json", "v1.1-written/gbfs.json"};
-
-/* Reads a fixture into a buffer of exactly its size (no NUL after it). */
-static char *
-fixture(const char *rel, size_t *len)
-{
-    const char *dir = getenv("VELO_FIXTURES");
-    char        path[1024];
-    FILE       *f;
-    long        n;
-    char       *buf;
-
-    assert_non_null(dir);
-    snprintf(path, sizeof(path), "%s/gbfs/%s", dir, rel);
-    f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    buf = malloc((size_t)n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
+static const char *const fixtures[] = {"gbfs/spec-v2.3/gbfs.json",
+                                       "gbfs/spec-v3.0/gbfs.json",
+                                       "gbfs/v1.1-written/gbfs.json"};
 
 static int
 discover(const char *rel, const char *lang, struct ingest_gbfs_feeds *f)
 {
     char   err[160];
     size_t len;
-    char  *body = fixture(rel, &len);
+    char  *body = test_fixture(&len, "gbfs/%s", rel);
     int    rv;
 
     rv = ingest_gbfs_discovery_parse(body, len, lang, f, err, sizeof(err));
@@ -155,22 +120,18 @@ test_discovery_malformed_is_eproto_and_out_untouched(void **state)
     ingest_gbfs_feeds_fini(&f);
 }
 
-/* The first cut bytes of body must fail and leave out untouched. */
+/* A cut gbfs.json (arg: its name) must fail and leave out untouched. */
 static void
-check_cut(const char *rel, const char *body, size_t cut)
+check_cut(const char *part, size_t cut, const void *arg)
 {
     struct ingest_gbfs_feeds f;
     char                     err[160];
-    char                    *part = malloc(cut + 1); /* exact size: no NUL */
 
-    assert_non_null(part);
-    memcpy(part, body, cut);
     memset(&f, 0, sizeof(f));
     if (ingest_gbfs_discovery_parse(part, cut, NULL, &f, err, sizeof(err)) !=
         VELO_EPROTO)
-        fail_msg("%s cut at %zu accepted", rel, cut);
+        fail_msg("%s cut at %zu accepted", (const char *)arg, cut);
     assert_null(f.station_information);
-    free(part);
 }
 
 /* Cuts at ~60 lengths before the closing brace, including 0 and the cut
@@ -178,62 +139,40 @@ check_cut(const char *rel, const char *body, size_t cut)
 static void
 test_truncated_discovery_is_eproto(void **state)
 {
-    char  *body;
-    size_t i, len, end, cut;
+    size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
-        body = fixture(fixtures[i], &len);
-        for (end = len; end > 0 && strchr(" \t\r\n", body[end - 1]);)
-            end--;
-        for (cut = 0; cut < end; cut += end / 61 + 1)
-            check_cut(fixtures[i], body, cut);
-        check_cut(fixtures[i], body, end - 1);
-        free(body);
-    }
-}
-
-static uint32_t
-xorshift(uint32_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 17;
-    *x ^= *x << 5;
-    return *x;
+    for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+        test_truncations(fixtures[i], 61, check_cut, fixtures[i]);
 }
 
 /* Flipped bytes: OK or EPROTO, never a crash or a leak; on OK the
  * version is still one that can name a source format. */
 static void
-test_flipped_bytes_never_crash(void **state)
+check_flipped(const char *part, size_t len, const void *arg)
 {
     struct ingest_gbfs_feeds f;
-    uint32_t                 seed = 0x5bd1e995u;
     char                     err[160];
-    char                    *body, *copy;
-    size_t                   i, len, k;
-    int                      it, rv;
+    int                      rv;
+
+    (void)arg;
+    rv = ingest_gbfs_discovery_parse(part, len, "fr", &f, err, sizeof(err));
+    assert_true(rv == VELO_OK || rv == VELO_EPROTO);
+    if (rv != VELO_OK)
+        return;
+    assert_true(f.version[0] >= '0' && f.version[0] <= '9');
+    ingest_gbfs_feeds_fini(&f);
+}
+
+static void
+test_flipped_bytes_never_crash(void **state)
+{
+    uint32_t seed = 0x5bd1e995u; /* one sequence across the fixtures */
+    size_t   i;
 
     (void)state;
-    for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
-        body = fixture(fixtures[i], &len);
-        copy = malloc(len);
-        assert_non_null(copy);
-        for (it = 0; it < 800; it++) {
-            memcpy(copy, body, len);
-            for (k = 1 + xorshift(&seed) % 4; k > 0; k--)
-                copy[xorshift(&seed) % len] = (char)(xorshift(&seed) & 0xff);
-            rv = ingest_gbfs_discovery_parse(copy, len, "fr", &f, err,
-                                             sizeof(err));
-            assert_true(rv == VELO_OK || rv == VELO_EPROTO);
-            if (rv != VELO_OK)
-                continue;
-            assert_true(f.version[0] >= '0' && f.version[0] <= '9');
-            ingest_gbfs_feeds_fini(&f);
-        }
-        free(copy);
-        free(body);
-    }
+    for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
+        test_flips(fixtures[i], 800, &seed, check_flipped, NULL);
 }
 
 int

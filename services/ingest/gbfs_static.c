@@ -8,6 +8,7 @@
  * array [{text, language}], 1.x/2.x as a string: both are read. */
 #include "gbfs_static.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,24 @@ struct ingest_gbfs_static {
     size_t                   nvtypes;
     bool                     have_vtypes; /* vehicle_types was parsed */
 };
+
+/* Both tables are sorted by their first member, `char *id`, so one pair
+ * of comparators serves both (a pointer to a struct also points to its
+ * first member). */
+_Static_assert(offsetof(struct ingest_gbfs_info, id) == 0, "id comes first");
+_Static_assert(offsetof(struct gbfs_vtype, id) == 0, "id comes first");
+
+static int
+id_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+id_key_cmp(const void *key, const void *e)
+{
+    return strcmp(key, *(char *const *)e);
+}
 
 static void
 info_free(struct ingest_gbfs_info *tab, size_t n)
@@ -166,19 +185,6 @@ info_entry(struct ingest_gbfs_info *in, const cJSON *el, const char *lang)
     return VELO_OK;
 }
 
-static int
-info_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct ingest_gbfs_info *)a)->id,
-                  ((const struct ingest_gbfs_info *)b)->id);
-}
-
-static int
-info_key_cmp(const void *key, const void *e)
-{
-    return strcmp(key, ((const struct ingest_gbfs_info *)e)->id);
-}
-
 int
 ingest_gbfs_info_parse(ingest_gbfs_static *st, const char *body, size_t len,
                        const char *lang, char *err, size_t err_size)
@@ -209,7 +215,7 @@ ingest_gbfs_info_parse(ingest_gbfs_static *st, const char *body, size_t len,
     }
     /* With duplicate ids, lookups find one of them (unspecified). */
     rv = VELO_OK;
-    qsort(tab, n, sizeof(*tab), info_cmp);
+    qsort(tab, n, sizeof(*tab), id_cmp);
     info_free(st->info, st->ninfo);
     st->info = tab;
     st->ninfo = n;
@@ -232,19 +238,6 @@ vtype_prop(const char *propulsion)
         strcmp(propulsion, "electric") == 0)
         return INGEST_GBFS_PROP_ELECTRIC;
     return INGEST_GBFS_PROP_OTHER; /* combustion, hydrogen, ...: not bikes */
-}
-
-static int
-vtype_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct gbfs_vtype *)a)->id,
-                  ((const struct gbfs_vtype *)b)->id);
-}
-
-static int
-vtype_key_cmp(const void *key, const void *e)
-{
-    return strcmp(key, ((const struct gbfs_vtype *)e)->id);
 }
 
 int
@@ -278,7 +271,7 @@ ingest_gbfs_vtypes_parse(ingest_gbfs_static *st, const char *body, size_t len,
             goto oom;
         tab[n++].prop = vtype_prop(prop);
     }
-    qsort(tab, n, sizeof(*tab), vtype_cmp);
+    qsort(tab, n, sizeof(*tab), id_cmp);
     vtypes_free(st->vtypes, st->nvtypes);
     st->vtypes = tab;
     st->nvtypes = n;
@@ -297,7 +290,7 @@ ingest_gbfs_static_station(const ingest_gbfs_static *st, const char *id)
 {
     if (st->ninfo == 0)
         return NULL;
-    return bsearch(id, st->info, st->ninfo, sizeof(*st->info), info_key_cmp);
+    return bsearch(id, st->info, st->ninfo, sizeof(*st->info), id_key_cmp);
 }
 
 enum ingest_gbfs_prop
@@ -307,7 +300,7 @@ ingest_gbfs_static_vtype(const ingest_gbfs_static *st, const char *id)
 
     if (st->nvtypes > 0)
         vt = bsearch(id, st->vtypes, st->nvtypes, sizeof(*st->vtypes),
-                     vtype_key_cmp);
+                     id_key_cmp);
     return vt != NULL ? vt->prop : INGEST_GBFS_PROP_OTHER;
 }
 

@@ -2,21 +2,7 @@
  * joined, on the spec examples (2.3, 3.0) and on a written 1.x feed
  * (tests/fixtures/gbfs), then malformed variants and flipped bytes.
  * Discovery (gbfs.json) is tested in gbfs_discovery_test.c. */
-#include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "parse.h"
-
-/* cmocka 1.1.5 (Debian 12) has no assert_double_equal. */
-#define assert_near(a, b) assert_true(fabs((a) - (b)) < 1e-9)
+#include "test_util.h"
 
 /* A station_status payload around the given station objects. */
 #define STATUS(stations) "{\"data\":{\"stations\":[" stations "]}}"
@@ -29,32 +15,6 @@ static const struct ingest_parse_ctx ctx23 = {"gbfs:example", 1609866200000LL};
 static const struct ingest_parse_ctx ctx30 = {"gbfs:example", 1689593700000LL};
 static const struct ingest_parse_ctx ctx1 = {"gbfs:example1", 1700000065000LL};
 
-/* Reads a fixture into a buffer of exactly its size (no NUL after it). */
-static char *
-fixture(const char *rel, size_t *len)
-{
-    const char *dir = getenv("VELO_FIXTURES");
-    char        path[1024];
-    FILE       *f;
-    long        n;
-    char       *buf;
-
-    assert_non_null(dir);
-    snprintf(path, sizeof(path), "%s/gbfs/%s", dir, rel);
-    f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    buf = malloc((size_t)n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 /* A static table from fixtures; vtypes may be NULL (no vehicle_types). */
 static ingest_gbfs_static *
 load_static(const char *info, const char *vtypes, const char *lang)
@@ -65,12 +25,12 @@ load_static(const char *info, const char *vtypes, const char *lang)
     char               *body;
 
     assert_int_equal(ingest_gbfs_static_new(&st), VELO_OK);
-    body = fixture(info, &len);
+    body = test_fixture(&len, "gbfs/%s", info);
     assert_int_equal(
         ingest_gbfs_info_parse(st, body, len, lang, err, sizeof(err)), VELO_OK);
     free(body);
     if (vtypes != NULL) {
-        body = fixture(vtypes, &len);
+        body = test_fixture(&len, "gbfs/%s", vtypes);
         assert_int_equal(
             ingest_gbfs_vtypes_parse(st, body, len, err, sizeof(err)), VELO_OK);
         free(body);
@@ -96,7 +56,7 @@ status_file(const ingest_gbfs_static *st, const char *rel, const char *version,
             uint32_t *ttl)
 {
     size_t len;
-    char  *body = fixture(rel, &len);
+    char  *body = test_fixture(&len, "gbfs/%s", rel);
     int    rv;
 
     rv = status_buf(st, body, len, version, ctx, b, ttl);
@@ -111,18 +71,6 @@ status_str(const ingest_gbfs_static *st, const char *json, const char *version,
     uint32_t ttl = 0;
 
     return status_buf(st, json, strlen(json), version, &ctx23, b, &ttl);
-}
-
-static const Velo__V1__StationSnapshot *
-find(const struct ingest_batch *b, const char *id)
-{
-    size_t i;
-
-    for (i = 0; i < b->len; i++)
-        if (strcmp(b->items[i].station_id, id) == 0)
-            return &b->items[i];
-    fail_msg("station %s not in the batch", id);
-    return NULL;
 }
 
 static void
@@ -142,7 +90,7 @@ test_v23_status_counts_and_split(void **state)
     assert_int_equal(ttl, 0);
     assert_int_equal(b.len, 2);
     assert_int_equal(b.nrejects, 0);
-    s = find(&b, "station2");
+    s = test_find(&b, "station2");
     assert_string_equal(s->system_id, "gbfs:example");
     assert_string_equal(s->source_format, "gbfs-2.3");
     assert_int_equal(s->fetched_at_ms, ctx23.fetched_at_ms);
@@ -161,7 +109,7 @@ test_v23_status_counts_and_split(void **state)
     /* The spec's information lists only "pga": nothing to join. */
     assert_null(s->name);
     assert_false(s->has_lat || s->has_capacity);
-    s = find(&b, "station1");
+    s = test_find(&b, "station1");
     assert_int_equal(s->bikes_available, 1);
     assert_int_equal(s->mechanical_bikes, 1);
     assert_int_equal(s->electric_bikes, 0);
@@ -185,7 +133,7 @@ test_v30_status_counts_split_and_rfc3339_times(void **state)
                                  &ctx30, &b, &ttl),
                      VELO_OK);
     assert_int_equal(b.len, 2);
-    s = find(&b, "station2");
+    s = test_find(&b, "station2");
     assert_string_equal(s->source_format, "gbfs-3.0");
     assert_int_equal(s->bikes_available, 6); /* num_vehicles_available */
     assert_int_equal(s->bikes_disabled, 1);
@@ -193,7 +141,7 @@ test_v30_status_counts_split_and_rfc3339_times(void **state)
     assert_int_equal(s->electric_bikes, 4);
     /* "2023-07-17T13:34:13+02:00" */
     assert_int_equal(s->last_reported_ms, 1689593653000LL);
-    s = find(&b, "station1");
+    s = test_find(&b, "station1");
     assert_int_equal(s->bikes_available, 1);
     assert_int_equal(s->mechanical_bikes, 1);
     ingest_batch_fini(&b);
@@ -267,7 +215,7 @@ test_v1_written_feed_quirks(void **state)
     assert_int_equal(ttl, 10);
     assert_int_equal(b.len, 5);
     assert_int_equal(b.nrejects, 0);
-    s = find(&b, "101");
+    s = test_find(&b, "101");
     assert_string_equal(s->source_format, "gbfs-1.0");
     assert_string_equal(s->name, "Torget");
     assert_string_equal(s->address, "Torget 1");
@@ -285,17 +233,17 @@ test_v1_written_feed_quirks(void **state)
     assert_int_equal(s->last_reported_ms, 1700000042000LL);
     /* No vehicle_types feed: no split, not a split of zeros. */
     assert_false(s->has_mechanical_bikes || s->has_electric_bikes);
-    s = find(&b, "102"); /* neither renting nor returning */
+    s = test_find(&b, "102"); /* neither renting nor returning */
     assert_int_equal(s->status, CLOSED);
     assert_true(s->has_is_renting && !s->is_renting);
     assert_int_equal(s->last_reported_ms, 1699996400000LL);
-    s = find(&b, "103"); /* integer id in both feeds, absurd time */
+    s = test_find(&b, "103"); /* integer id in both feeds, absurd time */
     assert_string_equal(s->name, "Aker brygge");
     assert_true(s->has_last_reported_ms);
     assert_int_equal(s->last_reported_ms, 0);
-    s = find(&b, "104"); /* not installed */
+    s = test_find(&b, "104"); /* not installed */
     assert_int_equal(s->status, CLOSED);
-    s = find(&b, "106"); /* not in station_information */
+    s = test_find(&b, "106"); /* not in station_information */
     assert_null(s->name);
     assert_false(s->has_lat || s->has_lon || s->has_capacity);
     assert_int_equal(s->bikes_available, 3);
@@ -424,15 +372,15 @@ test_last_reported_forms_and_absurd_values(void **state)
                    "2.3", &b),
         VELO_OK);
     assert_int_equal(b.len, 8);
-    assert_true(find(&b, "null")->has_last_reported_ms);
-    assert_int_equal(find(&b, "null")->last_reported_ms, 0);
-    assert_false(find(&b, "none")->has_last_reported_ms);
-    assert_int_equal(find(&b, "neg")->last_reported_ms, 0);
-    assert_int_equal(find(&b, "1999")->last_reported_ms, 0);
-    assert_int_equal(find(&b, "2days")->last_reported_ms, 0);
-    assert_int_equal(find(&b, "ms")->last_reported_ms, 0);
-    assert_int_equal(find(&b, "iso")->last_reported_ms, 1609866125000LL);
-    assert_int_equal(find(&b, "frac")->last_reported_ms, 1609866125500LL);
+    assert_true(test_find(&b, "null")->has_last_reported_ms);
+    assert_int_equal(test_find(&b, "null")->last_reported_ms, 0);
+    assert_false(test_find(&b, "none")->has_last_reported_ms);
+    assert_int_equal(test_find(&b, "neg")->last_reported_ms, 0);
+    assert_int_equal(test_find(&b, "1999")->last_reported_ms, 0);
+    assert_int_equal(test_find(&b, "2days")->last_reported_ms, 0);
+    assert_int_equal(test_find(&b, "ms")->last_reported_ms, 0);
+    assert_int_equal(test_find(&b, "iso")->last_reported_ms, 1609866125000LL);
+    assert_int_equal(test_find(&b, "frac")->last_reported_ms, 1609866125500LL);
     assert_int_equal(b.nrejects, 2);
     assert_string_equal(b.rejects[0].reason,
                         "last_reported: not an RFC 3339 time");
@@ -462,13 +410,13 @@ test_status_follows_the_flags(void **state)
                           "{\"station_id\":\"none\"}"),
                    "2.3", &b),
         VELO_OK);
-    assert_int_equal(find(&b, "open")->status, OPEN);
-    assert_int_equal(find(&b, "gone")->status, CLOSED);
-    assert_int_equal(find(&b, "shut")->status, CLOSED);
+    assert_int_equal(test_find(&b, "open")->status, OPEN);
+    assert_int_equal(test_find(&b, "gone")->status, CLOSED);
+    assert_int_equal(test_find(&b, "shut")->status, CLOSED);
     /* Too little to say: absent, which reads as UNKNOWN. */
-    assert_false(find(&b, "ret")->has_status);
-    assert_false(find(&b, "none")->has_status);
-    assert_false(find(&b, "none")->has_is_installed);
+    assert_false(test_find(&b, "ret")->has_status);
+    assert_false(test_find(&b, "none")->has_status);
+    assert_false(test_find(&b, "none")->has_is_installed);
     ingest_batch_fini(&b);
     ingest_gbfs_static_free(st);
 }
@@ -635,7 +583,7 @@ test_more_stations_than_max_is_etoobig_and_empty(void **state)
     uint32_t            ttl = 5;
     char                err[160];
     size_t              len;
-    char *body = fixture("v1.1-written/station_status.json", &len);
+    char *body = test_fixture(&len, "gbfs/v1.1-written/station_status.json");
 
     (void)state;
     assert_int_equal(ingest_gbfs_static_new(&st), VELO_OK);
@@ -650,32 +598,35 @@ test_more_stations_than_max_is_etoobig_and_empty(void **state)
     free(body);
 }
 
-/* Parses the first cut bytes of a fixture with the parser of its feed
- * (status for system_information): it must fail with nothing emitted. */
-static void
-check_cut(ingest_gbfs_static *st, const char *rel, const char *body, size_t cut)
-{
-    struct ingest_batch b;
-    uint32_t            ttl;
-    char                err[160];
-    char               *part = malloc(cut + 1); /* exact size: no NUL */
-    int                 rv;
+/* The static tables and the fixture a variant was made from. */
+struct variant_of {
+    ingest_gbfs_static *st;
+    const char         *rel;
+};
 
-    assert_non_null(part);
-    memcpy(part, body, cut);
+/* Parses a cut fixture with the parser of its feed (status for
+ * gbfs.json and system_information): it must fail with nothing emitted. */
+static void
+check_cut(const char *part, size_t cut, const void *arg)
+{
+    const struct variant_of *v = arg;
+    struct ingest_batch      b;
+    uint32_t                 ttl;
+    char                     err[160];
+    int                      rv;
+
     ingest_batch_init(&b, 10000);
-    if (strstr(rel, "station_information") != NULL)
-        rv = ingest_gbfs_info_parse(st, part, cut, NULL, err, sizeof(err));
-    else if (strstr(rel, "vehicle_types") != NULL)
-        rv = ingest_gbfs_vtypes_parse(st, part, cut, err, sizeof(err));
+    if (strstr(v->rel, "station_information") != NULL)
+        rv = ingest_gbfs_info_parse(v->st, part, cut, NULL, err, sizeof(err));
+    else if (strstr(v->rel, "vehicle_types") != NULL)
+        rv = ingest_gbfs_vtypes_parse(v->st, part, cut, err, sizeof(err));
     else
-        rv = ingest_gbfs_status_parse(st, part, cut, "2.3", &ctx23, &b, &ttl,
+        rv = ingest_gbfs_status_parse(v->st, part, cut, "2.3", &ctx23, &b, &ttl,
                                       err, sizeof(err));
     if (rv != VELO_EPROTO)
-        fail_msg("%s cut at %zu: rv %d", rel, cut, rv);
+        fail_msg("%s cut at %zu: rv %d", v->rel, cut, rv);
     assert_int_equal(b.len + b.nrejects, 0);
     ingest_batch_fini(&b);
-    free(part);
 }
 
 static void
@@ -685,87 +636,61 @@ test_truncated_payloads_are_eproto_and_empty(void **state)
     static const char  *files[] = {"gbfs.json", "system_information.json",
                                    "station_information.json",
                                    "station_status.json", "vehicle_types.json"};
-    ingest_gbfs_static *st;
+    struct variant_of   v;
     struct ingest_batch b;
-    char                rel[128], *body;
-    size_t              d, i, len, end, cut;
+    char                rel[128];
+    size_t              d, i;
 
     (void)state;
-    st = load_static("v1.1-written/station_information.json", NULL, NULL);
+    v.st = load_static("v1.1-written/station_information.json", NULL, NULL);
+    v.rel = rel;
     for (d = 0; d < 3; d++) {
         for (i = 0; i < 4; i++) {
             if (d == 2 && i == 3)
                 continue; /* the 1.x feed has no vehicle_types */
-            snprintf(rel, sizeof(rel), "%s/%s", dirs[d], files[i]);
-            body = fixture(rel, &len);
-            for (end = len; end > 0 && strchr(" \t\r\n", body[end - 1]);)
-                end--;
-            for (cut = 0; cut < end; cut += end / 47 + 1)
-                check_cut(st, rel, body, cut);
-            check_cut(st, rel, body, end - 1);
-            free(body);
+            snprintf(rel, sizeof(rel), "gbfs/%s/%s", dirs[d], files[i]);
+            test_truncations(rel, 47, check_cut, &v);
         }
     }
     /* Each failed station_information parse kept the previous table. */
     assert_int_equal(
-        status_str(st, STATUS("{\"station_id\":\"103\"}"), NULL, &b), VELO_OK);
+        status_str(v.st, STATUS("{\"station_id\":\"103\"}"), NULL, &b),
+        VELO_OK);
     assert_string_equal(b.items[0].name, "Aker brygge");
     ingest_batch_fini(&b);
-    ingest_gbfs_static_free(st);
+    ingest_gbfs_static_free(v.st);
 }
 
-static uint32_t
-xorshift(uint32_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 17;
-    *x ^= *x << 5;
-    return *x;
-}
-
-/* Flips a few bytes of a status fixture and parses it with the static
- * tables loaded: OK (every item valid) or EPROTO (nothing emitted). */
+/* A status payload with flipped bytes, parsed with the static tables
+ * loaded: OK (every item valid) or EPROTO (nothing emitted). */
 static void
-fuzz_status(ingest_gbfs_static *st, const char *rel, int iterations,
-            uint32_t seed)
+check_flipped(const char *part, size_t len, const void *arg)
 {
-    struct ingest_batch b;
-    uint32_t            ttl;
-    char                why[160];
-    size_t              len, i, k;
-    char               *body = fixture(rel, &len), *copy = malloc(len);
-    int                 it, rv;
+    const struct variant_of *v = arg;
+    struct ingest_batch      b;
+    uint32_t                 ttl;
 
-    assert_non_null(copy);
-    for (it = 0; it < iterations; it++) {
-        memcpy(copy, body, len);
-        for (k = 1 + xorshift(&seed) % 4; k > 0; k--)
-            copy[xorshift(&seed) % len] = (char)(xorshift(&seed) & 0xff);
-        rv = status_buf(st, copy, len, NULL, &ctx1, &b, &ttl);
-        assert_true(rv == VELO_OK || rv == VELO_EPROTO);
-        if (rv != VELO_OK)
-            assert_int_equal(b.len + b.nrejects, 0);
-        for (i = 0; i < b.len; i++)
-            assert_int_equal(
-                ingest_snapshot_validate(&b.items[i], why, sizeof(why)),
-                VELO_OK);
-        ingest_batch_fini(&b);
-    }
-    free(copy);
-    free(body);
+    test_assert_ok_or_empty(status_buf(v->st, part, len, NULL, &ctx1, &b, &ttl),
+                            &b);
+    ingest_batch_fini(&b);
 }
 
 static void
 test_flipped_bytes_never_crash(void **state)
 {
-    ingest_gbfs_static *st;
+    struct variant_of v;
+    uint32_t          seed;
 
     (void)state;
-    st = load_static("v1.1-written/station_information.json",
-                     "spec-v3.0/vehicle_types.json", NULL);
-    fuzz_status(st, "v1.1-written/station_status.json", 1200, 0x9e3779b9u);
-    fuzz_status(st, "spec-v2.3/station_status.json", 800, 0x2545f491u);
-    ingest_gbfs_static_free(st);
+    v.st = load_static("v1.1-written/station_information.json",
+                       "spec-v3.0/vehicle_types.json", NULL);
+    v.rel = "gbfs/v1.1-written/station_status.json";
+    seed = 0x9e3779b9u;
+    test_flips(v.rel, 1200, &seed, check_flipped, &v);
+    v.rel = "gbfs/spec-v2.3/station_status.json";
+    seed = 0x2545f491u;
+    test_flips(v.rel, 800, &seed, check_flipped, &v);
+    ingest_gbfs_static_free(v.st);
 }
 
 int

@@ -2,18 +2,7 @@
  * tests/fixtures/jcdecaux (found through VELO_FIXTURES), then on malformed
  * variants: truncated, wrong root, wrong field types, nulls, huge counts,
  * and bytes flipped at random. */
-#include <math.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "parse.h"
+#include "test_util.h"
 #include "velo/json.h"
 
 #define DUBLIN "jcdecaux/v1_stations_dublin.json"
@@ -21,48 +10,18 @@
 #define CONTRACTS "jcdecaux/v1_contracts_2015.json"
 #define V3_DOC "jcdecaux/v3_station_doc_example.json"
 
-/* cmocka 1.1.5 (Debian 12) has no assert_double_equal. */
-#define assert_near(a, b) assert_true(fabs((a) - (b)) < 1e-9)
-
 typedef int (*parse_fn)(const char *, size_t, const struct ingest_parse_ctx *,
                         struct ingest_batch *, char *, size_t);
 
 /* Fetched a few minutes after the newest Dublin last_update. */
 static const struct ingest_parse_ctx ctx = {"jcdecaux:dublin", 1770420000000LL};
 
-/* Reads a fixture into a buffer of exactly its size, with no NUL after
- * it, so ASan catches a parser that reads past len. */
-static char *
-fixture(const char *rel, size_t *len)
-{
-    const char *dir = getenv("VELO_FIXTURES");
-    char        path[1024];
-    FILE       *f;
-    long        n;
-    char       *buf;
-
-    assert_non_null(dir);
-    snprintf(path, sizeof(path), "%s/%s", dir, rel);
-    f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    assert_true(n > 0);
-    rewind(f);
-    buf = malloc((size_t)n);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 static int
 parse_file(parse_fn fn, const char *rel, struct ingest_batch *b)
 {
     char   err[160];
     size_t len;
-    char  *body = fixture(rel, &len);
+    char  *body = test_fixture(&len, "%s", rel);
     int    rv;
 
     ingest_batch_init(b, 10000);
@@ -78,18 +37,6 @@ parse_str(parse_fn fn, const char *json, struct ingest_batch *b)
 
     ingest_batch_init(b, 10000);
     return fn(json, strlen(json), &ctx, b, err, sizeof(err));
-}
-
-static const Velo__V1__StationSnapshot *
-find(const struct ingest_batch *b, const char *id)
-{
-    size_t i;
-
-    for (i = 0; i < b->len; i++)
-        if (strcmp(b->items[i].station_id, id) == 0)
-            return &b->items[i];
-    fail_msg("station %s not in the batch", id);
-    return NULL;
 }
 
 static void
@@ -130,7 +77,7 @@ test_v1_dublin_station_values_are_exact(void **state)
 
     (void)state;
     assert_int_equal(parse_file(ingest_jcdecaux_v1_parse, DUBLIN, &b), VELO_OK);
-    s = find(&b, "42");
+    s = test_find(&b, "42");
     assert_string_equal(s->name, "SMITHFIELD NORTH");
     assert_string_equal(s->address, "Smithfield North");
     assert_true(s->has_lat && s->has_lon);
@@ -149,7 +96,7 @@ test_v1_dublin_station_values_are_exact(void **state)
     assert_true(s->has_last_reported_ms);
     assert_int_equal(s->last_reported_ms, 1770418469000LL);
 
-    s = find(&b, "54"); /* an empty station: 0 bikes is a real 0 */
+    s = test_find(&b, "54"); /* an empty station: 0 bikes is a real 0 */
     assert_string_equal(s->name, "CLONMEL STREET");
     assert_true(s->has_bikes_available);
     assert_int_equal(s->bikes_available, 0);
@@ -157,7 +104,7 @@ test_v1_dublin_station_values_are_exact(void **state)
     assert_int_equal(s->capacity, 33);
     assert_int_equal(s->last_reported_ms, 1770418566000LL);
 
-    s = find(&b, "88");
+    s = test_find(&b, "88");
     assert_string_equal(s->name, "BLACKHALL PLACE");
     assert_near(s->lat, 53.3488);
     assert_near(s->lon, -6.281637);
@@ -183,7 +130,7 @@ test_v1_lund_keeps_empty_addresses(void **state)
         assert_non_null(b.items[i].address);
         assert_string_equal(b.items[i].address, "");
     }
-    s = find(&b, "5");
+    s = test_find(&b, "5");
     assert_string_equal(s->name, "M\xc3\x85RTENSTORGET"); /* UTF-8 kept */
     assert_true(s->banking);
     assert_int_equal(s->capacity, 30);
@@ -439,6 +386,7 @@ test_v1_bad_ids_and_elements_are_rejected(void **state)
     assert_string_equal(b.rejects[3].reason, "number: empty");
     assert_string_equal(b.rejects[4].reason, "station: not an object");
     assert_string_equal(b.rejects[4].raw, "17");
+    assert_string_equal(b.rejects[4].station_id, "");
     assert_string_equal(b.rejects[6].raw, "null");
     ingest_batch_fini(&b);
 }
@@ -516,7 +464,7 @@ test_more_stations_than_max_is_etoobig_and_empty(void **state)
     struct ingest_batch b;
     char                err[160];
     size_t              len;
-    char               *body = fixture(DUBLIN, &len);
+    char               *body = test_fixture(&len, "%s", DUBLIN);
 
     (void)state;
     ingest_batch_init(&b, 100);
@@ -529,26 +477,28 @@ test_more_stations_than_max_is_etoobig_and_empty(void **state)
     free(body);
 }
 
-/* Parses the first cut bytes of body: the payload must fail as a whole,
- * with an empty batch. */
-static void
-check_cut(parse_fn fn, const char *rel, const char *body, size_t cut)
-{
-    struct ingest_batch b;
-    char                err[160] = "";
-    char               *part = malloc(cut + 1); /* exact size: no NUL */
-    int                 rv;
+/* A parser and the fixture a variant was made from. */
+struct variant_of {
+    parse_fn    fn;
+    const char *rel;
+};
 
-    assert_non_null(part);
-    memcpy(part, body, cut);
+/* A cut payload must fail as a whole, with an empty batch. */
+static void
+check_cut(const char *part, size_t cut, const void *arg)
+{
+    const struct variant_of *v = arg;
+    struct ingest_batch      b;
+    char                     err[160] = "";
+    int                      rv;
+
     ingest_batch_init(&b, 10000);
-    rv = fn(part, cut, &ctx, &b, err, sizeof(err));
+    rv = v->fn(part, cut, &ctx, &b, err, sizeof(err));
     if (rv != VELO_EPROTO)
-        fail_msg("%s cut at %zu: rv %d", rel, cut, rv);
+        fail_msg("%s cut at %zu: rv %d", v->rel, cut, rv);
     assert_int_equal(b.len + b.nrejects, 0);
     assert_non_null(strstr(err, "malformed"));
     ingest_batch_fini(&b);
-    free(part);
 }
 
 /* Cuts a fixture at ~100 lengths before its closing bracket, including
@@ -556,16 +506,9 @@ check_cut(parse_fn fn, const char *rel, const char *body, size_t cut)
 static void
 check_truncations(parse_fn fn, const char *rel)
 {
-    size_t len, end, cut;
-    char  *body = fixture(rel, &len);
+    struct variant_of v = {fn, rel};
 
-    end = len;
-    while (end > 0 && strchr(" \t\r\n", body[end - 1]) != NULL)
-        end--;
-    for (cut = 0; cut < end; cut += end / 97 + 1)
-        check_cut(fn, rel, body, cut);
-    check_cut(fn, rel, body, end - 1);
-    free(body);
+    test_truncations(rel, 97, check_cut, &v);
 }
 
 static void
@@ -579,45 +522,26 @@ test_truncated_payloads_are_eproto_and_empty(void **state)
     check_truncations(ingest_jcdecaux_v3_parse, LUND);
 }
 
-static uint32_t
-xorshift(uint32_t *x)
+/* A payload with flipped bytes: OK (every item then valid) or EPROTO
+ * (batch empty), never a crash or a leak. */
+static void
+check_flipped(const char *part, size_t len, const void *arg)
 {
-    *x ^= *x << 13;
-    *x ^= *x >> 17;
-    *x ^= *x << 5;
-    return *x;
+    const struct variant_of *v = arg;
+    struct ingest_batch      b;
+    char                     err[160];
+
+    ingest_batch_init(&b, 10000);
+    test_assert_ok_or_empty(v->fn(part, len, &ctx, &b, err, sizeof(err)), &b);
+    ingest_batch_fini(&b);
 }
 
-/* Flips a few bytes of a fixture and parses it: the result is OK (every
- * item then valid) or EPROTO (batch empty), never a crash or a leak. */
 static void
 fuzz_fixture(parse_fn fn, const char *rel, int iterations, uint32_t seed)
 {
-    struct ingest_batch b;
-    char                err[160], why[160];
-    size_t              len, i, k;
-    char               *body = fixture(rel, &len), *copy;
-    int                 it, rv;
+    struct variant_of v = {fn, rel};
 
-    copy = malloc(len);
-    assert_non_null(copy);
-    for (it = 0; it < iterations; it++) {
-        memcpy(copy, body, len);
-        for (k = 1 + xorshift(&seed) % 4; k > 0; k--)
-            copy[xorshift(&seed) % len] = (char)(xorshift(&seed) & 0xff);
-        ingest_batch_init(&b, 10000);
-        rv = fn(copy, len, &ctx, &b, err, sizeof(err));
-        assert_true(rv == VELO_OK || rv == VELO_EPROTO);
-        if (rv != VELO_OK)
-            assert_int_equal(b.len + b.nrejects, 0);
-        for (i = 0; i < b.len; i++)
-            assert_int_equal(
-                ingest_snapshot_validate(&b.items[i], why, sizeof(why)),
-                VELO_OK);
-        ingest_batch_fini(&b);
-    }
-    free(copy);
-    free(body);
+    test_flips(rel, iterations, &seed, check_flipped, &v);
 }
 
 static void

@@ -215,7 +215,10 @@ sim_poll(struct ingest_src *s, int64_t now_ms)
     struct ingest_outcome o = {.retry_after_ms = -1, .url = s->spec->url};
     struct ingest_batch   b;
     int64_t               now = velo_now_ms();
-    double    dt_h = (double)(now - m->last_ms) / 3.6e6 * s->spec->speed;
+    /* At least 1 ms per step: polls in the same millisecond (tests, speed
+     * runs) still move the simulation forward. */
+    double dt_h = (double)(now > m->last_ms ? now - m->last_ms : 1) / 3.6e6 *
+                  s->spec->speed;
     time_t    tt = (time_t)(now / 1000);
     struct tm tm;
     double    h;

@@ -41,7 +41,7 @@ struct stream_hist {
 };
 
 struct stream_entry {
-    Velo__V1__StationSnapshot *snap;    /* owned, never NULL */
+    Velo__V1__StationSnapshot *snap; /* owned, never NULL */
     int64_t                    applied_at_ms;
     int64_t                    changed_at_ms;    /* bikes or docks changed */
     int64_t                    bikes_changed_ms; /* bikes changed (stuck) */
@@ -70,8 +70,8 @@ struct stream_system {
     uint32_t    bikes; /* sums over stations that reported them */
     uint32_t    docks;
     int64_t     last_fetched_ms;
-    bool        simulated;           /* any station of it simulated */
-    const char *source_format;       /* of the latest fetched station */
+    bool        simulated;     /* any station of it simulated */
+    const char *source_format; /* of the latest fetched station */
 };
 
 typedef struct stream_state stream_state;
@@ -103,8 +103,8 @@ size_t                     stream_state_count(const stream_state *st);
 const struct stream_entry *stream_state_at(const stream_state *st, size_t i);
 /* NULL when absent or either id is NULL. */
 const struct stream_entry *stream_state_find(const stream_state *st,
-                                             const char *system_id,
-                                             const char *station_id);
+                                             const char         *system_id,
+                                             const char         *station_id);
 
 /* Fills out's derived fields for e at now_ms and points out->snapshot at
  * e->snap (borrowed). out must be initialised. Locks: as _at. */

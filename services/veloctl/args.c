@@ -71,12 +71,11 @@ u32_in(const char *flag, const char *v, uint32_t min, uint32_t max,
 {
     uint32_t x;
 
-    if (velo_parse_u32(v, &x) != VELO_OK || x < min || x > max) {
-        snprintf(err, n,
-                 "--%s: expected a whole number from %u to %u, got \"%.64s\"",
-                 flag, (unsigned)min, (unsigned)max, v);
-        return VELO_EINVAL;
-    }
+    if (velo_parse_u32(v, &x) != VELO_OK || x < min || x > max)
+        return fail(err, n,
+                    "--%s: expected a whole number from %u to %u, got "
+                    "\"%.64s\"",
+                    flag, (unsigned)min, (unsigned)max, v);
     *out = x;
     return VELO_OK;
 }
@@ -112,11 +111,10 @@ url_check(const char *flag, const char *v, char *err, size_t n)
 {
     if (url_ok(v))
         return VELO_OK;
-    snprintf(err, n,
-             "%s: \"%.64s\" is not an address veloctl can dial (expected "
-             "e.g. tcp://127.0.0.1:7701)",
-             flag, v);
-    return VELO_EINVAL;
+    return fail(err, n,
+                "%s: \"%.64s\" is not an address veloctl can dial (expected "
+                "e.g. tcp://127.0.0.1:7701)",
+                flag, v);
 }
 
 static int
@@ -475,11 +473,9 @@ veloctl_args_parse(struct veloctl_args *a, int argc, char *const *argv,
         env_pub != NULL && env_pub[0] != '\0' ? env_pub : VELOCTL_DEFAULT_PUB;
     err[0] = '\0';
     rv = env_rpc_split(a, env_rpc, err, err_size);
-    if (rv == VELO_OK && a->pub != VELOCTL_DEFAULT_PUB && !url_ok(a->pub))
+    if (rv == VELO_OK && !url_ok(a->pub))
         rv = fail(err, err_size,
-                  "VELO_STREAM_PUB: \"%.64s\" is not a valid "
-                  "address",
-                  a->pub);
+                  "VELO_STREAM_PUB: \"%.64s\" is not a valid address", a->pub);
     if (rv == VELO_OK)
         rv = args_scan(a, &p, argc, argv, err, err_size);
     if (rv == VELO_OK && p.npos > 0 && strcmp(p.pos[0], "help") == 0)

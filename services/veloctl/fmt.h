@@ -29,7 +29,7 @@ void veloctl_fmt_status(char *buf, size_t size,
 /* The stations table: SYSTEM STATION NAME BIKES MECH ELEC DOCKS CAP STATUS
  * AGE TREND, plus DIST when dist is not NULL (dist[i] belongs to sts[i];
  * NaN prints "-"). */
-VELO_MUST_CHECK int veloctl_fmt_stations(struct velo_buf *out,
+VELO_MUST_CHECK int veloctl_fmt_stations(struct velo_buf               *out,
                                          Velo__V1__StationState *const *sts,
                                          const double *dist, size_t n);
 
@@ -45,9 +45,10 @@ VELO_MUST_CHECK int veloctl_fmt_systems(struct velo_buf                  *out,
 
 /* One instance's answer to Health: reply, or NULL with error set. */
 struct veloctl_health {
-    const char                    *url;
-    const Velo__V1__HealthReply   *reply;
-    const char                    *error; /* when reply is NULL */
+    const char                  *url;
+    const Velo__V1__HealthReply *reply;
+    const char *error_code; /* when reply is NULL: "UNAVAILABLE", ... */
+    const char *error;      /* when reply is NULL: what went wrong */
 };
 
 /* The health table: RPC READY STATIONS LAG INSTANCE REASON. */

@@ -109,6 +109,11 @@ veloctl_utf8_clean(char *dst, size_t size, const char *src, size_t max_cols)
         o += keep ? len : 1;
         src += len;
     }
+    /* "côté …" reads worse than "côté…": drop the spaces before the cut. */
+    while (reserve > 0 && o > 0 && dst[o - 1] == ' ') {
+        o--;
+        cols--;
+    }
     if (reserve > 0 && o + reserve + 1 <= size) {
         memcpy(dst + o, ELLIPSIS, reserve);
         o += reserve;
@@ -187,12 +192,13 @@ veloctl_table_rows(const veloctl_table *t)
     return t->nrows;
 }
 
-/* Appends one line; widths[] holds every column's width. */
+/* Appends one line; widths[] holds every column's width. Trailing
+ * spaces (an empty last cell) are dropped. */
 static int
 line_put(const veloctl_table *t, char *const *cells, const size_t *widths,
          struct velo_buf *out)
 {
-    size_t i, w, pad;
+    size_t i, w, pad, mark = out->len;
     int    rv = VELO_OK;
 
     for (i = 0; rv == VELO_OK && i < t->ncols; i++) {
@@ -202,11 +208,11 @@ line_put(const veloctl_table *t, char *const *cells, const size_t *widths,
             rv = velo_buf_puts(out, "  ");
         if (rv == VELO_OK && t->cols[i].right)
             rv = velo_buf_printf(out, "%*s%s", (int)pad, "", cells[i]);
-        else if (rv == VELO_OK && i + 1 < t->ncols)
-            rv = velo_buf_printf(out, "%s%*s", cells[i], (int)pad, "");
         else if (rv == VELO_OK)
-            rv = velo_buf_puts(out, cells[i]); /* no trailing spaces */
+            rv = velo_buf_printf(out, "%s%*s", cells[i], (int)pad, "");
     }
+    while (rv == VELO_OK && out->len > mark && out->data[out->len - 1] == ' ')
+        out->data[--out->len] = '\0';
     return rv == VELO_OK ? velo_buf_puts(out, "\n") : rv;
 }
 

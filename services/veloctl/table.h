@@ -27,7 +27,7 @@ struct veloctl_col {
 typedef struct veloctl_table veloctl_table;
 
 /* A table with ncols columns; cols is borrowed for the table's life. */
-VELO_MUST_CHECK int veloctl_table_new(veloctl_table          **out,
+VELO_MUST_CHECK int veloctl_table_new(veloctl_table           **out,
                                       const struct veloctl_col *cols,
                                       size_t                    ncols);
 

@@ -1,0 +1,261 @@
+/* query.c: ListStations filters, order and paging (see query.h). */
+#include "query.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "velo/parse.h"
+
+/* A match of a near query: its distance and its rank in key order, so
+ * equal distances keep a stable order across pages. */
+struct near_hit {
+    double                     d;
+    size_t                     rank;
+    const struct stream_entry *e;
+};
+
+double
+stream_distance_m(double lat1, double lon1, double lat2, double lon2)
+{
+    const double r = 6371008.8, rad = M_PI / 180.0;
+    double       a = sin((lat2 - lat1) * rad / 2);
+    double       b = sin((lon2 - lon1) * rad / 2);
+    double       h = a * a + cos(lat1 * rad) * cos(lat2 * rad) * b * b;
+
+    return 2 * r * asin(sqrt(h < 1 ? h : 1));
+}
+
+static int bad(char *err, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+bad(char *err, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+    return VELO_EINVAL;
+}
+
+/* NaN fails both comparisons, so it is out of range too. */
+static bool
+lat_ok(double v)
+{
+    return v >= -90.0 && v <= 90.0;
+}
+
+static bool
+lon_ok(double v)
+{
+    return v >= -180.0 && v <= 180.0;
+}
+
+static int
+parse_near(struct stream_query *q, const Velo__V1__ListStationsRequest *rq,
+           char *err, size_t size)
+{
+    if (rq->has_near_lat != rq->has_near_lon)
+        return bad(err, size, "near_lat and near_lon go together");
+    if (rq->has_radius_m && !rq->has_near_lat)
+        return bad(err, size, "radius_m needs near_lat and near_lon");
+    if (!rq->has_near_lat)
+        return VELO_OK;
+    if (!lat_ok(rq->near_lat) || !lon_ok(rq->near_lon))
+        return bad(err, size,
+                   "near point out of range (lat -90..90, lon -180..180)");
+    q->near = true;
+    q->near_lat = rq->near_lat;
+    q->near_lon = rq->near_lon;
+    q->has_radius = rq->has_radius_m;
+    q->radius_m = rq->radius_m;
+    return VELO_OK;
+}
+
+static int
+parse_bbox(struct stream_query *q, const Velo__V1__ListStationsRequest *rq,
+           char *err, size_t size)
+{
+    int given =
+        rq->has_min_lat + rq->has_min_lon + rq->has_max_lat + rq->has_max_lon;
+
+    if (given == 0)
+        return VELO_OK;
+    if (given != 4)
+        return bad(err, size,
+                   "a bounding box needs min_lat, min_lon, max_lat and "
+                   "max_lon");
+    if (!lat_ok(rq->min_lat) || !lat_ok(rq->max_lat) || !lon_ok(rq->min_lon) ||
+        !lon_ok(rq->max_lon))
+        return bad(err, size,
+                   "bounding box out of range (lat -90..90, lon -180..180)");
+    if (rq->min_lat > rq->max_lat)
+        return bad(err, size, "min_lat is over max_lat");
+    q->bbox = true;
+    q->min_lat = rq->min_lat;
+    q->min_lon = rq->min_lon;
+    q->max_lat = rq->max_lat;
+    q->max_lon = rq->max_lon;
+    return VELO_OK;
+}
+
+static int
+parse_page(struct stream_query *q, const Velo__V1__ListStationsRequest *rq,
+           char *err, size_t size)
+{
+    q->limit =
+        rq->has_limit && rq->limit > 0 ? rq->limit : STREAM_LIMIT_DEFAULT;
+    if (q->limit > STREAM_LIMIT_MAX)
+        return bad(err, size, "limit is over %u", STREAM_LIMIT_MAX);
+    if (rq->cursor != NULL && rq->cursor[0] != '\0' &&
+        velo_parse_u32(rq->cursor, &q->offset) != VELO_OK)
+        return bad(err, size, "bad cursor");
+    return VELO_OK;
+}
+
+int
+stream_query_parse(struct stream_query                 *q,
+                   const Velo__V1__ListStationsRequest *rq, char *err,
+                   size_t err_size)
+{
+    int rv;
+
+    memset(q, 0, sizeof(*q));
+    rv = parse_near(q, rq, err, err_size);
+    if (rv == VELO_OK)
+        rv = parse_bbox(q, rq, err, err_size);
+    if (rv == VELO_OK)
+        rv = parse_page(q, rq, err, err_size);
+    if (rv != VELO_OK)
+        return rv;
+    if (rq->q != NULL && strlen(rq->q) > STREAM_QUERY_TEXT_MAX)
+        return bad(err, err_size, "q is longer than %u bytes",
+                   STREAM_QUERY_TEXT_MAX);
+    /* Empty strings mean "not given", as an empty form field does. */
+    q->system_id = rq->system_id && rq->system_id[0] ? rq->system_id : NULL;
+    q->text = rq->q && rq->q[0] ? rq->q : NULL;
+    q->has_min_bikes = rq->has_min_bikes;
+    q->min_bikes = rq->min_bikes;
+    q->has_min_docks = rq->has_min_docks;
+    q->min_docks = rq->min_docks;
+    q->has_status = rq->has_status;
+    q->status = (int)rq->status;
+    return VELO_OK;
+}
+
+static bool
+in_bbox(const struct stream_query *q, double lat, double lon)
+{
+    if (lat < q->min_lat || lat > q->max_lat)
+        return false;
+    if (q->min_lon <= q->max_lon)
+        return lon >= q->min_lon && lon <= q->max_lon;
+    return lon >= q->min_lon || lon <= q->max_lon; /* across 180 degrees */
+}
+
+/* Every filter but the radius (which needs the distance). */
+static bool
+query_match(const struct stream_query *q, const Velo__V1__StationSnapshot *s)
+{
+    bool located = s->has_lat && s->has_lon;
+
+    if (q->system_id != NULL && strcmp(s->system_id, q->system_id) != 0)
+        return false;
+    if ((q->near || q->bbox) && !located)
+        return false;
+    if (q->bbox && !in_bbox(q, s->lat, s->lon))
+        return false;
+    if (q->has_min_bikes &&
+        (!s->has_bikes_available || s->bikes_available < q->min_bikes))
+        return false;
+    if (q->has_min_docks &&
+        (!s->has_docks_available || s->docks_available < q->min_docks))
+        return false;
+    if (q->has_status && (int)s->status != q->status)
+        return false;
+    if (q->text != NULL &&
+        (s->name == NULL || strcasestr(s->name, q->text) == NULL))
+        return false;
+    return true;
+}
+
+static void
+page_finish(const struct stream_query *q, uint32_t total, size_t n,
+            struct stream_query_page *page)
+{
+    page->n = n;
+    page->total = total;
+    page->has_next = (uint64_t)q->offset + n < total;
+    page->next_offset = page->has_next ? q->offset + (uint32_t)n : 0;
+}
+
+static int
+near_cmp(const void *a, const void *b)
+{
+    const struct near_hit *x = a, *y = b;
+
+    if (x->d != y->d)
+        return x->d < y->d ? -1 : 1;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+static int
+run_near(const stream_state *st, const struct stream_query *q,
+         struct stream_query_hit *hits, struct stream_query_page *page)
+{
+    size_t           n = stream_state_count(st), i, m = 0, k;
+    struct near_hit *all = malloc((n > 0 ? n : 1) * sizeof(*all));
+    const Velo__V1__StationSnapshot *s;
+
+    if (all == NULL)
+        return VELO_ENOMEM;
+    for (i = 0; i < n; i++) {
+        all[m].e = stream_state_at(st, i);
+        s = all[m].e->snap;
+        if (!query_match(q, s))
+            continue;
+        all[m].d = stream_distance_m(q->near_lat, q->near_lon, s->lat, s->lon);
+        all[m].rank = i;
+        if (!q->has_radius || all[m].d <= q->radius_m)
+            m++;
+    }
+    qsort(all, m, sizeof(*all), near_cmp);
+    for (k = 0; k < q->limit && q->offset + k < m; k++) {
+        hits[k].e = all[q->offset + k].e;
+        hits[k].dist_m = all[q->offset + k].d;
+    }
+    free(all);
+    page_finish(q, (uint32_t)m, k, page);
+    return VELO_OK;
+}
+
+int
+stream_query_run(const stream_state *st, const struct stream_query *q,
+                 struct stream_query_hit *hits, struct stream_query_page *page)
+{
+    const struct stream_entry *e;
+    size_t                     n = stream_state_count(st), i, k = 0;
+    uint32_t                   total = 0;
+
+    if (q->near)
+        return run_near(st, q, hits, page);
+    /* The index is already in answer order: one pass counts every match
+     * and keeps the page's. */
+    for (i = 0; i < n; i++) {
+        e = stream_state_at(st, i);
+        if (!query_match(q, e->snap))
+            continue;
+        if (total >= q->offset && k < q->limit) {
+            hits[k].e = e;
+            hits[k].dist_m = 0;
+            k++;
+        }
+        total++;
+    }
+    page_finish(q, total, k, page);
+    return VELO_OK;
+}

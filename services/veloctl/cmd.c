@@ -1,0 +1,168 @@
+/* cmd.c: veloctl_run and the one-call commands: systems, station and
+ * health. stations lives in list.c, watch in watch.c. */
+#include "cmd.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "call.h"
+#include "fmt.h"
+#include "jsondoc.h"
+#include "list.h"
+#include "velo/clock.h"
+#include "velo/station_json.h"
+#include "velo/v1/stream.pb-c.h"
+#include "watch.h"
+
+static int
+cmd_systems(struct veloctl_ctx *x)
+{
+    Velo__V1__ListSystemsRequest rq = VELO__V1__LIST_SYSTEMS_REQUEST__INIT;
+    Velo__V1__ListSystemsReply  *r = NULL;
+    struct velo_buf              b;
+    int                          ex, rv;
+
+    ex =
+        veloctl_call(x, "ListSystems", &rq.base, (ProtobufCMessage **)&r, NULL);
+    if (ex != VELOCTL_EXIT_OK)
+        return ex;
+    velo_buf_init(&b, VELOCTL_OUT_MAX);
+    if (x->a->json)
+        rv = veloctl_jsondoc_systems(&b, r);
+    else if (r->n_systems == 0)
+        rv = velo_buf_puts(&b, "no systems (velo-stream holds no station "
+                               "yet)\n");
+    else
+        rv = veloctl_fmt_systems(&b, r, velo_now_ms());
+    ex = rv == VELO_OK ? veloctl_emit(x, &b) : veloctl_out_fail(x, rv);
+    velo_buf_fini(&b);
+    velo__v1__list_systems_reply__free_unpacked(r, NULL);
+    return ex;
+}
+
+static int
+cmd_station(struct veloctl_ctx *x)
+{
+    Velo__V1__GetStationRequest rq = VELO__V1__GET_STATION_REQUEST__INIT;
+    Velo__V1__StationState     *st = NULL;
+    struct velo_buf             b;
+    char                        nf[600];
+    int                         ex, rv;
+
+    rq.system_id = (char *)x->a->system;
+    rq.station_id = (char *)x->a->station;
+    snprintf(nf, sizeof(nf), "no station %s/%s", x->a->system, x->a->station);
+    ex = veloctl_call(x, "GetStation", &rq.base, (ProtobufCMessage **)&st, nf);
+    if (ex != VELOCTL_EXIT_OK)
+        return ex;
+    velo_buf_init(&b, VELOCTL_OUT_MAX);
+    if (x->a->json) {
+        rv = velo_station_state_to_json(st, NAN, &b);
+        if (rv == VELO_OK)
+            rv = velo_buf_puts(&b, "\n");
+    } else {
+        rv = veloctl_fmt_station(&b, st, velo_now_ms());
+    }
+    ex = rv == VELO_OK ? veloctl_emit(x, &b) : veloctl_out_fail(x, rv);
+    velo_buf_fini(&b);
+    velo__v1__station_state__free_unpacked(st, NULL);
+    return ex;
+}
+
+/* Asks one instance, with a client of its own so that failover cannot
+ * hide which instance answered. */
+static int
+health_one(struct veloctl_ctx *x, const char *url, struct veloctl_health *h,
+           struct veloctl_fail *f)
+{
+    Velo__V1__HealthRequest rq = VELO__V1__HEALTH_REQUEST__INIT;
+    ProtobufCMessage       *r = NULL;
+    struct veloctl_ctx      one = {.a = x->a, .out = x->out, .err = x->err};
+    int                     ex;
+
+    h->url = url;
+    ex = veloctl_ctx_connect(&one, &url, 1);
+    if (ex != VELOCTL_EXIT_OK)
+        return ex;
+    ex = veloctl_call_try(one.c, x->a->timeout_ms, "Health", &rq.base, &r, f);
+    veloctl_ctx_fini(&one);
+    h->reply = (const Velo__V1__HealthReply *)r;
+    h->error_code = f->code;
+    h->error = f->msg;
+    return ex;
+}
+
+/* 0 when every instance is ready, 3 when none answered, else 1. */
+static int
+health_exit(const struct veloctl_health *h, const int *ex, size_t n)
+{
+    size_t i, ready = 0, unreached = 0;
+
+    for (i = 0; i < n; i++) {
+        ready += h[i].reply != NULL && h[i].reply->ready;
+        unreached += ex[i] == VELOCTL_EXIT_UNREACHABLE;
+    }
+    if (ready == n)
+        return VELOCTL_EXIT_OK;
+    return unreached == n ? VELOCTL_EXIT_UNREACHABLE : VELOCTL_EXIT_ERROR;
+}
+
+static int
+cmd_health(struct veloctl_ctx *x)
+{
+    struct veloctl_health h[VELOCTL_MAX_URLS] = {0};
+    struct veloctl_fail   f[VELOCTL_MAX_URLS] = {0};
+    int                   ex[VELOCTL_MAX_URLS], code, rv;
+    char                  urls[VELOCTL_MAX_URLS * 260];
+    struct velo_buf       b;
+    size_t                i, n = x->a->nrpc;
+
+    for (i = 0; i < n; i++)
+        ex[i] = health_one(x, x->a->rpc[i], &h[i], &f[i]);
+    code = health_exit(h, ex, n);
+    velo_buf_init(&b, VELOCTL_OUT_MAX);
+    rv = x->a->json ? veloctl_jsondoc_health(&b, h, n, code == 0)
+                    : veloctl_fmt_health(&b, h, n);
+    rv = rv == VELO_OK ? veloctl_emit(x, &b) : veloctl_out_fail(x, rv);
+    velo_buf_fini(&b);
+    if (code == VELOCTL_EXIT_UNREACHABLE) {
+        veloctl_urls_join(urls, sizeof(urls), x->a);
+        veloctl_errorf(x, "cannot reach velo-stream RPC at %s", urls);
+    }
+    for (i = 0; i < n; i++)
+        if (h[i].reply != NULL)
+            protobuf_c_message_free_unpacked((ProtobufCMessage *)h[i].reply,
+                                             NULL);
+    return rv != VELOCTL_EXIT_OK && code == 0 ? rv : code;
+}
+
+int
+veloctl_run(const struct veloctl_args *a, FILE *out, FILE *err)
+{
+    struct veloctl_ctx x = {.a = a, .out = out, .err = err};
+    int                ex = VELOCTL_EXIT_OK;
+
+    if (a->cmd != VELOCTL_HEALTH)
+        ex = veloctl_ctx_connect(&x, a->rpc, a->nrpc);
+    if (ex != VELOCTL_EXIT_OK)
+        return ex;
+    switch (a->cmd) {
+    case VELOCTL_SYSTEMS:
+        ex = cmd_systems(&x);
+        break;
+    case VELOCTL_STATIONS:
+        ex = veloctl_list_run(&x);
+        break;
+    case VELOCTL_STATION:
+        ex = cmd_station(&x);
+        break;
+    case VELOCTL_WATCH:
+        ex = veloctl_watch_run(&x);
+        break;
+    case VELOCTL_HEALTH:
+        ex = cmd_health(&x);
+        break;
+    }
+    veloctl_ctx_fini(&x);
+    return ex;
+}
