@@ -162,34 +162,78 @@ needs_escape(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
-/* Appends the escaped body of s (without quotes). */
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms,
+ * no surrogates, nothing past U+10FFFF), or 0 when it is not one. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+    uint32_t cp;
+    size_t   n, i;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        n = 2, cp = p[0] & 0x1Fu;
+    else if ((p[0] & 0xF0) == 0xE0)
+        n = 3, cp = p[0] & 0x0Fu;
+    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+        n = 4, cp = p[0] & 0x07u;
+    else
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) /* also stops at the NUL */
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3Fu);
+    }
+    if (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
+        return 0;
+    if (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))
+        return 0;
+    return n;
+}
+
+/* The escape of one byte that needs one, into esc; returns its length. */
+static size_t
+escape_byte(unsigned char c, char *esc, size_t size)
+{
+    if (c == '"' || c == '\\') {
+        esc[0] = '\\';
+        esc[1] = (char)c;
+        return 2;
+    }
+    if (c < 0x20) {
+        snprintf(esc, size, "\\u%04x", c);
+        return 6;
+    }
+    memcpy(esc, "\xef\xbf\xbd", 3); /* U+FFFD for invalid UTF-8 */
+    return 3;
+}
+
+/* Appends the escaped body of s (without quotes). Peers send names in any
+ * encoding: bytes that are not valid UTF-8 become U+FFFD, so the output is
+ * always valid JSON text. */
 static int
 append_escaped(struct velo_buf *b, const char *s)
 {
-    const char *run = s;
-    const char *p;
-    char        esc[8];
-    int         rv;
+    const unsigned char *run = (const unsigned char *)s;
+    const unsigned char *p = run;
+    char                 esc[8];
+    size_t               n;
+    int                  rv;
 
-    for (p = s; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (!needs_escape(c))
+    while (*p != '\0') {
+        n = needs_escape(*p) ? 0 : utf8_len(p);
+        if (n > 0) {
+            p += n;
             continue;
-        /* Copy the run of plain bytes (UTF-8 included) in one append. */
-        rv = velo_buf_append(b, run, (size_t)(p - run));
-        if (rv != VELO_OK)
-            return rv;
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            rv = velo_buf_append(b, esc, 2);
-        } else {
-            snprintf(esc, sizeof(esc), "\\u%04x", c);
-            rv = velo_buf_append(b, esc, 6);
         }
+        /* Copy the run of plain bytes in one append, then the escape. */
+        rv = velo_buf_append(b, run, (size_t)(p - run));
+        if (rv == VELO_OK)
+            rv = velo_buf_append(b, esc, escape_byte(*p, esc, sizeof(esc)));
         if (rv != VELO_OK)
             return rv;
-        run = p + 1;
+        run = ++p;
     }
     return velo_buf_append(b, run, (size_t)(p - run));
 }

@@ -289,6 +289,36 @@ test_json_append_str_passes_utf8_through(void **state)
 }
 
 static void
+test_json_append_str_replaces_invalid_utf8(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"a\xff"
+         "b",
+         "\"a\xef\xbf\xbd"
+         "b\""},                                      /* stray byte */
+        {"\xc3", "\"\xef\xbf\xbd\""},                 /* cut at end */
+        {"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""}, /* overlong */
+        {"\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+        {"\xf4\x90\x80\x80x", /* > U+10FFFF */
+         "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx\""},
+        {"ok \xc3\xa9", "\"ok \xc3\xa9\""}, /* valid */
+    };
+    struct velo_buf b;
+    size_t          i;
+
+    (void)state;
+    velo_buf_init(&b, 4096);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        velo_buf_reset(&b);
+        assert_int_equal(velo_json_append_str(&b, cases[i].in), VELO_OK);
+        assert_string_equal(b.data, cases[i].out);
+    }
+    velo_buf_fini(&b);
+}
+
+static void
 test_json_append_str_over_limit_leaves_buffer_unchanged(void **state)
 {
     struct velo_buf b;
@@ -323,6 +353,7 @@ main(void)
         cmocka_unit_test(test_json_id_accepts_string_or_integer),
         cmocka_unit_test(test_json_append_str_escapes_per_rfc8259),
         cmocka_unit_test(test_json_append_str_passes_utf8_through),
+        cmocka_unit_test(test_json_append_str_replaces_invalid_utf8),
         cmocka_unit_test(
             test_json_append_str_over_limit_leaves_buffer_unchanged),
     };

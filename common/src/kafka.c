@@ -411,9 +411,15 @@ velo_kafka__topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
         rv = VELO_ENOTFOUND;
     else
         rv = VELO_OK;
-    for (i = 0; rv == VELO_OK && i < md->topics[0].partition_cnt; i++)
-        rd_kafka_topic_partition_list_add(list, topic,
-                                          md->topics[0].partitions[i].id);
+    for (i = 0; rv == VELO_OK && i < md->topics[0].partition_cnt; i++) {
+        /* A new topic's partitions have no leader for a moment: asking
+         * them for offsets then fails with NOT_LEADER_FOR_PARTITION. */
+        if (md->topics[0].partitions[i].leader < 0)
+            rv = VELO_EUNAVAIL;
+        else
+            rd_kafka_topic_partition_list_add(list, topic,
+                                              md->topics[0].partitions[i].id);
+    }
     rd_kafka_metadata_destroy(md);
     return rv;
 }
@@ -520,7 +526,17 @@ velo_kafka_ensure_topic(const char *brokers, const char *topic, int partitions,
         left = (int)(deadline - velo_mono_ms());
         rv = left > 0 ? kafka_topic_create(rk, topic, partitions, left)
                       : VELO_ETIMEDOUT;
-    } else if (rv == VELO_OK && list->cnt != partitions) {
+        if (rv == VELO_OK)
+            rv = VELO_EUNAVAIL; /* created: now wait for its leaders */
+    }
+    while (rv == VELO_EUNAVAIL && velo_mono_ms() < deadline) {
+        velo_sleep_ms(50);
+        rd_kafka_topic_partition_list_destroy(list);
+        list = rd_kafka_topic_partition_list_new(partitions);
+        rv = velo_kafka__topic_partitions(
+            rk, topic, (int)(deadline - velo_mono_ms()), list);
+    }
+    if (rv == VELO_OK && list->cnt != partitions) {
         velo_info("kafka.topic.exists", VELO_S("topic", topic),
                   VELO_I("partitions", list->cnt),
                   VELO_I("wanted", partitions));

@@ -411,6 +411,35 @@ velo_kafka_commit(velo_kafka_consumer *kc, const struct velo_kafka_msg *msg)
     return velo_kafka__err_map(err);
 }
 
+/* Result of an async commit, served by rd_kafka_consumer_poll. */
+static void
+commit_done(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+            rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk, (void)offsets, (void)opaque;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+        err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        velo_warn("kafka.commit.fail", VELO_S("code", rd_kafka_err2name(err)),
+                  VELO_S("cause", rd_kafka_err2str(err)));
+}
+
+int
+velo_kafka_commit_async(velo_kafka_consumer *kc)
+{
+    rd_kafka_queue_t   *q = rd_kafka_queue_get_consumer(kc->rk);
+    rd_kafka_resp_err_t err;
+
+    if (q == NULL)
+        return VELO_EINVAL;
+    err = rd_kafka_commit_queue(kc->rk, NULL, q, commit_done, kc);
+    rd_kafka_queue_destroy(q);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return VELO_OK;
+    velo_warn("kafka.commit.fail", VELO_S("code", rd_kafka_err2name(err)),
+              VELO_S("cause", rd_kafka_err2str(err)));
+    return velo_kafka__err_map(err);
+}
+
 void
 velo_kafka_consumer_free(velo_kafka_consumer *kc)
 {

@@ -426,6 +426,48 @@ test_commit_stores_next_offset_for_group(void **state)
     assert_int_equal(committed_offset(f, "g-commit", part), off + 1);
 }
 
+static void
+test_commit_async_stores_consumed_positions(void **state)
+{
+    struct fixture       *f = *state;
+    struct deliveries     d = {0};
+    velo_kafka_producer  *kp;
+    velo_kafka_consumer  *kc;
+    struct velo_kafka_msg m;
+    int64_t               next[64], deadline;
+    int                   got = 0, p;
+
+    for (p = 0; p < 64; p++)
+        next[p] = -1;
+    kp = producer_new(f, &d, 0);
+    produce_all(kp, &d);
+    velo_kafka_producer_free(kp);
+    kc = consumer_new(f, "g-async");
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, VELO_KAFKA_OFFSET_BEGINNING, 5000),
+        VELO_OK);
+    while (got < NMSG) {
+        if (velo_kafka_consume(kc, &m, 500) != VELO_OK)
+            continue;
+        assert_true(m.partition >= 0 && m.partition < 64);
+        next[m.partition] = m.offset + 1;
+        got++;
+        velo_kafka_msg_release(&m);
+    }
+    assert_int_equal(velo_kafka_commit_async(kc), VELO_OK);
+    /* The commit completes while the consumer keeps polling. */
+    deadline = velo_mono_ms() + 2000;
+    while (velo_mono_ms() < deadline) {
+        if (velo_kafka_consume(kc, &m, 100) == VELO_OK)
+            velo_kafka_msg_release(&m);
+    }
+    velo_kafka_consumer_free(kc);
+    for (p = 0; p < 64; p++) {
+        if (next[p] >= 0)
+            assert_int_equal(committed_offset(f, "g-async", p), next[p]);
+    }
+}
+
 static int64_t
 lag_of(velo_kafka_consumer *kc)
 {
@@ -600,6 +642,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_unreachable_broker_times_out_and_logs_kafka_error, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            test_commit_async_stores_consumed_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_config_is_einval, setup,
                                         teardown),
     };

@@ -124,13 +124,13 @@ start() {
     :
   else
     echo "kafka.sh: first start failed after $((SECONDS - t0))s; retrying" >&2
-    tail -n 20 "$run/kafka.log" >&2 2>/dev/null || true
-    stop_pid "$(cat "$run/kafka.pid")" 10 || true
+    tail -n 20 "$run/kafka.log" "$run/kafka.out" >&2 2>/dev/null || true
+    [ ! -f "$run/kafka.pid" ] || stop_pid "$(cat "$run/kafka.pid")" 10 || true
     left=$((total_s - (SECONDS - t0)))
     addr=$(attempt "$run" "$left") || {
       echo "kafka.sh: broker did not start; see $run/kafka.log" >&2
-      tail -n 40 "$run/kafka.log" >&2 2>/dev/null || true
-      stop_pid "$(cat "$run/kafka.pid")" 10 || true
+      tail -n 40 "$run/kafka.log" "$run/kafka.out" >&2 2>/dev/null || true
+      [ ! -f "$run/kafka.pid" ] || stop_pid "$(cat "$run/kafka.pid")" 10 || true
       exit 1
     }
   fi

@@ -75,8 +75,9 @@ void velo_kafka_producer_free(velo_kafka_producer *kp);
 
 /* Creates the topic with n partitions if the cluster does not have it
  * (metadata first, so brokers without CreateTopics are fine when the
- * topic exists). VELO_ETIMEDOUT / VELO_EUNAVAIL when the cluster does not
- * answer within timeout_ms. */
+ * topic exists), then waits until every partition has a leader, so
+ * offsets can be asked for at once. VELO_ETIMEDOUT / VELO_EUNAVAIL when
+ * the cluster does not answer (or elect leaders) within timeout_ms. */
 VELO_MUST_CHECK int velo_kafka_ensure_topic(const char *brokers,
                                             const char *topic, int partitions,
                                             int timeout_ms);
@@ -166,6 +167,12 @@ void velo_kafka_msg_release(struct velo_kafka_msg *msg);
  * synchronously. */
 VELO_MUST_CHECK int velo_kafka_commit(velo_kafka_consumer         *kc,
                                       const struct velo_kafka_msg *msg);
+
+/* Commits everything consumed so far without waiting for the broker (a
+ * synchronous commit stalls the consume loop for a round trip). The result
+ * arrives during later velo_kafka_consume calls; a failure is logged there
+ * (kafka.commit.fail) and the next commit covers the same offsets. */
+VELO_MUST_CHECK int velo_kafka_commit_async(velo_kafka_consumer *kc);
 
 /* Closes (leaves the group) and frees. It does not commit: offsets are
  * committed only with velo_kafka_commit, after the effect is durable.
