@@ -4,8 +4,12 @@
  * partitions), in one process so one monotonic clock times both ends.
  * The baseline of bench/freshness.
  *
+ * With --burst N, each tick produces N records at once (as a velo-ingest
+ * poll produces a whole batch), and every record's latency is counted.
+ *
  *   velo-bench-kafka-latency --brokers B --topic T [--count 2000]
- *                            [--rate 50] [--size 160] [--json] */
+ *                            [--rate 50] [--burst 1] [--size 160] [--json]
+ */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,7 +25,7 @@
 
 struct opts {
     const char *brokers, *topic;
-    uint32_t    count, rate, size;
+    uint32_t    count, rate, size, burst;
     bool        json;
 };
 
@@ -37,7 +41,7 @@ parse_args(int argc, char **argv, struct opts *o)
 {
     int i;
 
-    *o = (struct opts){NULL, NULL, 2000, 50, 160, false};
+    *o = (struct opts){NULL, NULL, 2000, 50, 160, 1, false};
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) {
@@ -56,6 +60,9 @@ parse_args(int argc, char **argv, struct opts *o)
         else if (strcmp(a, "--rate") == 0 && velo_parse_u32(v, &o->rate) == 0)
             continue;
         else if (strcmp(a, "--size") == 0 && velo_parse_u32(v, &o->size) == 0)
+            continue;
+        else if (strcmp(a, "--burst") == 0 &&
+                 velo_parse_u32(v, &o->burst) == 0 && o->burst > 0)
             continue;
         else
             return -1;
@@ -95,11 +102,12 @@ produce_all(const struct opts *o, velo_kafka_producer *kp)
         return -1;
     memset(val, 'x', o->size);
     for (i = 0; i < o->count; i++) {
-        /* Paced: message i leaves at t0 + i / rate. */
-        while ((now = velo_mono_ns()) < t0 + (int64_t)i * 1000000000 / o->rate)
+        /* Paced: burst i / burst leaves at t0 + (i / burst) / rate. */
+        while ((now = velo_mono_ns()) <
+               t0 + (int64_t)(i / o->burst) * 1000000000 / o->rate)
             velo_kafka_poll(kp, 1);
         memcpy(val, &now, sizeof(now));
-        snprintf(key, sizeof(key), "bench:x/%u", i % 50);
+        snprintf(key, sizeof(key), "bench:x/%u", 100000 + i % o->burst);
         if (velo_kafka_produce(kp, o->topic, key, strlen(key), val, o->size,
                                NULL, 0, 0) != VELO_OK)
             fprintf(stderr, "produce failed\n");
@@ -123,8 +131,8 @@ main(int argc, char **argv)
 
     if (parse_args(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: velo-bench-kafka-latency --brokers B --topic "
-                        "T [--count N] [--rate PER_S] [--size BYTES] "
-                        "[--json]\n");
+                        "T [--count N] [--rate PER_S] [--burst N] "
+                        "[--size BYTES] [--json]\n");
         return 2;
     }
     velo_log_init("bench", VELO_LOG_WARN, STDERR_FILENO);

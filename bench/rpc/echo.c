@@ -23,6 +23,8 @@
 struct opts {
     uint32_t    size, threads, workers, duration_s;
     const char *url;
+    const char *connect; /* client only, against another process */
+    bool        serve;   /* server only, until stdin closes */
     bool        json;
 };
 
@@ -101,6 +103,11 @@ usage(FILE *f)
                "  --duration-s=S     how long to run (default 5)\n"
                "  --url=URL          where to listen (default "
                "tcp://127.0.0.1:0)\n"
+               "  --serve            server only: print the bound URL, echo\n"
+               "                     until standard input closes\n"
+               "  --connect=URL      clients only, against a --serve process\n"
+               "                     (server in its own process, like a "
+               "service)\n"
                "  --json             one JSON line instead of text\n"
                "  --help\n");
 }
@@ -113,10 +120,11 @@ parse_opts(struct opts *o, int argc, char **argv)
         {"size", 1, 0, 's'},    {"threads", 1, 0, 't'},
         {"workers", 1, 0, 'w'}, {"duration-s", 1, 0, 'd'},
         {"url", 1, 0, 'u'},     {"json", 0, 0, 'j'},
+        {"serve", 0, 0, 'S'},   {"connect", 1, 0, 'c'},
         {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     int c, bad = 0;
 
-    *o = (struct opts){256, 4, 8, 5, "tcp://127.0.0.1:0", false};
+    *o = (struct opts){256, 4, 8, 5, "tcp://127.0.0.1:0", NULL, false, false};
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (c == 's')
             bad |= velo_parse_u32(optarg, &o->size);
@@ -130,6 +138,10 @@ parse_opts(struct opts *o, int argc, char **argv)
             o->url = optarg;
         else if (c == 'j')
             o->json = true;
+        else if (c == 'S')
+            o->serve = true;
+        else if (c == 'c')
+            o->connect = optarg;
         else if (c == 'h')
             return 1;
         else
@@ -180,6 +192,22 @@ server_stop(nng_socket s, struct echo_worker *w, uint32_t nw)
             nng_aio_free(w[i].aio);
 }
 
+/* --serve: the bound URL on stdout, then echo until stdin closes. */
+static int
+serve_until_eof(nng_socket s, struct echo_worker *w, uint32_t nw,
+                const char *url)
+{
+    char buf[64];
+
+    printf("%s\n", url);
+    fflush(stdout);
+    while (fread(buf, 1, sizeof(buf), stdin) > 0)
+        ;
+    server_stop(s, w, nw);
+    free(w);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -192,7 +220,7 @@ main(int argc, char **argv)
     char                url[256];
     int64_t             t0;
     uint32_t            i;
-    int                 rv;
+    int                 rv = 0;
 
     rv = parse_opts(&o, argc, argv);
     if (rv != 0) {
@@ -205,12 +233,17 @@ main(int argc, char **argv)
     per = calloc(o.threads, sizeof(*per));
     if (w == NULL || c == NULL || th == NULL || per == NULL)
         return 1;
-    rv = server_start(&s, w, o.workers, o.url, url, sizeof(url));
+    if (o.connect != NULL)
+        snprintf(url, sizeof(url), "%s", o.connect);
+    else
+        rv = server_start(&s, w, o.workers, o.url, url, sizeof(url));
     if (rv != 0) {
         fprintf(stderr, "velo-bench-nng-echo: %s: %s\n", o.url,
                 nng_strerror(rv));
         return 1;
     }
+    if (o.serve)
+        return serve_until_eof(s, w, o.workers, url);
     t0 = velo_mono_ns();
     for (i = 0; i < o.threads; i++) {
         c[i] =
@@ -231,7 +264,8 @@ main(int argc, char **argv)
     if (rv == 0)
         bench_report("nng-echo", &all, (double)(velo_mono_ns() - t0) / 1e9,
                      o.threads, "payload", o.size, o.json);
-    server_stop(s, w, o.workers);
+    if (o.connect == NULL)
+        server_stop(s, w, o.workers);
     for (i = 0; i < o.threads; i++)
         free(per[i].us);
     free(all.us);

@@ -5,7 +5,7 @@ Kafka broker -> velo-stream -> veloctl --json.
 - veloctl returns exactly the station values of the source payload;
 - a changed payload is visible through RPC and on the PUB socket;
 - killing and restarting velo-stream gives the same answers (state is
-  rebuilt from the topic);
+  rebuilt from the topic), and so does a second replica;
 - garbage bytes produced to the topic end in the DLQ and the service
   keeps answering;
 - SIGTERM: both services exit 0.
@@ -128,6 +128,13 @@ def main():
     wait_ready(stream)
     after = stations(stream, "jcdecaux:dublin")
     check(same_answers(before, after), "answers differ after restart")
+
+    # A second replica holds the full state too and answers identically.
+    replica = start_stream(brokers, topic, dlq)
+    wait_ready(replica)
+    check(same_answers(after, stations(replica, "jcdecaux:dublin")),
+          "two replicas answer differently")
+    check(replica.stop() == 0, "replica exit status after SIGTERM")
 
     # Garbage on the topic: dead-lettered, the service keeps answering.
     garbage = b"\xff\x00garbage-not-protobuf\x01"
