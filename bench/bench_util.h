@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "velo/parse.h"
+
 #define BENCH_MAX_SAMPLES ((size_t)4 << 20)
 
 struct bench_lat {
@@ -112,6 +114,40 @@ bench_report(const char *bench, const struct bench_lat *all, double secs,
     printf("  rate      %.0f calls/s\n", rate);
     printf("  latency   p50 %u us, p99 %u us\n", bench_lat_pct(all, 0.50),
            bench_lat_pct(all, 0.99));
+}
+
+/* One "--name VALUE" option of a simple tool: exactly one of str / u32. */
+struct bench_flag {
+    const char  *name; /* "--count" */
+    const char **str;
+    uint32_t    *u32;
+};
+
+/* Parses "--name VALUE" pairs of flags and a bare "--json" (json may be
+ * NULL when not accepted). Returns 0, or -1 on anything unknown or bad. */
+static inline int
+bench_parse(int argc, char **argv, const struct bench_flag *flags,
+            size_t nflags, bool *json)
+{
+    int    i;
+    size_t k;
+
+    for (i = 1; i < argc; i++) {
+        if (json != NULL && strcmp(argv[i], "--json") == 0) {
+            *json = true;
+            continue;
+        }
+        for (k = 0; k < nflags && strcmp(argv[i], flags[k].name) != 0; k++)
+            ;
+        if (k == nflags || i + 1 >= argc)
+            return -1;
+        i++;
+        if (flags[k].str != NULL)
+            *flags[k].str = argv[i];
+        else if (velo_parse_u32(argv[i], flags[k].u32) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 #endif

@@ -44,12 +44,10 @@ function(velo_integration_test name)
     ENVIRONMENT "VELO_RUN_DIR=${VELO_RUN_DIR};VELO_BIN_DIR=${CMAKE_BINARY_DIR}/bin;VELO_SRC_DIR=${CMAKE_SOURCE_DIR}")
 endfunction()
 
-# velo_service(NAME [LIBS ...]): services/<name>/ holds main.c (the binary
-# velo-NAME), library modules *.c (lib<name>, tested without sockets) and
-# their tests *_test.c (one unit test each).
-function(velo_service name)
-  cmake_parse_arguments(S "" "" "LIBS" ${ARGN})
-  file(GLOB all_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.c)
+# velo_split_sources(DIR LIB_VAR TEST_VAR): the *.c of DIR, split into
+# library modules and their *_test.c files; main.c belongs to neither.
+function(velo_split_sources dir lib_var test_var)
+  file(GLOB all_srcs CONFIGURE_DEPENDS ${dir}/*.c)
   set(lib_srcs)
   set(test_srcs)
   foreach(s ${all_srcs})
@@ -59,6 +57,20 @@ function(velo_service name)
       list(APPEND lib_srcs ${s})
     endif()
   endforeach()
+  set(${lib_var} ${lib_srcs} PARENT_SCOPE)
+  set(${test_var} ${test_srcs} PARENT_SCOPE)
+endfunction()
+
+# velo_service(NAME [BINARY name] [LIBS ...]): services/<name>/ holds main.c
+# (the binary, velo-NAME unless BINARY says otherwise), library modules *.c
+# (lib<name>, tested without sockets) and their tests *_test.c (one unit
+# test each).
+function(velo_service name)
+  cmake_parse_arguments(S "" "BINARY" "LIBS" ${ARGN})
+  if(NOT S_BINARY)
+    set(S_BINARY velo-${name})
+  endif()
+  velo_split_sources(${CMAKE_CURRENT_SOURCE_DIR} lib_srcs test_srcs)
   set(deps velo ${S_LIBS})
   if(lib_srcs)
     add_library(${name}_lib STATIC ${lib_srcs})
@@ -66,9 +78,9 @@ function(velo_service name)
     target_link_libraries(${name}_lib PUBLIC velo ${S_LIBS})
     set(deps ${name}_lib)
   endif()
-  add_executable(velo-${name} ${CMAKE_CURRENT_SOURCE_DIR}/main.c)
-  target_link_libraries(velo-${name} PRIVATE ${deps})
-  set_target_properties(velo-${name} PROPERTIES
+  add_executable(${S_BINARY} ${CMAKE_CURRENT_SOURCE_DIR}/main.c)
+  target_link_libraries(${S_BINARY} PRIVATE ${deps})
+  set_target_properties(${S_BINARY} PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
   foreach(t ${test_srcs})
     get_filename_component(tname ${t} NAME_WE)

@@ -28,33 +28,18 @@ struct opts {
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
-    int i;
+    const struct bench_flag flags[] = {
+        {"--rpc", &o->rpc, NULL},
+        {"--system", &o->system, NULL},
+        {"--station", &o->station, NULL},
+        {"--changes", NULL, &o->changes},
+        {"--timeout-s", NULL, &o->timeout_s},
+    };
 
     *o = (struct opts){NULL, NULL, NULL, 2000, 120, false};
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-            continue;
-        }
-        if (v == NULL)
-            return -1;
-        i++;
-        if (strcmp(a, "--rpc") == 0)
-            o->rpc = v;
-        else if (strcmp(a, "--system") == 0)
-            o->system = v;
-        else if (strcmp(a, "--station") == 0)
-            o->station = v;
-        else if (strcmp(a, "--changes") == 0 &&
-                 velo_parse_u32(v, &o->changes) == 0)
-            continue;
-        else if (strcmp(a, "--timeout-s") == 0 &&
-                 velo_parse_u32(v, &o->timeout_s) == 0)
-            continue;
-        else
-            return -1;
-    }
+    if (bench_parse(argc, argv, flags, sizeof(flags) / sizeof(flags[0]),
+                    &o->json) != 0)
+        return -1;
     return o->rpc && o->system && o->station ? 0 : -1;
 }
 

@@ -39,35 +39,19 @@ struct consumer {
 static int
 parse_args(int argc, char **argv, struct opts *o)
 {
-    int i;
+    const struct bench_flag flags[] = {
+        {"--brokers", &o->brokers, NULL}, {"--topic", &o->topic, NULL},
+        {"--count", NULL, &o->count},     {"--rate", NULL, &o->rate},
+        {"--size", NULL, &o->size},       {"--burst", NULL, &o->burst},
+    };
 
     *o = (struct opts){NULL, NULL, 2000, 50, 160, 1, false};
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-            continue;
-        }
-        if (v == NULL)
-            return -1;
-        i++;
-        if (strcmp(a, "--brokers") == 0)
-            o->brokers = v;
-        else if (strcmp(a, "--topic") == 0)
-            o->topic = v;
-        else if (strcmp(a, "--count") == 0 && velo_parse_u32(v, &o->count) == 0)
-            continue;
-        else if (strcmp(a, "--rate") == 0 && velo_parse_u32(v, &o->rate) == 0)
-            continue;
-        else if (strcmp(a, "--size") == 0 && velo_parse_u32(v, &o->size) == 0)
-            continue;
-        else if (strcmp(a, "--burst") == 0 &&
-                 velo_parse_u32(v, &o->burst) == 0 && o->burst > 0)
-            continue;
-        else
-            return -1;
-    }
-    return o->brokers && o->topic && o->rate > 0 && o->size >= 8 ? 0 : -1;
+    if (bench_parse(argc, argv, flags, sizeof(flags) / sizeof(flags[0]),
+                    &o->json) != 0)
+        return -1;
+    return o->brokers && o->topic && o->rate > 0 && o->size >= 8 && o->burst > 0
+               ? 0
+               : -1;
 }
 
 static void *

@@ -1,6 +1,8 @@
 /* err.c: names of velo_err codes. */
 #include "velo/err.h"
 
+#include <stdio.h>
+
 const char *
 velo_strerror(int err)
 {
@@ -38,4 +40,23 @@ bool
 velo_err_retryable(int err)
 {
     return err == VELO_EUNAVAIL || err == VELO_ETIMEDOUT || err == VELO_EFULL;
+}
+
+int
+velo_verrf(int err, char *buf, size_t size, const char *fmt, va_list ap)
+{
+    if (size > 0)
+        vsnprintf(buf, size, fmt, ap);
+    return err;
+}
+
+int
+velo_errf(int err, char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    velo_verrf(err, buf, size, fmt, ap);
+    va_end(ap);
+    return err;
 }

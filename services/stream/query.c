@@ -2,7 +2,6 @@
 #include "query.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +27,6 @@ stream_distance_m(double lat1, double lon1, double lat2, double lon2)
     return 2 * r * asin(sqrt(h < 1 ? h : 1));
 }
 
-static int bad(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-bad(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return VELO_EINVAL;
-}
-
 /* NaN fails both comparisons, so it is out of range too. */
 static bool
 lat_ok(double v)
@@ -60,14 +45,17 @@ parse_near(struct stream_query *q, const Velo__V1__ListStationsRequest *rq,
            char *err, size_t size)
 {
     if (rq->has_near_lat != rq->has_near_lon)
-        return bad(err, size, "near_lat and near_lon go together");
+        return velo_errf(VELO_EINVAL, err, size,
+                         "near_lat and near_lon go together");
     if (rq->has_radius_m && !rq->has_near_lat)
-        return bad(err, size, "radius_m needs near_lat and near_lon");
+        return velo_errf(VELO_EINVAL, err, size,
+                         "radius_m needs near_lat and near_lon");
     if (!rq->has_near_lat)
         return VELO_OK;
     if (!lat_ok(rq->near_lat) || !lon_ok(rq->near_lon))
-        return bad(err, size,
-                   "near point out of range (lat -90..90, lon -180..180)");
+        return velo_errf(
+            VELO_EINVAL, err, size,
+            "near point out of range (lat -90..90, lon -180..180)");
     q->near = true;
     q->near_lat = rq->near_lat;
     q->near_lon = rq->near_lon;
@@ -86,15 +74,16 @@ parse_bbox(struct stream_query *q, const Velo__V1__ListStationsRequest *rq,
     if (given == 0)
         return VELO_OK;
     if (given != 4)
-        return bad(err, size,
-                   "a bounding box needs min_lat, min_lon, max_lat and "
-                   "max_lon");
+        return velo_errf(VELO_EINVAL, err, size,
+                         "a bounding box needs min_lat, min_lon, max_lat and "
+                         "max_lon");
     if (!lat_ok(rq->min_lat) || !lat_ok(rq->max_lat) || !lon_ok(rq->min_lon) ||
         !lon_ok(rq->max_lon))
-        return bad(err, size,
-                   "bounding box out of range (lat -90..90, lon -180..180)");
+        return velo_errf(
+            VELO_EINVAL, err, size,
+            "bounding box out of range (lat -90..90, lon -180..180)");
     if (rq->min_lat > rq->max_lat)
-        return bad(err, size, "min_lat is over max_lat");
+        return velo_errf(VELO_EINVAL, err, size, "min_lat is over max_lat");
     q->bbox = true;
     q->min_lat = rq->min_lat;
     q->min_lon = rq->min_lon;
@@ -110,10 +99,11 @@ parse_page(struct stream_query *q, const Velo__V1__ListStationsRequest *rq,
     q->limit =
         rq->has_limit && rq->limit > 0 ? rq->limit : STREAM_LIMIT_DEFAULT;
     if (q->limit > STREAM_LIMIT_MAX)
-        return bad(err, size, "limit is over %u", STREAM_LIMIT_MAX);
+        return velo_errf(VELO_EINVAL, err, size, "limit is over %u",
+                         STREAM_LIMIT_MAX);
     if (rq->cursor != NULL && rq->cursor[0] != '\0' &&
         velo_parse_u32(rq->cursor, &q->offset) != VELO_OK)
-        return bad(err, size, "bad cursor");
+        return velo_errf(VELO_EINVAL, err, size, "bad cursor");
     return VELO_OK;
 }
 
@@ -133,8 +123,8 @@ stream_query_parse(struct stream_query                 *q,
     if (rv != VELO_OK)
         return rv;
     if (rq->q != NULL && strlen(rq->q) > STREAM_QUERY_TEXT_MAX)
-        return bad(err, err_size, "q is longer than %u bytes",
-                   STREAM_QUERY_TEXT_MAX);
+        return velo_errf(VELO_EINVAL, err, err_size,
+                         "q is longer than %u bytes", STREAM_QUERY_TEXT_MAX);
     /* Empty strings mean "not given", as an empty form field does. */
     q->system_id = rq->system_id && rq->system_id[0] ? rq->system_id : NULL;
     q->text = rq->q && rq->q[0] ? rq->q : NULL;

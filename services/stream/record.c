@@ -36,7 +36,7 @@ dead(enum stream_dead *why, enum stream_dead w, char *detail, size_t size,
 
     *why = w;
     va_start(ap, fmt);
-    vsnprintf(detail, size, fmt, ap);
+    velo_verrf(VELO_EPROTO, detail, size, fmt, ap);
     va_end(ap);
     return VELO_EPROTO;
 }

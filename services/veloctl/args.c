@@ -8,7 +8,6 @@
 #include "args.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -49,21 +48,6 @@ struct parse {
     bool        rpc_from_flag;
 };
 
-static int fail(char *err, size_t n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Writes the message and returns VELO_EINVAL, so a check is one line. */
-static int
-fail(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return VELO_EINVAL;
-}
-
 /* A u32 option within [min, max]. */
 static int
 u32_in(const char *flag, const char *v, uint32_t min, uint32_t max,
@@ -72,10 +56,10 @@ u32_in(const char *flag, const char *v, uint32_t min, uint32_t max,
     uint32_t x;
 
     if (velo_parse_u32(v, &x) != VELO_OK || x < min || x > max)
-        return fail(err, n,
-                    "--%s: expected a whole number from %u to %u, got "
-                    "\"%.64s\"",
-                    flag, (unsigned)min, (unsigned)max, v);
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--%s: expected a whole number from %u to %u, got "
+                         "\"%.64s\"",
+                         flag, (unsigned)min, (unsigned)max, v);
     *out = x;
     return VELO_OK;
 }
@@ -111,17 +95,18 @@ url_check(const char *flag, const char *v, char *err, size_t n)
 {
     if (url_ok(v))
         return VELO_OK;
-    return fail(err, n,
-                "%s: \"%.64s\" is not an address veloctl can dial (expected "
-                "e.g. tcp://127.0.0.1:7701)",
-                flag, v);
+    return velo_errf(
+        VELO_EINVAL, err, n,
+        "%s: \"%.64s\" is not an address veloctl can dial (expected "
+        "e.g. tcp://127.0.0.1:7701)",
+        flag, v);
 }
 
 static int
 set_rpc(struct veloctl_args *a, const char *v, char *err, size_t n)
 {
     if (a->nrpc == VELOCTL_MAX_URLS)
-        return fail(err, n, "--rpc: at most 16 addresses");
+        return velo_errf(VELO_EINVAL, err, n, "--rpc: at most 16 addresses");
     if (url_check("--rpc", v, err, n) != VELO_OK)
         return VELO_EINVAL;
     a->rpc[a->nrpc++] = v;
@@ -164,10 +149,11 @@ set_log_level(struct veloctl_args *a, const char *v, char *err, size_t n)
 {
     if (velo_log_level_parse(v, &a->log_level) == VELO_OK)
         return VELO_OK;
-    return fail(err, n,
-                "--log-level: expected debug, info, warn, error or off, got "
-                "\"%.64s\"",
-                v);
+    return velo_errf(
+        VELO_EINVAL, err, n,
+        "--log-level: expected debug, info, warn, error or off, got "
+        "\"%.64s\"",
+        v);
 }
 
 /* One number of --near: the len bytes at v. */
@@ -192,14 +178,16 @@ set_near(struct veloctl_args *a, const char *v, char *err, size_t n)
     /* A second comma makes the longitude fail to parse. */
     if (comma == NULL || !coord_parse(v, (size_t)(comma - v), &lat) ||
         !coord_parse(comma + 1, strlen(comma + 1), &lon))
-        return fail(err, n,
-                    "--near: expected LAT,LON in decimal degrees (e.g. "
-                    "48.8566,2.3522), got \"%.64s\"",
-                    v);
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--near: expected LAT,LON in decimal degrees (e.g. "
+                         "48.8566,2.3522), got \"%.64s\"",
+                         v);
     if (fabs(lat) > 90.0)
-        return fail(err, n, "--near: latitude %g is outside -90..90", lat);
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--near: latitude %g is outside -90..90", lat);
     if (fabs(lon) > 180.0)
-        return fail(err, n, "--near: longitude %g is outside -180..180", lon);
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--near: longitude %g is outside -180..180", lon);
     a->has_near = true;
     a->near_lat = lat;
     a->near_lon = lon;
@@ -236,8 +224,8 @@ set_status(struct veloctl_args *a, const char *v, char *err, size_t n)
     else if (strcasecmp(v, "closed") == 0)
         a->status = VELO__V1__STATION_STATUS__STATION_STATUS_CLOSED;
     else
-        return fail(err, n, "--status: expected open or closed, got \"%.64s\"",
-                    v);
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--status: expected open or closed, got \"%.64s\"", v);
     return VELO_OK;
 }
 
@@ -245,7 +233,8 @@ static int
 set_q(struct veloctl_args *a, const char *v, char *err, size_t n)
 {
     if (v[0] == '\0' || strlen(v) > TEXT_MAX)
-        return fail(err, n, "--q: expected 1 to 256 bytes of text");
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--q: expected 1 to 256 bytes of text");
     a->q = v;
     return VELO_OK;
 }
@@ -254,7 +243,8 @@ static int
 set_cursor(struct veloctl_args *a, const char *v, char *err, size_t n)
 {
     if (v[0] == '\0' || strlen(v) > CURSOR_MAX)
-        return fail(err, n, "--cursor: expected a next_cursor value");
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--cursor: expected a next_cursor value");
     a->cursor = v;
     return VELO_OK;
 }
@@ -311,7 +301,7 @@ env_rpc_split(struct veloctl_args *a, const char *env, char *err, size_t n)
     size_t            len;
 
     if (env != NULL && strlen(env) >= sizeof(a->env_copy))
-        return fail(err, n, "VELO_STREAM_RPC is too long");
+        return velo_errf(VELO_EINVAL, err, n, "VELO_STREAM_RPC is too long");
     snprintf(a->env_copy, sizeof(a->env_copy), "%s", env ? env : "");
     for (p = a->env_copy + strspn(a->env_copy, sep); *p != '\0';
          p += strspn(p, sep)) {
@@ -319,10 +309,11 @@ env_rpc_split(struct veloctl_args *a, const char *env, char *err, size_t n)
         if (p[len] != '\0')
             p[len++] = '\0';
         if (set_rpc(a, p, err, n) != VELO_OK)
-            return fail(err, n,
-                        "VELO_STREAM_RPC: \"%.64s\" is not a valid address "
-                        "(or more than 16 addresses)",
-                        p);
+            return velo_errf(
+                VELO_EINVAL, err, n,
+                "VELO_STREAM_RPC: \"%.64s\" is not a valid address "
+                "(or more than 16 addresses)",
+                p);
         p += len;
     }
     if (a->nrpc == 0)
@@ -359,13 +350,14 @@ flag_take(struct veloctl_args *a, struct parse *p, int argc, char *const *argv,
     eq = strchr(name, '=');
     f = flag_find(name, eq ? (size_t)(eq - name) : strlen(name), &idx);
     if (f == NULL || arg[1] != '-')
-        return fail(err, n, "unknown option %.64s", arg);
+        return velo_errf(VELO_EINVAL, err, n, "unknown option %.64s", arg);
     if (!f->takes_value && eq != NULL)
-        return fail(err, n, "--%s takes no value", f->name);
+        return velo_errf(VELO_EINVAL, err, n, "--%s takes no value", f->name);
     val = eq != NULL ? eq + 1 : "";
     if (f->takes_value && eq == NULL) {
         if (*i + 1 >= argc)
-            return fail(err, n, "--%s needs a value", f->name);
+            return velo_errf(VELO_EINVAL, err, n, "--%s needs a value",
+                             f->name);
         val = argv[++*i];
     }
     if (f->set == set_rpc && !p->rpc_from_flag) {
@@ -403,7 +395,8 @@ args_scan(struct veloctl_args *a, struct parse *p, int argc, char *const *argv,
             if (rv != VELO_OK)
                 return rv;
         } else if (p->npos == MAX_POS) {
-            return fail(err, n, "unexpected argument \"%.64s\"", argv[i]);
+            return velo_errf(VELO_EINVAL, err, n,
+                             "unexpected argument \"%.64s\"", argv[i]);
         } else {
             p->pos[p->npos++] = argv[i];
         }
@@ -420,23 +413,26 @@ cmd_resolve(struct veloctl_args *a, const struct parse *p, char *err, size_t n)
     size_t c, i;
 
     if (p->npos == 0)
-        return fail(err, n, "missing command");
+        return velo_errf(VELO_EINVAL, err, n, "missing command");
     for (c = 0; c < sizeof(cmd_names) / sizeof(cmd_names[0]); c++)
         if (strcmp(p->pos[0], cmd_names[c]) == 0)
             break;
     if (c == sizeof(cmd_names) / sizeof(cmd_names[0]))
-        return fail(err, n, "unknown command \"%.64s\"", p->pos[0]);
+        return velo_errf(VELO_EINVAL, err, n, "unknown command \"%.64s\"",
+                         p->pos[0]);
     a->cmd = (enum veloctl_cmd)c;
     if (p->npos - 1 > max_pos[c])
-        return fail(err, n, "unexpected argument \"%.64s\" after %s",
-                    p->pos[max_pos[c] + 1], cmd_names[c]);
+        return velo_errf(VELO_EINVAL, err, n,
+                         "unexpected argument \"%.64s\" after %s",
+                         p->pos[max_pos[c] + 1], cmd_names[c]);
     if (p->npos - 1 < min_pos[c])
-        return fail(err, n, "%s needs %s", cmd_names[c],
-                    c == VELOCTL_STATION ? "SYSTEM and ID" : "SYSTEM");
+        return velo_errf(VELO_EINVAL, err, n, "%s needs %s", cmd_names[c],
+                         c == VELOCTL_STATION ? "SYSTEM and ID" : "SYSTEM");
     for (i = 1; i < p->npos; i++)
         if (p->pos[i][0] == '\0' || strlen(p->pos[i]) > TEXT_MAX)
-            return fail(err, n, "%s: SYSTEM and ID must be 1 to 256 bytes",
-                        cmd_names[c]);
+            return velo_errf(VELO_EINVAL, err, n,
+                             "%s: SYSTEM and ID must be 1 to 256 bytes",
+                             cmd_names[c]);
     a->system = p->npos > 1 ? p->pos[1] : NULL;
     a->station = p->npos > 2 ? p->pos[2] : NULL;
     return VELO_OK;
@@ -451,10 +447,10 @@ flags_check(const struct veloctl_args *a, const struct parse *p, char *err,
 
     for (i = 0; i < NFLAGS; i++)
         if ((p->seen & (1u << i)) && !(flags[i].cmds & CMD(a->cmd)))
-            return fail(err, n, "--%s does not apply to %s", flags[i].name,
-                        cmd_names[a->cmd]);
+            return velo_errf(VELO_EINVAL, err, n, "--%s does not apply to %s",
+                             flags[i].name, cmd_names[a->cmd]);
     if (a->has_radius && !a->has_near)
-        return fail(err, n, "--radius needs --near LAT,LON");
+        return velo_errf(VELO_EINVAL, err, n, "--radius needs --near LAT,LON");
     return VELO_OK;
 }
 
@@ -474,8 +470,9 @@ veloctl_args_parse(struct veloctl_args *a, int argc, char *const *argv,
     err[0] = '\0';
     rv = env_rpc_split(a, env_rpc, err, err_size);
     if (rv == VELO_OK && !url_ok(a->pub))
-        rv = fail(err, err_size,
-                  "VELO_STREAM_PUB: \"%.64s\" is not a valid address", a->pub);
+        rv = velo_errf(VELO_EINVAL, err, err_size,
+                       "VELO_STREAM_PUB: \"%.64s\" is not a valid address",
+                       a->pub);
     if (rv == VELO_OK)
         rv = args_scan(a, &p, argc, argv, err, err_size);
     if (rv == VELO_OK && p.npos > 0 && strcmp(p.pos[0], "help") == 0)

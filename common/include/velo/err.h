@@ -7,7 +7,9 @@
 #ifndef VELO_ERR_H
 #define VELO_ERR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #define VELO_MUST_CHECK __attribute__((warn_unused_result))
 
@@ -32,6 +34,14 @@ enum velo_err {
 /* A short stable name ("EINVAL" style words are avoided: "invalid argument").
  * Never NULL; unknown codes give "unknown error". */
 const char *velo_strerror(int err);
+
+/* Writes a printf-style reason into buf (cut to size) and returns err, for
+ * one-line error paths:
+ *   return velo_errf(VELO_EINVAL, why, n, "limit %u over %u", lim, max); */
+int velo_errf(int err, char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int velo_verrf(int err, char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* True for errors worth retrying with backoff (EUNAVAIL, ETIMEDOUT, EFULL). */
 bool velo_err_retryable(int err);
