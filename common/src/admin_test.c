@@ -33,22 +33,6 @@ probe_ready(void *ctx, char *why, size_t why_size)
     return false;
 }
 
-static int
-setup(void **state)
-{
-    (void)state;
-    velo_log_init("test", VELO_LOG_ERROR, STDERR_FILENO);
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    curl_global_cleanup();
-    return 0;
-}
-
 /* GETs path on a; the caller finis res. */
 static int
 admin_get(velo_admin *a, const char *path, struct velo_fetch_result *res)
@@ -186,5 +170,6 @@ main(void)
         cmocka_unit_test(test_post_to_admin_route_is_405),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, testsrv_curl_setup,
+                                  testsrv_curl_teardown);
 }

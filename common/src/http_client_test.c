@@ -19,22 +19,6 @@
 
 #define BIG 5000 /* body bytes, over the 1000-byte limit used below */
 
-static int
-setup(void **state)
-{
-    (void)state;
-    velo_log_init("test", VELO_LOG_ERROR, STDERR_FILENO);
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    curl_global_cleanup();
-    return 0;
-}
-
 /* Serves canned (len bytes) once, GETs it with the given limits, and
  * returns the error; the caller finis res. head, when not NULL, receives
  * the request head the server saw. */
@@ -513,5 +497,6 @@ main(void)
         cmocka_unit_test(test_wakeup_from_another_thread_ends_run_early),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, testsrv_curl_setup,
+                                  testsrv_curl_teardown);
 }

@@ -13,6 +13,7 @@
 #define TESTSRV_TEST_UTIL_H
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -22,6 +23,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "velo/log.h"
 
 #define TESTSRV_ACCEPT_MS 10000 /* give up when no client comes */
 #define TESTSRV_IO_MS 5000
@@ -186,6 +189,24 @@ testcli_request(uint16_t port, const char *req, char *out, size_t size)
     out[n] = '\0';
     close(pfd.fd);
     return (ssize_t)n;
+}
+
+/* cmocka group setup/teardown for tests that use libcurl: main calls
+ * curl_global_init once (http_client.h), so tests do it here. */
+static inline int
+testsrv_curl_setup(void **state)
+{
+    (void)state;
+    velo_log_init("test", VELO_LOG_ERROR, STDERR_FILENO);
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static inline int
+testsrv_curl_teardown(void **state)
+{
+    (void)state;
+    curl_global_cleanup();
+    return 0;
 }
 
 #endif
