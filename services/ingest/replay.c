@@ -18,6 +18,7 @@
 #include "parse.h"
 #include "src.h"
 #include "velo/clock.h"
+#include "velo/file.h"
 #include "velo/log.h"
 
 struct replay {
@@ -28,32 +29,6 @@ struct replay {
     int64_t             shift_ms;
     bool                have_shift;
 };
-
-static int
-read_file(const char *path, size_t max, char **out, size_t *len)
-{
-    FILE  *f = fopen(path, "rb");
-    char  *p;
-    size_t n;
-
-    if (f == NULL)
-        return VELO_EIO;
-    p = malloc(max + 1);
-    if (p == NULL) {
-        fclose(f);
-        return VELO_ENOMEM;
-    }
-    n = fread(p, 1, max + 1, f);
-    fclose(f);
-    if (n > max) {
-        free(p);
-        return VELO_ETOOBIG;
-    }
-    p[n] = '\0';
-    *out = p;
-    *len = n;
-    return VELO_OK;
-}
 
 static int
 add_path(struct replay *r, const char *path)
@@ -94,7 +69,7 @@ load_static(struct ingest_src *s, struct replay *r, const char *dir)
     rv = ingest_gbfs_static_new(&r->st);
     for (i = 0; i < 2 && rv == VELO_OK; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        rv = read_file(path, s->cfg->max_body_bytes, &body, &len);
+        rv = velo_file_read(path, s->cfg->max_body_bytes, &body, &len);
         if (rv == VELO_EIO && i == 1)
             return VELO_OK; /* vehicle types are optional */
         if (rv != VELO_OK)
@@ -232,7 +207,7 @@ replay_poll(struct ingest_src *s, int64_t now_ms)
 
     (void)now_ms;
     ingest_batch_init(&b, s->cfg->max_stations);
-    rv = read_file(path, s->cfg->max_body_bytes, &body, &len);
+    rv = velo_file_read(path, s->cfg->max_body_bytes, &body, &len);
     if (rv == VELO_OK)
         rv = parse_payload(s, r, body, len, &b, why, sizeof(why));
     else

@@ -19,6 +19,7 @@
 #include "parse.h"
 #include "src.h"
 #include "velo/clock.h"
+#include "velo/file.h"
 #include "velo/log.h"
 
 struct sim_station {
@@ -82,25 +83,17 @@ sim_open(struct ingest_src *s)
     struct sim             *m = calloc(1, sizeof(*m));
     struct ingest_parse_ctx pc = {s->spec->system_id, velo_now_ms()};
     char                    why[256] = "", *body = NULL;
-    FILE                   *f;
-    long                    n;
-    size_t                  i;
-    int                     rv = VELO_EIO;
+    size_t                  i, n;
+    int                     rv;
 
     if (m == NULL)
         return VELO_ENOMEM;
     s->kstate = m;
     ingest_batch_init(&m->seed, s->cfg->max_stations);
     m->rng = s->spec->seed;
-    f = fopen(s->spec->url, "rb");
-    if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
-        (size_t)n <= s->cfg->max_body_bytes && fseek(f, 0, SEEK_SET) == 0 &&
-        (body = malloc((size_t)n)) != NULL &&
-        fread(body, 1, (size_t)n, f) == (size_t)n)
-        rv = ingest_jcdecaux_v1_parse(body, (size_t)n, &pc, &m->seed, why,
-                                      sizeof(why));
-    if (f != NULL)
-        fclose(f);
+    rv = velo_file_read(s->spec->url, s->cfg->max_body_bytes, &body, &n);
+    if (rv == VELO_OK)
+        rv = ingest_jcdecaux_v1_parse(body, n, &pc, &m->seed, why, sizeof(why));
     free(body);
     if (rv == VELO_OK && m->seed.len == 0)
         rv = VELO_ENOTFOUND;
