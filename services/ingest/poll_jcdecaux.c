@@ -3,6 +3,7 @@
  *
  * One GET per poll: {base}/vls/v{1,3}/stations?contract=C&apiKey=K. The key
  * never reaches a log: the URL kept for logs has no query. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ jcd_open(struct ingest_src *s)
 {
     struct jcd *j = calloc(1, sizeof(*j));
     const char *ver = s->spec->kind == INGEST_JCDECAUX_V1 ? "v1" : "v3";
+    char       *contract, *key;
     const char *base = s->spec->url;
     size_t      n = strlen(base);
 
@@ -30,10 +32,16 @@ jcd_open(struct ingest_src *s)
         n--;
     snprintf(j->log_url, sizeof(j->log_url), "%.*s/vls/%s/stations", (int)n,
              base, ver);
-    snprintf(j->url, sizeof(j->url), "%s?contract=%s&apiKey=%s", j->log_url,
-             s->spec->contract, s->cfg->api_key ? s->cfg->api_key : "");
+    /* Both go into a query string: escape them (a key may hold '&'). */
+    contract = curl_easy_escape(NULL, s->spec->contract, 0);
+    key = curl_easy_escape(NULL, s->cfg->api_key ? s->cfg->api_key : "", 0);
+    if (contract != NULL && key != NULL)
+        snprintf(j->url, sizeof(j->url), "%s?contract=%s&apiKey=%s", j->log_url,
+                 contract, key);
+    curl_free(contract);
+    curl_free(key);
     s->kstate = j;
-    return VELO_OK;
+    return j->url[0] != '\0' ? VELO_OK : VELO_ENOMEM;
 }
 
 static void
