@@ -59,17 +59,44 @@ def stop_kafka(run):
                    stdout=subprocess.DEVNULL)
 
 
+def vm_hwm_kb(pid):
+    """The process's peak RSS so far (VmHWM), in KiB; 0 once it is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def spawn_wait(args, out_fd=None):
+    """Runs args to the end; returns (wait status, rusage, peak RSS KiB).
+    The peak comes from VmHWM sampled until exit: rusage's ru_maxrss would
+    count this Python process, which the child was forked from."""
+    p = subprocess.Popen(args, stdout=out_fd, stderr=subprocess.STDOUT
+                         if out_fd is not None else None)
+    hwm = 0
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            return status, ru, hwm
+        hwm = max(hwm, vm_hwm_kb(p.pid))
+        time.sleep(0.01)
+
+
 def run_ingest(brokers, topic, payload_dir, polls, logf):
     args = [os.path.join(BIN, "velo-ingest"), "--kafka-brokers", brokers,
             "--topic", topic, "--dlq-topic", topic + ".dlq", "--admin-port", "0",
             "--source", "bench:x=replay:%s,interval=0,loop=1" % payload_dir,
             "--exit-after-polls", str(polls), "--log-level", "info"]
     with open(logf, "wb") as log:
-        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        sys.exit("velo-ingest failed (%d); see %s" % (p.returncode, logf))
+        status, ru, hwm = spawn_wait(args, log.fileno())
+    rc = os.waitstatus_to_exitcode(status)
+    if rc != 0:
+        sys.exit("velo-ingest failed (%d); see %s" % (rc, logf))
     ev = {}
     emitted = 0
     for line in open(logf):
@@ -79,7 +106,7 @@ def run_ingest(brokers, topic, payload_dir, polls, logf):
             emitted += e.get("emitted", 0)
     t0, t1 = (time.mktime(time.strptime(ev[k][:19], "%Y-%m-%dT%H:%M:%S"))
               + float(ev[k][19:23]) for k in ("ingest.started", "ingest.stopped"))
-    return emitted, t1 - t0, (ru.ru_utime + ru.ru_stime), ru.ru_maxrss
+    return emitted, t1 - t0, (ru.ru_utime + ru.ru_stime), hwm
 
 
 def dump_messages(brokers, topic, count, path):
@@ -106,8 +133,7 @@ def run_kcat(brokers, topic, path):
             "-X", "compression.codec=lz4", "-X", "linger.ms=5",
             "-X", "partitioner=murmur2_random", "-l", path]
     t0 = time.monotonic()
-    p = subprocess.Popen(args)
-    _, status, ru = os.wait4(p.pid, 0)
+    status, ru, _ = spawn_wait(args)
     dt = time.monotonic() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit("kcat failed")

@@ -18,6 +18,7 @@
 #include "velo/log.h"
 
 #define KAFKA_DEFAULT_MAX_MSG 1000000u
+#define KAFKA_DEFAULT_QUEUE_KB 32768
 #define KAFKA_DEFAULT_LINGER 5u
 /* librdkafka counts the record framing against message.max.bytes; our own
  * limit counts payload bytes only, so leave room for the framing. */
@@ -247,6 +248,12 @@ kafka_producer_conf(rd_kafka_conf_t *conf, const struct velo_kafka_cfg *cfg,
         rv = velo_kafka__conf_set_u32(conf, "linger.ms",
                                       cfg->linger_ms ? cfg->linger_ms
                                                      : KAFKA_DEFAULT_LINGER);
+    /* librdkafka's default would let the queue grow to 1 GiB. */
+    if (rv == VELO_OK)
+        rv = velo_kafka__conf_set_u32(conf, "queue.buffering.max.kbytes",
+                                      cfg->queue_max_kbytes
+                                          ? cfg->queue_max_kbytes
+                                          : KAFKA_DEFAULT_QUEUE_KB);
     if (rv == VELO_OK)
         rv = velo_kafka__conf_set_u32(conf, "message.max.bytes",
                                       kp->max_msg_bytes +

@@ -38,6 +38,8 @@ struct velo_kafka_cfg {
     uint32_t    max_msg_bytes;          /* 0: 1000000; larger: ETOOBIG */
     uint32_t    flush_timeout_ms;       /* the most _free() waits */
     uint32_t    linger_ms;              /* 0: 5 */
+    uint32_t    queue_max_kbytes;       /* local queue bound, 0: 32768
+                                           (32 MiB); past it: EFULL */
     const char *compression;            /* NULL: "lz4" */
     bool        transactional;          /* reserved for velo-batch:
                                            EINVAL until implemented */
