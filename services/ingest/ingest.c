@@ -254,17 +254,12 @@ handle_ok(ingest *p, struct ingest_src *s, struct ingest_batch *b,
                   VELO_U("after_failures", s->failures));
     s->last_kind = "ok";
     s->failures = 0;
-    velo_log_emit(st.emitted > 0 ? VELO_LOG_INFO : VELO_LOG_DEBUG, "poll.done",
-                  (const struct velo_log_field[]){
-                      {0},
-                      VELO_S("source", s->spec->system_id),
-                      VELO_U("stations", b->len),
-                      VELO_U("emitted", st.emitted),
-                      VELO_U("unchanged", st.unchanged),
-                      VELO_U("dead_lettered", st.rejected),
-                      VELO_U("failed", st.failed),
-                  },
-                  7);
+    /* Info when something went out, else debug: quiet sources stay quiet. */
+    VELO_LOG_(st.emitted > 0 ? VELO_LOG_INFO : VELO_LOG_DEBUG, "poll.done",
+              VELO_S("source", s->spec->system_id), VELO_U("stations", b->len),
+              VELO_U("emitted", st.emitted), VELO_U("unchanged", st.unchanged),
+              VELO_U("dead_lettered", st.rejected),
+              VELO_U("failed", st.failed));
 }
 
 static void

@@ -13,6 +13,7 @@
 
 #include "ingest.h"
 #include "velo/clock.h"
+#include "velo/file.h"
 #include "velo/log.h"
 
 struct rec {
@@ -94,16 +95,15 @@ fixture(const char *rel)
 static void
 copy_file(const char *from, const char *to)
 {
-    char   buf[65536];
-    size_t n;
-    FILE  *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    char  *body = NULL;
+    size_t n = 0;
+    FILE  *out = fopen(to, "wb");
 
-    assert_non_null(in);
+    assert_int_equal(velo_file_read(from, 8 << 20, &body, &n), VELO_OK);
     assert_non_null(out);
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        assert_int_equal(fwrite(buf, 1, n, out), n);
-    fclose(in);
+    assert_int_equal(fwrite(body, 1, n, out), n);
     fclose(out);
+    free(body);
 }
 
 /* Runs ingest over the given sources until --exit-after-polls. */
