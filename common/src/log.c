@@ -138,7 +138,9 @@ velo_log_emit(enum velo_log_level lvl, const char *event,
     size_t            i;
     ssize_t           wr;
 
-    /* Fields may use the line up to LOG_TAIL; the tail always fits. */
+    /* Fields may fill the line up to LOG_TAIL before its end; then max
+     * goes back up so the tail always fits. Lowering max below the fixed
+     * storage is safe: a fixed buffer never reallocates. */
     velo_buf_init_fixed(&b, mem, sizeof(mem));
     b.max = LOG_LINE_MAX - LOG_TAIL;
     velo_jsonw_init(&w, &b);
