@@ -1,12 +1,12 @@
-/* args.c: veloctl's command-line parser and usage text (see args.h).
+/* args.c: veloctl's command-line parser (see args.h).
  *
  * Two tables drive everything: cmds (name, arguments, summary) and flags
  * (name, value, the commands it applies to, the setter that checks its
  * value, help). getopt_long scans argv from the flag table, the command
- * and its arguments are checked against the command table, and --help and
- * the short usage are printed from both, so the parser, the checks and
- * the text cannot disagree. Adding a command is a row in cmds (and its
- * enum value in args.h); adding an option is a row in flags.
+ * and its arguments are checked against the command table, and usage.c
+ * prints --help and the short usage from both, so the parser, the checks
+ * and the text cannot disagree. Adding a command is a row in cmds (and
+ * its enum value in args.h); adding an option is a row in flags.
  *
  * Options are collected in one pass wherever they appear; only then is
  * the command known and each seen option checked against it. */
@@ -18,41 +18,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "args_int.h"
 #include "velo/parse.h"
 
-#define CMD(c) (1u << (c))
-#define ALL_CMDS (CMD(VELOCTL_NCMDS) - 1u)
 #define MAX_POS 4        /* command plus at most 3 arguments, then an error */
 #define URL_MAX 255      /* the RPC layer keeps URLs below 256 bytes */
 #define TEXT_MAX 256     /* --q */
 #define CURSOR_MAX 1024  /* --cursor: opaque, but bounded */
 #define RADIUS_MAX 20037 /* km: half the Earth's circumference */
 #define FLAG_VAL0 256    /* getopt_long val of flags[0]; above any char */
-#define HELP_COL 26      /* --help: where the explanations start */
-#define USAGE_WIDTH 80   /* --help and the short usage fit this */
 
-typedef int (*flag_set)(struct veloctl_args *a, const char *v, char *err,
-                        size_t n);
-
-/* One option. Global ones (cmds == ALL_CMDS) are listed under "global
- * options", the others under each command they apply to. */
-struct flag {
-    const char *name;  /* without "--" */
-    const char *value; /* placeholder in the usage; NULL: takes no value */
-    unsigned    cmds;  /* CMD() bits of the commands that accept it */
-    flag_set    set;   /* checks and stores the value; NULL: --help */
-    const char *help;  /* one line of --help, wrapped when printed */
-};
-
-/* One command; its index is its enum veloctl_cmd. */
-struct cmd_def {
-    const char *name;
-    const char *args; /* positional arguments, "[X]" when optional */
-    unsigned    min_args, max_args;
-    const char *help;
-};
-
-static const struct cmd_def cmds[VELOCTL_NCMDS] = {
+static const struct veloctl_cmd_def cmds[VELOCTL_NCMDS] = {
     [VELOCTL_SYSTEMS] = {"systems", "", 0, 0,
                          "every system with station and bike counts"},
     [VELOCTL_STATIONS] = {"stations", "[SYSTEM]", 0, 1,
@@ -296,7 +272,7 @@ set_timeout_s(struct veloctl_args *a, const char *v, char *err, size_t n)
 
 #define STN CMD(VELOCTL_STATIONS)
 #define WATCH CMD(VELOCTL_WATCH)
-static const struct flag flags[] = {
+static const struct veloctl_flag flags[] = {
     {"rpc", "URL", ALL_CMDS, set_rpc,
      "velo-stream RPC address; repeat for failover (env "
      "VELO_STREAM_RPC, space-separated; default " VELOCTL_DEFAULT_RPC ")"},
@@ -329,6 +305,10 @@ static const struct flag flags[] = {
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 _Static_assert(NFLAGS <= 64, "struct parse.seen has 64 bits");
+
+const struct veloctl_cmd_def *const veloctl__cmds = cmds;
+const struct veloctl_flag *const    veloctl__flags = flags;
+const size_t                        veloctl__nflags = NFLAGS;
 
 /* Splits VELO_STREAM_RPC (URLs separated by spaces or commas) into
  * a->rpc, in a->env_copy. */
@@ -384,7 +364,7 @@ longopts_fill(struct option *lo)
 static int
 scan_error(int c, const char *arg, char *err, size_t n)
 {
-    const struct flag *f = NULL;
+    const struct veloctl_flag *f = NULL;
 
     if (optopt >= FLAG_VAL0 && optopt < FLAG_VAL0 + (int)NFLAGS)
         f = &flags[optopt - FLAG_VAL0];
@@ -392,6 +372,9 @@ scan_error(int c, const char *arg, char *err, size_t n)
         return velo_errf(VELO_EINVAL, err, n, "--%s needs a value", f->name);
     if (f != NULL)
         return velo_errf(VELO_EINVAL, err, n, "--%s takes no value", f->name);
+    /* In a group like -xy, optind has not moved past it yet. */
+    if (optopt > 0 && optopt < FLAG_VAL0)
+        return velo_errf(VELO_EINVAL, err, n, "unknown option -%c", optopt);
     return velo_errf(VELO_EINVAL, err, n, "unknown option %.64s", arg);
 }
 
@@ -399,7 +382,7 @@ scan_error(int c, const char *arg, char *err, size_t n)
  * they would start to fail in scripts the day a new option shares the
  * prefix. arg is the argument that named flag f. */
 static int
-spelled_out(const struct flag *f, const char *arg, char *err, size_t n)
+spelled_out(const struct veloctl_flag *f, const char *arg, char *err, size_t n)
 {
     size_t len = strlen(f->name);
 
@@ -415,7 +398,7 @@ static int
 flag_apply(struct veloctl_args *a, struct parse *p, size_t idx, const char *v,
            char *err, size_t n)
 {
-    const struct flag *f = &flags[idx];
+    const struct veloctl_flag *f = &flags[idx];
 
     if (f->set == set_rpc && !p->rpc_from_flag) {
         p->rpc_from_flag = true; /* the flags replace the environment */
@@ -441,10 +424,10 @@ static int
 scan_one(struct veloctl_args *a, struct parse *p, int c, char *const *argv,
          char *err, size_t n)
 {
-    const struct flag *f;
-    const char        *arg;
-    size_t             idx;
-    int                rv;
+    const struct veloctl_flag *f;
+    const char                *arg;
+    size_t                     idx;
+    int                        rv;
 
     if (c == 1)
         return pos_add(p, optarg, err, n);
@@ -495,7 +478,7 @@ args_scan(struct veloctl_args *a, struct parse *p, int argc, char *const *argv,
 
 /* "SYSTEM and ID": the first min_args words of the command's arguments. */
 static void
-needs_text(const struct cmd_def *cd, char *buf, size_t size)
+needs_text(const struct veloctl_cmd_def *cd, char *buf, size_t size)
 {
     const char *w = cd->args;
     size_t      used = 0, len;
@@ -516,9 +499,9 @@ needs_text(const struct cmd_def *cd, char *buf, size_t size)
 static int
 cmd_resolve(struct veloctl_args *a, const struct parse *p, char *err, size_t n)
 {
-    const struct cmd_def *cd;
-    char                  needs[64];
-    size_t                c, i;
+    const struct veloctl_cmd_def *cd;
+    char                          needs[64];
+    size_t                        c, i;
 
     if (p->npos == 0)
         return velo_errf(VELO_EINVAL, err, n, "missing command");
@@ -598,91 +581,4 @@ const char *
 veloctl_cmd_name(enum veloctl_cmd cmd)
 {
     return (unsigned)cmd < VELOCTL_NCMDS ? cmds[cmd].name : NULL;
-}
-
-/* ---- usage, generated from the tables ---- */
-
-/* "  left" padded to HELP_COL, then help, word-wrapped at USAGE_WIDTH
- * with continuation lines at HELP_COL (a left part too wide for the
- * column gets its help on the next line). */
-static void
-usage_row(FILE *out, int indent, const char *left, const char *help)
-{
-    int    col;
-    size_t len;
-
-    col = fprintf(out, "%*s%s", indent, "", left);
-    if (col >= HELP_COL - 1) {
-        fputc('\n', out);
-        col = 0;
-    }
-    col += fprintf(out, "%*s", HELP_COL - col, "");
-    for (help += strspn(help, " "); *help != '\0'; help += strspn(help, " ")) {
-        len = strcspn(help, " ");
-        if (col > HELP_COL && col + 1 + (int)len > USAGE_WIDTH)
-            col = fprintf(out, "\n%*s", HELP_COL, "") - 1;
-        else if (col > HELP_COL)
-            col += fprintf(out, " ");
-        col += fprintf(out, "%.*s", (int)len, help);
-        help += len;
-    }
-    fputc('\n', out);
-}
-
-static void
-usage_flag(FILE *out, int indent, const struct flag *f)
-{
-    char left[64];
-
-    snprintf(left, sizeof(left), "--%s%s%s", f->name, f->value ? " " : "",
-             f->value ? f->value : "");
-    usage_row(out, indent, left, f->help);
-}
-
-void
-veloctl_usage(FILE *out)
-{
-    char   left[64];
-    size_t c, i;
-
-    fputs("veloctl: query velo-stream, the live state of every bike-share "
-          "station\n\nusage: veloctl [OPTIONS] COMMAND [ARGS] [OPTIONS]\n\n"
-          "commands:\n",
-          out);
-    for (c = 0; c < VELOCTL_NCMDS; c++) {
-        snprintf(left, sizeof(left), "%s%s%s", cmds[c].name,
-                 cmds[c].args[0] ? " " : "", cmds[c].args);
-        usage_row(out, 2, left, cmds[c].help);
-        for (i = 0; i < NFLAGS; i++)
-            if (flags[i].cmds != ALL_CMDS && (flags[i].cmds & CMD(c)))
-                usage_flag(out, 6, &flags[i]);
-    }
-    fputs("\nglobal options:\n", out);
-    for (i = 0; i < NFLAGS; i++)
-        if (flags[i].cmds == ALL_CMDS)
-            usage_flag(out, 2, &flags[i]);
-    fputs("\nexit status: 0 ok, 1 the service answered an error (or a health "
-          "check\nfailed), 2 usage error, 3 the service cannot be reached.\n",
-          out);
-}
-
-void
-veloctl_usage_short(FILE *out)
-{
-    const int indent = (int)strlen("commands: ");
-    size_t    c;
-    int       col, len;
-
-    fputs("usage: veloctl [OPTIONS] COMMAND [ARGS] [OPTIONS]\n", out);
-    col = fprintf(out, "commands:");
-    for (c = 0; c < VELOCTL_NCMDS; c++) {
-        len = (int)(strlen(cmds[c].name) + strlen(cmds[c].args)) + 1;
-        if (c > 0 && col + 3 + len > USAGE_WIDTH)
-            col = fprintf(out, " |\n%*s", indent - 1, "") - 2;
-        else if (c > 0)
-            col += fprintf(out, " |");
-        col += fprintf(out, " %s%s%s", cmds[c].name, cmds[c].args[0] ? " " : "",
-                       cmds[c].args);
-    }
-    fputs("\nTry 'veloctl --help' for more.\n", out);
 }

@@ -303,6 +303,7 @@ test_unknown_and_misplaced_options(void **state)
     assert_rejected(PARSE("systems", "--frobnicate"),
                     "unknown option --frobnicate");
     assert_rejected(PARSE("systems", "-x"), "unknown option -x");
+    assert_rejected(PARSE("--json", "-yz", "systems"), "unknown option -y");
     assert_rejected(PARSE("systems", "--near", "1,2"),
                     "--near does not apply to systems");
     assert_rejected(PARSE("station", "s", "1", "--count", "2"),
