@@ -143,7 +143,10 @@ parse_slow(struct ingest_src *s, struct gbfs *g, const char *body, size_t len,
     }
 }
 
-/* A slow feed could not be refreshed: go on with the old copy if any. */
+/* A slow feed could not be refreshed: go on with the old copy if any.
+ * station_status has no old copy that could stand in: its failure ends the
+ * poll with its own outcome, so the scheduler counts it and backs off
+ * (going on would re-request it at once, in a tight loop). */
 static bool
 have_old_copy(const struct gbfs *g)
 {
@@ -152,8 +155,10 @@ have_old_copy(const struct gbfs *g)
         return g->have_feeds;
     case STEP_INFO:
         return g->have_info;
-    default:
+    case STEP_VTYPES:
         return true; /* without vehicle types, e-bike counts stay absent */
+    default:
+        return false;
     }
 }
 

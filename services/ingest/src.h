@@ -18,6 +18,7 @@
 #include "batch.h"
 #include "ingest_cfg.h"
 #include "source.h"
+#include "velo/backoff.h"
 #include "velo/http_client.h"
 
 /* Why a poll ended; `kind` is the metrics label. */
@@ -60,14 +61,15 @@ struct ingest_src {
     ingest_done_fn                   done;
     void                            *owner; /* the ingest object */
     /* Scheduling, owned by ingest.c. */
-    size_t      index;
-    bool        in_flight;
-    int64_t     next_due_ms; /* monotonic */
-    uint32_t    failures;    /* consecutive */
-    uint32_t    polls;       /* completed, ok or not */
-    bool        finished;    /* set by a kind with nothing left (replay) */
-    int64_t     poll_started_ns;
-    const char *last_kind; /* last outcome kind logged */
+    size_t              index;
+    bool                in_flight;
+    int64_t             next_due_ms; /* monotonic */
+    uint32_t            failures;    /* consecutive */
+    struct velo_backoff backoff;     /* waits after failures */
+    uint32_t            polls;       /* completed, ok or not */
+    bool                finished; /* set by a kind with nothing left (replay) */
+    int64_t             poll_started_ns;
+    const char         *last_kind; /* last outcome kind logged */
 };
 
 /* A fetch request with the service's limits filled in. */
