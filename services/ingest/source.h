@@ -9,7 +9,10 @@
  * Options: interval=SECONDS (poll period, fractions allowed; 0 = as fast
  * as possible, for replay benchmarks), lang=xx (GBFS), contract=NAME (JCDecaux;
  * default: the part of SYSTEM_ID after the first ':'), loop=0|1 (replay),
- * seed=N and speed=X (simulate). Pure parsing: no I/O. */
+ * seed=N and speed=X (simulate), allow=HOST[:PORT];... (hosts besides the
+ * source URL's own whose addresses may be internal: loopback, private...).
+ * HTTP kinds need an http(s) URL with a host; a JCDecaux base has no query
+ * or fragment. Pure parsing: no I/O. */
 #ifndef INGEST_SOURCE_H
 #define INGEST_SOURCE_H
 
@@ -18,6 +21,8 @@
 #include <stdint.h>
 
 #include "velo/err.h"
+
+#define INGEST_ALLOW_MAX 16
 
 enum ingest_kind {
     INGEST_JCDECAUX_V1,
@@ -38,6 +43,8 @@ struct ingest_source_spec {
     bool             loop;
     uint64_t         seed;
     double           speed;
+    char            *allow[INGEST_ALLOW_MAX]; /* owned, from allow= */
+    size_t           nallow;
 };
 
 /* Parses one spec. VELO_EINVAL with a one-line reason in err. */
