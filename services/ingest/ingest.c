@@ -113,6 +113,10 @@ src_open(ingest *p, size_t i)
     velo_backoff_init(&s->backoff, INGEST_BACKOFF_BASE_MS,
                       INGEST_BACKOFF_MAX_MS, 0);
     metrics_init(p, i);
+    if (ingest_src_policy_init(s) != VELO_OK) {
+        velo_error("source.bad_url", VELO_S("source", s->spec->system_id));
+        return VELO_EINVAL;
+    }
     return s->ops->open(s);
 }
 
@@ -136,6 +140,7 @@ ingest_free(ingest *p)
     for (i = 0; i < p->nsrcs; i++) {
         if (p->srcs[i].ops != NULL && p->srcs[i].kstate != NULL)
             p->srcs[i].ops->close(&p->srcs[i]);
+        ingest_src_policy_fini(&p->srcs[i]);
     }
     ingest_cdc_free(p->cdc);
     free(p->srcs);

@@ -26,7 +26,7 @@ struct ingest_outcome {
     int         err;    /* VELO_OK or the failure */
     const char *kind;   /* "ok", "forbidden", "rate_limited", "server_error",
                            "http_error", "timeout", "unavailable",
-                           "malformed", "too_big", "io_error" */
+                           "malformed", "too_big", "io_error", "refused" */
     long        status; /* HTTP status, 0 when none */
     int64_t     retry_after_ms; /* -1: none */
     uint32_t    ttl_s;          /* GBFS ttl of the data, 0: none */
@@ -70,14 +70,29 @@ struct ingest_src {
     bool                finished; /* set by a kind with nothing left (replay) */
     int64_t             poll_started_ns;
     const char         *last_kind; /* last outcome kind logged */
+    /* Where HTTP kinds may connect (SSRF guard): internal addresses only
+     * on the source URL's own host:port and the allow= hosts. */
+    struct velo_fetch_policy policy;
+    const char              *policy_hosts[INGEST_ALLOW_MAX + 1];
+    char                    *own_origin; /* owned "host:port" */
 };
+
+/* Builds s->policy from s->spec (HTTP kinds). VELO_EINVAL when the URL
+ * has no host curl understands. Release with ingest_src_policy_fini. */
+VELO_MUST_CHECK int ingest_src_policy_init(struct ingest_src *s);
+void                ingest_src_policy_fini(struct ingest_src *s);
+
+/* True for an http:// or https:// URL: the only schemes a feed URL found
+ * in a payload (gbfs.json) may have. */
+bool ingest_src_url_is_http(const char *url);
 
 /* A fetch request with the service's limits filled in. */
 void ingest_src_fetch_req(const struct ingest_src *s, const char *url,
                           struct velo_fetch_req *req);
 
 /* Classifies an HTTP result: VELO_OK for 2xx with a body; otherwise fills
- * o (err, kind, status, retry_after_ms, detail) and returns o->err. */
+ * o (err, kind, status, retry_after_ms, detail) and returns o->err. A
+ * request the address policy refused is "refused" (never dead-lettered). */
 int ingest_src_classify(const struct velo_fetch_result *res,
                         struct ingest_outcome          *o);
 
