@@ -21,7 +21,7 @@
 #define LOOP_MAX_WAIT_MS 200
 
 struct src_metrics {
-    velo_metric *emitted, *unchanged, *dead, *staleness, *duration;
+    velo_metric *emitted, *unchanged, *dead, *staleness, *duration, *repaired;
 };
 
 struct ingest {
@@ -90,6 +90,9 @@ metrics_init(ingest *p, size_t i)
     sm->staleness = velo_metrics_gauge(
         p->m, "velo_ingest_source_staleness_seconds",
         "seconds since the source last polled successfully", labels);
+    sm->repaired = velo_metrics_counter(
+        p->m, "velo_ingest_strings_repaired_total",
+        "names and addresses whose invalid UTF-8 or NUL became U+FFFD", labels);
     sm->duration = velo_metrics_histogram(
         p->m, "velo_ingest_poll_duration_seconds", "poll latency", labels,
         velo_metrics_latency_bounds, velo_metrics_latency_nbounds);
@@ -243,6 +246,7 @@ handle_ok(ingest *p, struct ingest_src *s, struct ingest_batch *b,
     velo_metric_add(sm->emitted, (double)st.emitted);
     velo_metric_add(sm->unchanged, (double)st.unchanged);
     velo_metric_add(sm->dead, (double)st.rejected);
+    velo_metric_add(sm->repaired, (double)b->repaired);
     atomic_store(&p->last_ok_ms[s->index], velo_now_ms());
     if (s->last_kind != NULL && strcmp(s->last_kind, "ok") != 0)
         velo_info("poll.recovered", VELO_S("source", s->spec->system_id),

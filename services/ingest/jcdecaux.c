@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "payload_json.h"
 #include "record.h"
 #include "velo/clock.h"
 #include "velo/json.h"
@@ -165,7 +166,7 @@ jcd_parse(const struct jcd_format *fmt, const char *body, size_t len,
     cJSON      *root = NULL;
     int         rv;
 
-    rv = velo_json_parse(body, len, &root);
+    rv = ingest_payload_json_parse(body, len, &root);
     if (rv != VELO_OK) {
         snprintf(err, err_size, "%s: malformed or truncated JSON", name);
         return VELO_EPROTO;

@@ -95,9 +95,16 @@ void ingest_rec_bool(struct ingest_rec *r, const cJSON *o, const char *key,
 void ingest_rec_dbl(struct ingest_rec *r, const cJSON *o, const char *key,
                     protobuf_c_boolean *has, double *v);
 
-/* A string, copied into r->batch ("" stays ""); else "not a string". */
+/* A string, copied into r->batch ("" stays ""); else "not a string". Text
+ * is repaired as ingest_rec_text does. */
 void ingest_rec_str(struct ingest_rec *r, const cJSON *o, const char *key,
                     char **dst);
+
+/* Copies display text (a name, an address; NULL: nothing) into r->batch
+ * at *dst. Invalid UTF-8 becomes U+FFFD (velo_utf8_repair), and so does a
+ * NUL the source sent (U+FFFF, payload_json.h); each repaired string counts
+ * in r->batch->repaired. Ids are never repaired: they are rejected. */
+void ingest_rec_text(struct ingest_rec *r, const char *text, char **dst);
 
 /* The nested object o.<key>, borrowed from o; NULL when absent, null or
  * not an object (that last one fails with "not an object"). */
