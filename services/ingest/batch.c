@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define HASH_NONFATAL_OOM 1 /* a failed add leaves hh.tbl NULL */
 #include <uthash.h>
 
 /* The largest count (capacity, bikes, docks, ...) a real station can have.
@@ -36,6 +38,10 @@ ingest_batch_claim_id(struct ingest_batch *b, const char *id, bool *dup)
         return VELO_ENOMEM;
     memcpy(e->id, id, n + 1);
     HASH_ADD_KEYPTR(hh, b->ids, e->id, n, e);
+    if (e->hh.tbl == NULL) {
+        free(e);
+        return VELO_ENOMEM;
+    }
     *dup = false;
     return VELO_OK;
 }
