@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
 #include "payload_json.h"
+#include "payload_parsers.h"
 #include "velo/json.h"
 
 void

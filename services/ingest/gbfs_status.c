@@ -6,18 +6,19 @@
  * - 1.x/2.x count `num_bikes_*`, 3.x `num_vehicles_*` (a feed carrying
  *   both is read with the name of its own version);
  * - 1.x/2.x `last_reported` is POSIX seconds, 3.x an RFC 3339 string.
- * A wrong field rejects that station (parse.h); the rest are kept. */
+ * A wrong field rejects that station (payload_parsers.h); the rest are kept. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gbfs_static.h"
-#include "record.h"
+#include "station_record.h"
 #include "velo/clock.h"
 #include "velo/json.h"
 
-_Static_assert(INGEST_GBFS_ID_MAX <= INGEST_REC_ID_MAX, "ids fit record.c");
+_Static_assert(INGEST_GBFS_ID_MAX <= INGEST_REC_ID_MAX,
+               "ids fit station_record.c");
 
 /* What every station of one station_status payload shares. */
 struct gbfs_job {

@@ -13,7 +13,7 @@
 #include "cdc.h"
 #include "emit.h"
 #include "poll_delay.h"
-#include "src.h"
+#include "source_kind.h"
 #include "velo/clock.h"
 #include "velo/http_client.h"
 #include "velo/log.h"

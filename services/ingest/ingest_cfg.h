@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "source.h"
+#include "source_spec.h"
 #include "velo/cfg.h"
 
 struct ingest_cfg {

@@ -4,7 +4,7 @@
  * (unique within a contract only; the system id names the contract). Each
  * element is mapped on its own: a bad element becomes a reject with its raw
  * JSON, the rest of the batch is kept. Only a payload that is not JSON, or
- * whose root is not an array, fails the whole batch (parse.h).
+ * whose root is not an array, fails the whole batch (payload_parsers.h).
  *
  * A list of contracts (`/vls/v1/contracts`) parsed as stations is not
  * detected as such: none of its elements has a `number`, so every element
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "payload_json.h"
-#include "record.h"
+#include "station_record.h"
 #include "velo/clock.h"
 #include "velo/json.h"
 

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "src.h"
+#include "source_kind.h"
 #include "velo/backoff.h"
 
 #define INGEST_BACKOFF_BASE_MS 2000

@@ -1,4 +1,4 @@
-/* source.h: what one configured source is, parsed from its spec string.
+/* source_spec.h: what one configured source is, parsed from its spec string.
  *
  *   SYSTEM_ID=KIND:URL[,opt=value...]
  *   jcdecaux:dublin=jcdecaux-v3:https://api.jcdecaux.com
@@ -13,8 +13,8 @@
  * source URL's own whose addresses may be internal: loopback, private...).
  * HTTP kinds need an http(s) URL with a host; a JCDecaux base has no query
  * or fragment. Pure parsing: no I/O. */
-#ifndef INGEST_SOURCE_H
-#define INGEST_SOURCE_H
+#ifndef INGEST_SOURCE_SPEC_H
+#define INGEST_SOURCE_SPEC_H
 
 #include <stdbool.h>
 #include <stddef.h>

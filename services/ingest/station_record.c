@@ -1,6 +1,6 @@
-/* record.c: one station record -> one item or reject of a batch, and the
- * field readers every station parser shares. See record.h. */
-#include "record.h"
+/* station_record.c: one station record -> one item or reject of a batch, and
+ * the field readers every station parser shares. See station_record.h. */
+#include "station_record.h"
 
 #include <assert.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* source.c: parsing of SYSTEM_ID=KIND:URL[,opt=value...] source specs. */
-#include "source.h"
+/* source_spec.c: parsing of SYSTEM_ID=KIND:URL[,opt=value...] source specs. */
+#include "source_spec.h"
 
 #include <stdio.h>
 #include <stdlib.h>

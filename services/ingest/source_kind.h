@@ -1,4 +1,4 @@
-/* src.h: one source at run time, and the interface between the poll
+/* source_kind.h: one source at run time, and the interface between the poll
  * scheduler (ingest.c) and the kinds of source (poll_jcdecaux.c,
  * poll_gbfs.c, replay.c, simulate.c).
  *
@@ -9,15 +9,15 @@
  * failed (the batch is then empty: never a partial batch).
  *
  * Thread: everything here runs on the ingest loop thread. */
-#ifndef INGEST_SRC_H
-#define INGEST_SRC_H
+#ifndef INGEST_SOURCE_KIND_H
+#define INGEST_SOURCE_KIND_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "batch.h"
 #include "ingest_cfg.h"
-#include "source.h"
+#include "source_spec.h"
 #include "velo/backoff.h"
 #include "velo/http_client.h"
 

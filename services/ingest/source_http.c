@@ -1,6 +1,6 @@
-/* src.c: what every HTTP kind of source shares: limits, the address
+/* source_http.c: what every HTTP kind of source shares: limits, the address
  * policy and outcomes. */
-#include "src.h"
+#include "source_kind.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* source_test.c: source spec parsing. */
+/* source_spec_test.c: source spec parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "source.h"
+#include "source_spec.h"
 
 static void
 test_source_jcdecaux_contract_comes_from_system_id(void **state)
