@@ -203,6 +203,65 @@ test_redirect_to_other_scheme_is_refused(void **state)
     velo_fetch_result_fini(&res);
 }
 
+struct outcome {
+    int  calls, err;
+    bool refused;
+};
+
+static void
+on_done(void *ctx, struct velo_fetch_result *res)
+{
+    struct outcome *o = ctx;
+
+    o->calls++;
+    o->err = res->err;
+    o->refused = res->refused;
+}
+
+static void
+run_until_done(velo_fetcher *f, const struct outcome *o)
+{
+    int i;
+
+    for (i = 0; i < 100 && o->calls == 0; i++)
+        assert_int_equal(velo_fetcher_run(f, 100), VELO_OK);
+    assert_int_equal(o->calls, 1);
+}
+
+/* A kept-alive connection is reused without opening a socket: the check
+ * before the request is sent must still judge it under the new request's
+ * policy. (Without it the second request would go out and time out.) */
+static void
+test_reused_connection_is_judged_again(void **state)
+{
+    static const char        keep[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                      "\r\nok";
+    struct testsrv           ts;
+    char                     url[64], entry[32];
+    const char              *ok[1] = {entry};
+    struct velo_fetch_policy allow = {ok, 1}, deny = {NULL, 0};
+    struct velo_fetch_req    req = {.url = url, .timeout_ms = 1500};
+    struct outcome           first = {0}, second = {0};
+    velo_fetcher            *f = NULL;
+
+    (void)state;
+    assert_int_equal(testsrv_start(&ts, keep, strlen(keep), 4000), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", (unsigned)ts.port);
+    snprintf(entry, sizeof(entry), "127.0.0.1:%u", (unsigned)ts.port);
+    assert_int_equal(velo_fetcher_new(&f), VELO_OK);
+    req.policy = &allow;
+    assert_int_equal(velo_fetcher_add(f, &req, on_done, &first), VELO_OK);
+    run_until_done(f, &first);
+    assert_int_equal(first.err, VELO_OK);
+    req.policy = &deny;
+    assert_int_equal(velo_fetcher_add(f, &req, on_done, &second), VELO_OK);
+    run_until_done(f, &second);
+    assert_true(second.refused);
+    assert_int_equal(second.err, VELO_EINVAL);
+    velo_fetcher_free(f); /* closes the kept connection: the server ends */
+    testsrv_stop(&ts);
+}
+
 int
 main(void)
 {
@@ -215,6 +274,7 @@ main(void)
         cmocka_unit_test(test_allowed_host_and_port_is_fetched),
         cmocka_unit_test(test_redirect_to_other_loopback_port_is_refused),
         cmocka_unit_test(test_redirect_to_other_scheme_is_refused),
+        cmocka_unit_test(test_reused_connection_is_judged_again),
     };
 
     return cmocka_run_group_tests(tests, testsrv_curl_setup,
