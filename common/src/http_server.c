@@ -172,7 +172,7 @@ server_response(velo_http_server *s, struct MHD_Connection *conn,
         return server_build_response(s, conn, resp, allow, bytes);
     mr = server_stream_response(s, conn, resp->stream);
     if (mr == NULL) {
-        server_stream_release(resp->stream); /* the server's reference */
+        server_stream_abandon(resp->stream); /* the server's reference */
         return NULL;
     }
     /* The MHD response now holds the server's reference; once queued, a

@@ -113,6 +113,7 @@ void server_stream_heartbeat(velo_http_stream *st, int64_t now_ms,
                              int64_t every_ms);
 void server_streams_end(velo_http_server *s);
 void server_stream_release(velo_http_stream *st);
+void server_stream_abandon(velo_http_stream *st);
 
 /* http_server_resp.c */
 struct MHD_Response *server_build_response(velo_http_server      *s,

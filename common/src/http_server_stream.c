@@ -70,6 +70,17 @@ server_stream_release(velo_http_stream *st)
     free(st);
 }
 
+/* The server will never start st: ends it and drops the server's
+ * reference. */
+void
+server_stream_abandon(velo_http_stream *st)
+{
+    pthread_mutex_lock(&st->mtx);
+    st->dead = true;
+    pthread_mutex_unlock(&st->mtx);
+    server_stream_release(st);
+}
+
 /* Wakes a suspended connection. Locks: caller holds st->mtx. */
 static void
 stream_wake(velo_http_stream *st)
@@ -78,6 +89,30 @@ stream_wake(velo_http_stream *st)
         return;
     st->suspended = false;
     MHD_resume_connection(st->conn);
+}
+
+/* The client is too far behind: cut it off. Locks: caller holds st->mtx. */
+static int
+stream_cut(velo_http_stream *st)
+{
+    st->dead = true;
+    if (st->overflows != NULL)
+        velo_metric_inc(st->overflows);
+    stream_wake(st);
+    return VELO_EFULL;
+}
+
+/* An event larger than the whole queue: as a queue overflow. */
+static int
+stream_overflow(velo_http_stream *st)
+{
+    int rv = VELO_ECLOSED;
+
+    pthread_mutex_lock(&st->mtx);
+    if (!st->dead && !st->ending)
+        rv = stream_cut(st);
+    pthread_mutex_unlock(&st->mtx);
+    return rv;
 }
 
 /* Queues bytes. Locks: caller holds st->mtx. */
@@ -93,13 +128,8 @@ stream_queue(velo_http_stream *st, const void *data, size_t len)
         st->qoff = 0;
     }
     rv = velo_buf_append(&st->q, data, len);
-    if (rv == VELO_ETOOBIG) {
-        st->dead = true; /* too far behind: the client is cut off */
-        if (st->overflows != NULL)
-            velo_metric_inc(st->overflows);
-        stream_wake(st);
-        return VELO_EFULL;
-    }
+    if (rv == VELO_ETOOBIG)
+        return stream_cut(st);
     if (rv != VELO_OK)
         return rv;
     st->last_write_ms = velo_mono_ms();
@@ -115,6 +145,60 @@ velo_http_stream_write(velo_http_stream *st, const void *data, size_t len)
     pthread_mutex_lock(&st->mtx);
     rv = stream_queue(st, data, len);
     pthread_mutex_unlock(&st->mtx);
+    return rv;
+}
+
+/* Appends "data: <line>\n" for every line of data (CR, LF or CRLF end a
+ * line, as the SSE parser splits them). */
+static int
+stream_data_lines(struct velo_buf *b, const char *data)
+{
+    int rv = VELO_OK;
+
+    do {
+        size_t n = strcspn(data, "\r\n");
+
+        rv = velo_buf_puts(b, "data: ");
+        if (rv == VELO_OK)
+            rv = velo_buf_append(b, data, n);
+        if (rv == VELO_OK)
+            rv = velo_buf_puts(b, "\n");
+        data += n;
+        if (data[0] == '\r' && data[1] == '\n')
+            data++;
+        if (data[0] != '\0')
+            data++;
+    } while (rv == VELO_OK && data[0] != '\0');
+    return rv;
+}
+
+int
+velo_http_stream_event(velo_http_stream *st, const char *id, const char *event,
+                       const char *data)
+{
+    struct velo_buf b;
+    size_t          max;
+    int             rv = VELO_OK;
+
+    if ((id && strpbrk(id, "\r\n")) || (event && strpbrk(event, "\r\n")))
+        return VELO_EINVAL;
+    pthread_mutex_lock(&st->mtx);
+    max = st->q.max; /* a larger event could never be queued */
+    pthread_mutex_unlock(&st->mtx);
+    velo_buf_init(&b, max);
+    if (id != NULL)
+        rv = velo_buf_printf(&b, "id: %s\n", id);
+    if (rv == VELO_OK && event != NULL)
+        rv = velo_buf_printf(&b, "event: %s\n", event);
+    if (rv == VELO_OK)
+        rv = stream_data_lines(&b, data ? data : "");
+    if (rv == VELO_OK)
+        rv = velo_buf_puts(&b, "\n");
+    if (rv == VELO_OK)
+        rv = velo_http_stream_write(st, b.data, b.len);
+    else if (rv == VELO_ETOOBIG)
+        rv = stream_overflow(st);
+    velo_buf_fini(&b);
     return rv;
 }
 

@@ -350,6 +350,59 @@ test_two_hundred_streams_at_once(void **state)
     fx_stop(&fx);
 }
 
+/* A handler's unit test: a stream opened without a server queues, then
+ * ends when the response is released. */
+static void
+test_stream_opened_without_a_server(void **state)
+{
+    struct fixture        fx;
+    struct velo_http_req  req = {.method = "GET", .path = "/events"};
+    struct velo_http_resp resp;
+
+    (void)state;
+    memset(&fx, 0, sizeof(fx));
+    pthread_mutex_init(&fx.mtx, NULL);
+    velo_http_resp_init(&resp);
+    on_events(&fx, &req, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(resp.content_type, "text/event-stream");
+    assert_int_equal(fx.n, 1);
+    assert_true(velo_http_stream_alive(fx.st[0]));
+    assert_int_equal(velo_http_stream_event(fx.st[0], "1", "x", "a"), VELO_OK);
+    velo_http_resp_fini(&resp);
+    assert_false(velo_http_stream_alive(fx.st[0]));
+    assert_int_equal(velo_http_stream_event(fx.st[0], "2", NULL, "b"),
+                     VELO_ECLOSED);
+    velo_http_stream_close(fx.st[0]);
+    pthread_mutex_destroy(&fx.mtx);
+}
+
+static void
+test_sse_event_framing(void **state)
+{
+    struct fixture fx;
+    char           buf[4096];
+    size_t         len = 0;
+    int            fd;
+
+    (void)state;
+    fx_start(&fx, 0, 0);
+    fd = sse_connect(velo_http_server_port(fx.s), 0);
+    assert_true(sse_read_until(fd, buf, sizeof(buf), &len, "last=7", 2000));
+    assert_true(wait_for(&fx, 1, get_registered, 1000));
+    assert_int_equal(velo_http_stream_event(fx.st[0], "42", "station",
+                                            "line1\nline2\r\nline3"),
+                     VELO_OK);
+    assert_true(sse_read_until(fd, buf, sizeof(buf), &len,
+                               "id: 42\nevent: station\ndata: line1\n"
+                               "data: line2\ndata: line3\n\n",
+                               2000));
+    assert_int_equal(velo_http_stream_event(fx.st[0], "a\nb", NULL, "x"),
+                     VELO_EINVAL);
+    close(fd);
+    fx_stop(&fx);
+}
+
 int
 main(void)
 {
@@ -359,6 +412,8 @@ main(void)
         cmocka_unit_test(test_departed_client_is_detected_and_freed),
         cmocka_unit_test(test_slow_client_is_cut_and_counted),
         cmocka_unit_test(test_two_hundred_streams_at_once),
+        cmocka_unit_test(test_stream_opened_without_a_server),
+        cmocka_unit_test(test_sse_event_framing),
     };
 
     velo_log_init("test", VELO_LOG_ERROR, STDERR_FILENO);

@@ -76,7 +76,9 @@ const char *velo_http_query(const struct velo_http_req *req, const char *key);
 const char *velo_http_header(const struct velo_http_req *req, const char *name);
 
 /* Prepares resp as the server does before calling a handler (for unit
- * tests of handlers); release with velo_http_resp_fini. */
+ * tests of handlers); release with velo_http_resp_fini, which also ends a
+ * stream the handler opened (its writes then return VELO_ECLOSED; the
+ * handler's reference still needs velo_http_stream_close). */
 void velo_http_resp_init(struct velo_http_resp *resp);
 void velo_http_resp_fini(struct velo_http_resp *resp);
 
@@ -160,6 +162,12 @@ VELO_MUST_CHECK int velo_http_stream_open(struct velo_http_resp *resp,
  * stream is then closed (counted as reason="stream_overflow"). Thread: any. */
 VELO_MUST_CHECK int velo_http_stream_write(velo_http_stream *st,
                                            const void *data, size_t len);
+/* Writes one SSE event: "id: <id>\n" (id may be NULL), "event: <event>\n"
+ * (NULL: none), one "data: " line per line of data, then a blank line.
+ * VELO_EINVAL when id or event holds CR or LF; otherwise as
+ * velo_http_stream_write. Thread: any. */
+VELO_MUST_CHECK int velo_http_stream_event(velo_http_stream *st, const char *id,
+                                           const char *event, const char *data);
 /* True while a write may still succeed. Thread: any. */
 bool velo_http_stream_alive(velo_http_stream *st);
 /* Ends the stream after the queued bytes and drops the caller's reference.
