@@ -68,6 +68,11 @@ struct velo_http_server {
     velo_metric                *rej_timeout;  /* request_timeout */
     velo_metric                *rej_uri;      /* uri_too_long */
     velo_metric                *rej_overflow; /* stream_overflow */
+    velo_metric                *rej_limit;    /* connection_limit */
+    pthread_mutex_t             log_mtx;      /* the three log_ fields */
+    int64_t                     log_second;
+    unsigned int                log_count;
+    uint64_t                    log_suppressed;
     velo_metric                *streams_open;
 };
 

@@ -187,6 +187,8 @@ static void
 test_slow_clients_of_one_address_do_not_starve_others(void **state)
 {
     velo_http_server           *s = NULL;
+    velo_metrics               *m = NULL;
+    struct velo_buf             text;
     struct loris                l;
     int64_t                     ms;
     struct velo_http_server_cfg cfg = {
@@ -199,6 +201,8 @@ test_slow_clients_of_one_address_do_not_starve_others(void **state)
     };
 
     (void)state;
+    assert_int_equal(velo_metrics_new(&m), VELO_OK);
+    cfg.metrics = m;
     assert_int_equal(velo_http_server_start(&s, &cfg), VELO_OK);
     loris_open(&l, LORIS_MAX, 1, velo_http_server_port(s));
     loris_run(&l, 1500);
@@ -211,6 +215,14 @@ test_slow_clients_of_one_address_do_not_starve_others(void **state)
     assert_true(healthz_from("127.0.0.2", velo_http_server_port(s), 1000) >= 0);
     loris_close(&l);
     velo_http_server_stop(s);
+    /* Every refusal is counted (MHD reports them only in its log). */
+    velo_buf_init(&text, 1 << 20);
+    assert_int_equal(velo_metrics_render(m, &text), VELO_OK);
+    assert_non_null(strstr(text.data, "velo_http_rejected_total{server="
+                                      "\"http\",reason=\"connection_limit\"} "
+                                      "184\n"));
+    velo_buf_fini(&text);
+    velo_metrics_free(m);
 }
 
 /* Sends a /healthz request from src; the socket, or -1. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "http_server_int.h"
+#include "velo/clock.h"
 #include "velo/log.h"
 
 #define DEF_THREADS 2u
@@ -28,20 +29,54 @@
 #define DEF_HEARTBEAT_MS 15000u
 #define MIN_CONN_MEMORY 4096u /* MHD needs room for its own buffers */
 #define OPT_MAX 16
+#define LOG_PER_S 5 /* http.mhd lines a second, the rest counted */
 
-/* MHD_OPTION_EXTERNAL_LOGGER: MHD's own diagnostics into the JSON log. */
+/* True when a message may be logged now: at most LOG_PER_S a second, so
+ * a flood of rejected clients cannot flood the log. *suppressed gets the
+ * count dropped since the last logged line. Uses its own lock: MHD may
+ * log while holding its internal locks, which s->mtx holders can wait
+ * for. */
+static bool
+start_log_allowed(velo_http_server *s, uint64_t *suppressed)
+{
+    int64_t now = velo_mono_ms() / 1000;
+    bool    ok;
+
+    pthread_mutex_lock(&s->log_mtx);
+    if (now != s->log_second) {
+        s->log_second = now;
+        s->log_count = 0;
+    }
+    ok = s->log_count++ < LOG_PER_S;
+    *suppressed = ok ? s->log_suppressed : 0;
+    if (ok)
+        s->log_suppressed = 0;
+    else
+        s->log_suppressed++;
+    pthread_mutex_unlock(&s->log_mtx);
+    return ok;
+}
+
+/* MHD_OPTION_EXTERNAL_LOGGER: MHD's own diagnostics into the JSON log.
+ * MHD reports a connection refused by a connection limit only here, so
+ * that message is also counted. */
 static void
 start_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     velo_http_server *s = cls;
     char              msg[512];
     size_t            n;
+    uint64_t          suppressed;
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
     n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    velo_warn("http.mhd", VELO_S("server", s->name), VELO_S("msg", msg));
+    if (s->rej_limit != NULL && strstr(msg, "connection limit") != NULL)
+        velo_metric_inc(s->rej_limit);
+    if (start_log_allowed(s, &suppressed))
+        velo_warn("http.mhd", VELO_S("server", s->name), VELO_S("msg", msg),
+                  VELO_U("suppressed", suppressed));
 }
 
 static uint32_t
@@ -127,6 +162,7 @@ start_metrics(velo_http_server *s)
         m, "velo_http_rejected_total",                                         \
         "HTTP connections or requests cut off by a server limit", labels)
     REJ(rej_timeout, "request_timeout");
+    REJ(rej_limit, "connection_limit");
     REJ(rej_uri, "uri_too_long");
     REJ(rej_overflow, "stream_overflow");
 #undef REJ
@@ -255,6 +291,7 @@ start_free(velo_http_server *s)
     free(s->name);
     free(s->cors_origin);
     pthread_mutex_destroy(&s->mtx);
+    pthread_mutex_destroy(&s->log_mtx);
     free(s);
 }
 
@@ -270,6 +307,7 @@ start_new(velo_http_server **out, const struct velo_http_server_cfg *cfg)
     if (s == NULL)
         return VELO_ENOMEM;
     pthread_mutex_init(&s->mtx, NULL);
+    pthread_mutex_init(&s->log_mtx, NULL);
     s->cfg = *cfg;
     start_defaults(&s->cfg);
     s->name = strdup(cfg->name ? cfg->name : "http");
