@@ -123,8 +123,14 @@ stream_queue(velo_http_stream *st, const void *data, size_t len)
 
     if (st->dead || st->ending)
         return VELO_ECLOSED;
-    if (st->qoff > 0 && st->qoff == st->q.len) {
-        velo_buf_reset(&st->q);
+    /* Drop the bytes MHD already took, so the bound applies to what the
+     * client has not received yet, not to everything ever written. */
+    if (st->qoff > 0) {
+        size_t left = st->q.len - st->qoff;
+
+        memmove(st->q.data, st->q.data + st->qoff, left);
+        st->q.len = left;
+        st->q.data[left] = '\0';
         st->qoff = 0;
     }
     rv = velo_buf_append(&st->q, data, len);
