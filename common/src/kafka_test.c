@@ -24,6 +24,8 @@
 #define PARTITIONS 6
 #define NMSG 12
 
+static int64_t lag_of(velo_kafka_consumer *kc);
+
 struct fixture {
     rd_kafka_t              *host; /* the mock cluster lives in its threads */
     rd_kafka_mock_cluster_t *mc;
@@ -365,6 +367,80 @@ test_assign_all_checks_start_and_runs_once(void **state)
     velo_kafka_consumer_free(kc);
 }
 
+/* Fault 9: a restart of velo-stream on the dev broker started at the end
+ * (the mock answers "end" to every time) and served an empty state. A
+ * time with no offset must start a partition holding records at its
+ * beginning, and the rebuild is not caught up until they are read. */
+static void
+test_assign_by_time_without_answer_starts_at_beginning(void **state)
+{
+    struct fixture      *f = *state;
+    struct deliveries    d = {0};
+    velo_kafka_producer *kp;
+    velo_kafka_consumer *kc;
+
+    kp = producer_new(f, &d, 0);
+    produce_all(kp, &d);
+    velo_kafka_producer_free(kp);
+    kc = consumer_new(f, "g-time-start");
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, velo_now_ms() - 300000, 5000),
+        VELO_OK);
+    assert_false(velo_kafka_caught_up(kc));
+    assert_int_equal(lag_of(kc), NMSG);
+    consume_all(kc, velo_mono_ms() + 15000);
+    assert_true(velo_kafka_caught_up(kc));
+    velo_kafka_consumer_free(kc);
+}
+
+/* Fault 10's building block: records below the group's committed offset
+ * at assign time were handled by an earlier run. */
+static void
+test_handled_before_follows_the_groups_commit(void **state)
+{
+    struct fixture       *f = *state;
+    struct deliveries     d = {0};
+    velo_kafka_producer  *kp;
+    velo_kafka_consumer  *kc;
+    struct velo_kafka_msg m;
+    int32_t               part;
+    int64_t               off;
+    int                   got = 0, before = 0;
+
+    kp = producer_new(f, &d, 0);
+    produce_all(kp, &d);
+    velo_kafka_producer_free(kp);
+    kc = consumer_new(f, "g-handled");
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, VELO_KAFKA_OFFSET_BEGINNING, 5000),
+        VELO_OK);
+    while (velo_kafka_consume(kc, &m, 500) != VELO_OK)
+        ;
+    assert_false(velo_kafka_handled_before(kc, &m)); /* never committed */
+    assert_int_equal(velo_kafka_commit(kc, &m), VELO_OK);
+    part = m.partition;
+    off = m.offset;
+    velo_kafka_msg_release(&m);
+    velo_kafka_consumer_free(kc);
+
+    kc = consumer_new(f, "g-handled");
+    assert_false(velo_kafka_handled_before(kc, &m)); /* not assigned */
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, VELO_KAFKA_OFFSET_BEGINNING, 5000),
+        VELO_OK);
+    while (got < NMSG) {
+        if (velo_kafka_consume(kc, &m, 500) != VELO_OK)
+            continue;
+        got++;
+        assert_int_equal(velo_kafka_handled_before(kc, &m),
+                         m.partition == part && m.offset <= off);
+        before += velo_kafka_handled_before(kc, &m);
+        velo_kafka_msg_release(&m);
+    }
+    assert_int_equal(before, off + 1);
+    velo_kafka_consumer_free(kc);
+}
+
 /* The committed offset, read back through librdkafka itself. */
 static int64_t
 committed_offset(const struct fixture *f, const char *group, int32_t part)
@@ -635,6 +711,11 @@ main(void)
             test_commit_stores_next_offset_for_group, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_lag_and_caught_up_follow_consumption, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_assign_by_time_without_answer_starts_at_beginning, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_handled_before_follows_the_groups_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_topic_is_caught_up_at_once,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
+#include "record_decode.h"
 #include "velo/clock.h"
 #include "velo/kafka.h"
 #include "velo/log.h"
@@ -211,7 +211,7 @@ consumer_apply(stream_consumer *c, Velo__V1__StationSnapshot *snap)
     int                        rv;
 
     rv = stream_state_apply(c->st, snap, now, &res, &e);
-    if (rv != VELO_OK) { /* record.c checked the ids: out of memory */
+    if (rv != VELO_OK) { /* record_decode.c checked the ids: out of memory */
         velo_metric_inc(c->m.failed);
         velo_error("stream.apply.fail", VELO_S("cause", velo_strerror(rv)));
         return;

@@ -1,5 +1,5 @@
-/* record_test.c: the apply-or-dead-letter decision on good records and on
- * garbage. */
+/* record_decode_test.c: the apply-or-dead-letter decision on good records and
+ * on garbage. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "record.h"
+#include "record_decode.h"
 #include "test_util.h"
 #include "velo/snapshot.h"
 
