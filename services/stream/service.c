@@ -188,16 +188,19 @@ stations_fill(velo_arena *a, const struct stream_service *svc,
 }
 
 static bool
-cursor_set(velo_arena *a, const struct stream_query_page *page,
-           Velo__V1__ListStationsReply *r)
+cursor_set(velo_arena *a, const struct stream_query *q,
+           const struct stream_query_hit  *hits,
+           const struct stream_query_page *page, Velo__V1__ListStationsReply *r)
 {
-    char cur[16];
+    char cur[VELO_CURSOR_TEXT_MAX];
 
     r->has_total = true;
     r->total = page->total;
-    if (!page->has_next)
+    if (!page->has_next || page->n == 0)
         return true;
-    snprintf(cur, sizeof(cur), "%u", page->next_offset);
+    /* Keys are bounded (RECORD_KEY_MAX), so they always fit. */
+    if (stream_query_cursor(q, &hits[page->n - 1], cur, sizeof(cur)) != VELO_OK)
+        return false;
     r->next_cursor = velo_arena_strdup(a, cur);
     return r->next_cursor != NULL;
 }
@@ -225,10 +228,12 @@ h_list_stations(void *ctx, struct velo_rpc_call *call)
         return out_of_memory(call, a);
     velo__v1__list_stations_reply__init(r);
     stream_state_rdlock(svc->st);
+    /* The cursor is made under the lock: it reads the last hit's key. */
     ok = stream_query_run(svc->st, &q, hits, &page) == VELO_OK &&
-         stations_fill(a, svc, &q, hits, &page, r);
+         stations_fill(a, svc, &q, hits, &page, r) &&
+         cursor_set(a, &q, hits, &page, r);
     stream_state_unlock(svc->st);
-    if (!ok || !cursor_set(a, &page, r))
+    if (!ok)
         return out_of_memory(call, a);
     return reply_set(call, &r->base, a);
 }

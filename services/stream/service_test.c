@@ -15,6 +15,7 @@
 
 #include "service.h"
 #include "test_util.h"
+#include "velo/cursor.h"
 #include "velo/v1/stream.pb-c.h"
 
 #define NOW 1700000000000LL
@@ -252,7 +253,7 @@ test_list_stations_pages_over_rpc(void **state)
     struct fixture               *f = *state;
     Velo__V1__ListStationsRequest rq = VELO__V1__LIST_STATIONS_REQUEST__INIT;
     Velo__V1__ListStationsReply  *r = NULL;
-    char                          cursor[16] = "", err[256];
+    char                          cursor[VELO_CURSOR_TEXT_MAX] = "", err[256];
     size_t                        seen = 0, i;
 
     serving(f, 0);
