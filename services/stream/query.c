@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* A match of a near query: its distance and its rank in key order, so
  * equal distances keep a stable order across pages. */
 struct near_hit {

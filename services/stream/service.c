@@ -205,6 +205,33 @@ cursor_set(velo_arena *a, const struct stream_query *q,
     return r->next_cursor != NULL;
 }
 
+struct sys_find {
+    const char *id;
+    bool        found;
+};
+
+static void
+sys_find_one(void *ctx, const struct stream_system *sys)
+{
+    struct sys_find *f = ctx;
+
+    f->found = f->found || strcmp(sys->system_id, f->id) == 0;
+}
+
+/* True when the state holds a station of system id. Locks: read lock
+ * held. Only asked when a listing is empty (it walks every system). */
+static bool
+system_known(const struct stream_service *svc, const char *id)
+{
+    struct sys_find f = {id, false};
+
+    stream_state_systems(svc->st, sys_find_one, &f);
+    return f.found;
+}
+
+/* ListStations of a system the state does not hold is NOT_FOUND "unknown
+ * system", not an empty page: a typo in a system id must not read as "no
+ * station matches the filters". */
 static int
 h_list_stations(void *ctx, struct velo_rpc_call *call)
 {
@@ -215,7 +242,7 @@ h_list_stations(void *ctx, struct velo_rpc_call *call)
     struct stream_query_page             page;
     struct stream_query                  q;
     velo_arena                          *a;
-    bool                                 ok;
+    bool                                 ok, unknown;
 
     if (!svc_serving(svc, call))
         return ST_UNAVAILABLE;
@@ -232,9 +259,17 @@ h_list_stations(void *ctx, struct velo_rpc_call *call)
     ok = stream_query_run(svc->st, &q, hits, &page) == VELO_OK &&
          stations_fill(a, svc, &q, hits, &page, r) &&
          cursor_set(a, &q, hits, &page, r);
+    unknown = ok && page.total == 0 && q.system_id != NULL &&
+              !system_known(svc, q.system_id);
     stream_state_unlock(svc->st);
     if (!ok)
         return out_of_memory(call, a);
+    if (unknown) {
+        velo_arena_free(a);
+        snprintf(call->error, sizeof(call->error), "unknown system %.200s",
+                 q.system_id);
+        return ST_NOT_FOUND;
+    }
     return reply_set(call, &r->base, a);
 }
 
