@@ -189,12 +189,16 @@ kafka_part_start(rd_kafka_topic_partition_t *tp, bool by_time, int64_t lo,
         velo_info("kafka.assign.time_not_found", VELO_S("topic", tp->topic),
                   VELO_I("partition", tp->partition), VELO_I("from", lo),
                   VELO_I("records", hi - lo));
-        tp->offset = lo; /* assigned from there too */
+        tp->offset = lo;
     }
-    /* BEGINNING and END become real offsets. */
-    return tp->offset == RD_KAFKA_OFFSET_BEGINNING ? lo
-           : tp->offset < 0                        ? hi
-                                                   : tp->offset;
+    /* BEGINNING and END become real offsets, and are assigned as such: a
+     * logical END would be resolved later, when fetching starts, and skip
+     * records produced in between (a topic that was empty at assign time
+     * and is written right after never showed them). */
+    tp->offset = tp->offset == RD_KAFKA_OFFSET_BEGINNING ? lo
+                 : tp->offset < 0                        ? hi
+                                                         : tp->offset;
+    return tp->offset;
 }
 
 /* Records, for every partition of list, the absolute start offset and the
