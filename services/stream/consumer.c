@@ -48,7 +48,8 @@ struct stream_consumer {
     /* Consumer thread only. */
     bool     dirty; /* records consumed since the last commit */
     int64_t  next_tick, next_commit, assigned_at;
-    unsigned logged; /* one bit per dead-letter reason already logged */
+    int64_t  consumed; /* records read since the assignment */
+    unsigned logged;   /* one bit per dead-letter reason already logged */
     bool     pub_warned;
 };
 
@@ -301,6 +302,7 @@ consumer_tick(stream_consumer *c)
         atomic_store(&c->progress->rebuilt, true);
         velo_info("stream.rebuilt",
                   VELO_U("stations", stream_state_count(c->st)),
+                  VELO_I("records", c->consumed),
                   VELO_I("elapsed_ms", now - c->assigned_at));
     }
     /* A commit held back by dead letters in flight is retried next tick;
@@ -330,6 +332,7 @@ consumer_main(void *arg)
             consumer_record(c, &msg);
             velo_kafka_msg_release(&msg);
             c->dirty = true;
+            c->consumed++;
         }
         consumer_tick(c);
     }
