@@ -15,7 +15,7 @@
 
 #include "velo/snapshot.h"
 
-#define STATE_KEY_MAX 512 /* "system/station"; longer keys are refused */
+#define STATE_KEY_MAX 512   /* "system/station"; longer keys are refused */
 #define STATE_SORTED_MIN 64 /* first capacity of the sorted index */
 
 /* cfg never changes. Everything else is written by the one writer under
