@@ -30,6 +30,7 @@ struct velo_kafka_consumer {
     bool                             assigned; /* assign_all succeeded */
     rd_kafka_topic_partition_list_t *pos;      /* assigned partitions */
     struct kafka_part               *parts;    /* parallel to pos->elems */
+    bool time_miss_from_beginning;             /* from the cfg */
 };
 
 static int
@@ -88,6 +89,7 @@ velo_kafka_consumer_new(velo_kafka_consumer                 **out,
     rv = velo_kafka__client_new(&kc->rk, RD_KAFKA_CONSUMER, conf);
     if (rv != VELO_OK)
         goto fail;
+    kc->time_miss_from_beginning = cfg->time_miss_from_beginning;
     /* One queue: errors and rebalances are served by consumer_poll. */
     (void)rd_kafka_poll_set_consumer(kc->rk);
     *out = kc;
@@ -176,10 +178,11 @@ kafka_marks_clear(velo_kafka_consumer *kc)
 /* The start of one partition, given its watermarks. A time lookup that
  * found no record at or after the time answers END (-1; librdkafka
  * 2.0.2's mock cluster answers that to every time, and may give the high
- * watermark itself): while the partition holds records, start from its
- * beginning instead. On a real broker that means every record is older
- * than the rebuild window (ingest was down longer than a heartbeat): the
- * last known state beats an empty one; on the dev broker, which keeps
+ * watermark itself). For a rebuild (by_time is then true only with
+ * time_miss_from_beginning), while the partition holds records, start
+ * from its beginning instead: on a real broker every record is older
+ * than the rebuild window (ingest was down longer than a heartbeat) and
+ * the last known state beats an empty one; on the dev broker, which keeps
  * little, it is the only way to rebuild at all. */
 static int64_t
 kafka_part_start(rd_kafka_topic_partition_t *tp, bool by_time, int64_t lo,
@@ -288,7 +291,8 @@ velo_kafka_assign_all(velo_kafka_consumer *kc, const char *topic,
     if (rv == VELO_OK && start_ms >= 0)
         rv = kafka_offsets_for_times(kc->rk, list, timeout_ms);
     if (rv == VELO_OK)
-        rv = kafka_marks_capture(kc, list, start_ms >= 0, deadline);
+        rv = kafka_marks_capture(
+            kc, list, start_ms >= 0 && kc->time_miss_from_beginning, deadline);
     if (rv == VELO_OK)
         kafka_committed_capture(kc, deadline);
     if (rv == VELO_OK) {

@@ -157,7 +157,7 @@ producer_new(const struct fixture *f, struct deliveries *d, uint32_t max)
 }
 
 static velo_kafka_consumer *
-consumer_new(const struct fixture *f, const char *group)
+consumer_new_cfg(const struct fixture *f, const char *group, bool rebuild)
 {
     struct velo_kafka_consumer_cfg cfg = {
         .brokers = f->brokers,
@@ -166,11 +166,18 @@ consumer_new(const struct fixture *f, const char *group)
         /* The mock holds a first join for 3 s and drops members whose
          * session expires meanwhile (librdkafka 2.0.2). */
         .session_timeout_ms = 6000,
+        .time_miss_from_beginning = rebuild,
     };
     velo_kafka_consumer *kc = NULL;
 
     assert_int_equal(velo_kafka_consumer_new(&kc, &cfg), VELO_OK);
     return kc;
+}
+
+static velo_kafka_consumer *
+consumer_new(const struct fixture *f, const char *group)
+{
+    return consumer_new_cfg(f, group, false);
 }
 
 /* Produces NMSG records "sys/stN" -> "value-N" with two headers, the
@@ -382,7 +389,16 @@ test_assign_by_time_without_answer_starts_at_beginning(void **state)
     kp = producer_new(f, &d, 0);
     produce_all(kp, &d);
     velo_kafka_producer_free(kp);
-    kc = consumer_new(f, "g-time-start");
+    /* Strict "at or after" (velo-kdump --start-ms): the mock's "end". */
+    kc = consumer_new(f, "g-time-strict");
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, velo_now_ms() - 300000, 5000),
+        VELO_OK);
+    assert_true(velo_kafka_caught_up(kc));
+    assert_int_equal(lag_of(kc), 0);
+    velo_kafka_consumer_free(kc);
+    /* A rebuild: from the beginning of every partition with records. */
+    kc = consumer_new_cfg(f, "g-time-start", true);
     assert_int_equal(
         velo_kafka_assign_all(kc, TOPIC, velo_now_ms() - 300000, 5000),
         VELO_OK);

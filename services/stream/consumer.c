@@ -351,6 +351,8 @@ stream_consumer_new(stream_consumer                 **out,
         .brokers = cfg->brokers,
         .group_id = cfg->group_id,
         .client_id = cfg->client_id,
+        /* Never rebuild from nothing while the topic has data (fault 9). */
+        .time_miss_from_beginning = true,
     };
     struct velo_kafka_cfg kp = {
         .brokers = cfg->brokers,

@@ -92,6 +92,15 @@ struct velo_kafka_consumer_cfg {
     const char *client_id;
     uint32_t    session_timeout_ms; /* 0: 10000 */
     bool        read_committed;
+    /* For rebuilds (velo-stream): when velo_kafka_assign_all finds no
+     * offset for its time on a partition that holds records, start that
+     * partition at its beginning instead of its end. A rebuild then never
+     * reads nothing while there is data: librdkafka 2.0.2's mock cluster
+     * (the dev broker) answers "end" to every time, and on a real broker
+     * "no record that recent" means the newest state is older than the
+     * window, which beats no state. Off: strictly "at or after the time"
+     * (velo-kdump --start-ms). */
+    bool time_miss_from_beginning;
 };
 
 /* One record; borrowed from the consumer until velo_kafka_msg_release. */
@@ -126,8 +135,8 @@ VELO_MUST_CHECK int velo_kafka_subscribe(velo_kafka_consumer *kc,
  * VELO_KAFKA_OFFSET_BEGINNING / _END when start_ms is one of those. When
  * the broker finds no offset for start_ms (no record that recent, or
  * librdkafka 2.0.2's mock cluster, which answers "end" to every time) a
- * partition that holds records starts at its beginning: a rebuild never
- * reads nothing while there is data (kafka.assign.time_not_found). It
+ * partition starts at its end, or with cfg.time_miss_from_beginning and
+ * records in it, at its beginning (kafka.assign.time_not_found). It
  * also records each partition's high watermark at this moment, for
  * velo_kafka_caught_up, and the group's committed offsets, for
  * velo_kafka_handled_before. */
