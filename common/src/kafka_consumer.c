@@ -241,8 +241,10 @@ kafka_marks_capture(velo_kafka_consumer             *kc,
 }
 
 /* Records the group's committed offset of every assigned partition (for
- * velo_kafka_handled_before). A failure only loses that knowledge:
- * logged, and every partition counts as never committed. */
+ * velo_kafka_handled_before), with a time budget of its own: a group
+ * coordinator still loading must not cost the watermarks theirs. A
+ * failure only loses that knowledge: logged, and every partition counts
+ * as never committed. */
 static void
 kafka_committed_capture(velo_kafka_consumer *kc, int64_t deadline_ms)
 {
@@ -294,7 +296,7 @@ velo_kafka_assign_all(velo_kafka_consumer *kc, const char *topic,
         rv = kafka_marks_capture(
             kc, list, start_ms >= 0 && kc->time_miss_from_beginning, deadline);
     if (rv == VELO_OK)
-        kafka_committed_capture(kc, deadline);
+        kafka_committed_capture(kc, velo_mono_ms() + timeout_ms);
     if (rv == VELO_OK) {
         err = rd_kafka_assign(kc->rk, list);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

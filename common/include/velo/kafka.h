@@ -139,7 +139,7 @@ VELO_MUST_CHECK int velo_kafka_subscribe(velo_kafka_consumer *kc,
  * records in it, at its beginning (kafka.assign.time_not_found). It
  * also records each partition's high watermark at this moment, for
  * velo_kafka_caught_up, and the group's committed offsets, for
- * velo_kafka_handled_before. */
+ * velo_kafka_handled_before (which may take up to another timeout_ms). */
 VELO_MUST_CHECK int velo_kafka_assign_all(velo_kafka_consumer *kc,
                                           const char *topic, int64_t start_ms,
                                           int timeout_ms);
