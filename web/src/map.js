@@ -45,9 +45,8 @@ export class StationMap {
     this.selected = null;
   }
 
-  // Replaces every marker. Returns the time it took in ms.
+  // Replaces every marker.
   setStations(stations) {
-    const t0 = performance.now();
     this.layer.clearLayers();
     this.markers.clear();
     const bounds = [];
@@ -67,7 +66,6 @@ export class StationMap {
     }
     if (bounds.length > 0) this.map.fitBounds(bounds, { padding: [20, 20] });
     this.el.dataset.markerCount = String(this.markers.size);
-    return performance.now() - t0;
   }
 
   update(st) {
