@@ -3,9 +3,13 @@
 // we open a new one after a capped, jittered backoff. The state is shown
 // as "live" or "reconnecting".
 export class Live {
-  constructor(statusEl, onStation) {
+  // onResync runs when a stream opens again after an error: events sent
+  // while it was down may be lost, so the caller reloads the state.
+  constructor(statusEl, onStation, onResync) {
     this.statusEl = statusEl;
     this.onStation = onStation;
+    this.onResync = onResync;
+    this.broken = false;
     this.es = null;
     this.url = null;
     this.retryMs = 1000;
@@ -15,6 +19,7 @@ export class Live {
   open(url) {
     this.close();
     this.url = url;
+    this.broken = false;
     this.connect();
   }
 
@@ -25,9 +30,14 @@ export class Live {
     es.onopen = () => {
       this.retryMs = 1000;
       this.setState('live');
+      if (this.broken) {
+        this.broken = false;
+        this.onResync();
+      }
     };
     es.onerror = () => {
       if (this.es !== es) return;
+      this.broken = true;
       this.setState('reconnecting');
       if (es.readyState === EventSource.CLOSED) {
         es.close();

@@ -32,7 +32,7 @@ async function start() {
     onPoint: (lat, lon) => setPoint(lat, lon, 'clicked point'),
   });
   const panel = new Panel(() => $('search').focus());
-  const live = new Live($('live'), (st) => onLive(st));
+  const live = new Live($('live'), (st) => onLive(st), () => resync());
   Object.assign(state, { map, panel, live });
   window.veloDashboard = { map: map.map, state }; // for tests and debugging
 
@@ -86,6 +86,17 @@ async function loadSystem(system) {
   refreshSimBanner();
   runSearch();
   state.live.open(eventsUrl(system));
+}
+
+// After the stream was down: reload every station in place (no refit).
+async function resync() {
+  const system = state.system;
+  try {
+    const list = await getStations(system, state.load.signal);
+    if (system === state.system) for (const st of list) onLive(st);
+  } catch {
+    /* the next reconnect tries again */
+  }
 }
 
 function refreshSimBanner() {

@@ -120,6 +120,14 @@ test('browser: loads, draws every marker without tiles, shows live', opts, async
   await page.screenshot({ path: path.join(artifacts, 'map.png') });
 });
 
+async function waitFor(cond, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 // Zooms onto a station and clicks its marker on the canvas.
 async function clickStation(st) {
   const pt = await page.evaluate(({ lat, lon }) => {
@@ -167,10 +175,14 @@ test('browser: an SSE event updates the open panel without reload', opts, async 
   assert.equal(await page.textContent('#v-elec'), '40');
   assert.match(await page.textContent('#panel-badges'), /Stale data/);
   assert.ok(await page.evaluate(() => window.__noReload === true));
-  // The stream drops: "reconnecting" shows, then "live" again.
+  // The stream drops: "reconnecting" shows, then "live" again, and the
+  // stations are reloaded (events sent meanwhile may be lost).
+  const loads = () => api.requests.filter((r) => r.startsWith('/api/v1/stations?system=test')).length;
+  const before = loads();
   api.dropStreams();
   await page.waitForFunction(() => window.__liveStates.includes('reconnecting'));
   await page.waitForSelector('#live[data-state="live"]');
+  await waitFor(() => loads() > before);
   api.push({ ...st, bikes_available: 98 });
   await page.waitForFunction(() => document.getElementById('v-bikes').textContent === '98');
 });

@@ -150,8 +150,11 @@ export async function startFakeApi(assetsDir, systems) {
   return {
     url: `http://127.0.0.1:${server.address().port}/`,
     requests,
-    // Sends one `station` event to every stream of the station's system.
+    // Stores st as the station's state and sends it as one `station` event
+    // to every stream of its system.
     push(st) {
+      const list = systems[st.system_id].stations;
+      list[list.findIndex((x) => x.station_id === st.station_id)] = st;
       eventId++;
       for (const c of clients) {
         if (c.system === st.system_id) {
