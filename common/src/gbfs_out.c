@@ -75,7 +75,13 @@ gbfs_jw_dbl(struct gbfs_jw *w, const char *key, double v)
     char num[40];
 
     gbfs_jw_key(w, key);
-    velo_format_double(isfinite(v) ? v : 0.0, num, sizeof(num));
+    if (!isfinite(v)) {
+        /* Callers filter these out; null fails validation, 0 would lie. */
+        if (w->rv == VELO_OK)
+            w->rv = velo_buf_puts(w->b, "null");
+        return;
+    }
+    velo_format_double(v, num, sizeof(num));
     if (w->rv == VELO_OK)
         w->rv = velo_buf_puts(w->b, num);
 }
@@ -205,7 +211,7 @@ segment_put(struct velo_buf *b, const char *s)
         unsigned char c = (unsigned char)*s;
 
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-            (c >= '0' && c <= '9') || (c != '\0' && strchr(keep, c) != NULL))
+            (c >= '0' && c <= '9') || strchr(keep, c) != NULL)
             rv = velo_buf_append(b, s, 1);
         else
             rv = velo_buf_printf(b, "%%%02X", c);
@@ -312,25 +318,18 @@ system_information(struct gbfs_jw *w, const struct velo_gbfs_input *in,
     gbfs_jw_str(w, "timezone", sys->timezone);
 }
 
-/* The system fields every feed needs, and those a 3.0 system_information
- * requires that no source provides. */
-static bool
-system_ok(const struct velo_gbfs_input *in, enum velo_gbfs_version v,
-          enum velo_gbfs_feed feed)
+bool
+velo_gbfs_out_has_version(const struct velo_gbfs_system *sys,
+                          enum velo_gbfs_version         v)
 {
-    const struct velo_gbfs_system *sys = in->sys;
-
-    if (sys == NULL || sys->system_id == NULL || sys->name == NULL ||
-        sys->timezone == NULL || sys->language == NULL ||
-        !lang_ok(sys->language))
+    if (sys->system_id == NULL || sys->name == NULL || sys->timezone == NULL ||
+        sys->language == NULL || !lang_ok(sys->language))
         return false;
-    if (feed == VELO_GBFS_FEED_GBFS && in->url_template == NULL)
-        return false;
-    if (feed == VELO_GBFS_FEED_SYSTEM_INFORMATION && v == VELO_GBFS_3_0)
-        return sys->feed_contact_email != NULL &&
-               strchr(sys->feed_contact_email, '@') != NULL &&
-               sys->opening_hours != NULL;
-    return true;
+    if (v == VELO_GBFS_2_3)
+        return true;
+    return sys->feed_contact_email != NULL &&
+           strchr(sys->feed_contact_email, '@') != NULL &&
+           sys->opening_hours != NULL;
 }
 
 static void
@@ -382,7 +381,8 @@ velo_gbfs_out_write(const struct velo_gbfs_input *in, enum velo_gbfs_version v,
     size_t         mark = out->len;
     uint32_t       ttl;
 
-    if (!system_ok(in, v, feed))
+    if (in->sys == NULL || !velo_gbfs_out_has_version(in->sys, v) ||
+        (feed == VELO_GBFS_FEED_GBFS && in->url_template == NULL))
         return VELO_EINVAL;
     if (!velo_gbfs_out_has_feed(in, v, feed))
         return VELO_ENOTFOUND;
@@ -410,6 +410,8 @@ manifest_dataset(struct gbfs_jw *w, const struct velo_gbfs_system *sys,
     /* Sorted by increasing version, as the schema asks. */
     gbfs_jw_open(w, "versions", '[');
     for (i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+        if (!velo_gbfs_out_has_version(sys, vs[i]))
+            continue;
         gbfs_jw_open(w, NULL, '{');
         gbfs_jw_str(w, "version", vs[i] == VELO_GBFS_2_3 ? "2.3" : "3.0");
         url_put(w, "url", url_template, vs[i], sys->system_id, "gbfs");

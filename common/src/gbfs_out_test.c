@@ -337,28 +337,34 @@ test_feed_urls_from_template_percent_encoded(void **state)
     cJSON                 *root, *feeds;
 
     (void)state;
-    root = feed(&in, VELO_GBFS_3_0, VELO_GBFS_FEED_GBFS);
-    feeds = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "data"), "feeds");
+    root = feed(&in, VELO_GBFS_2_3, VELO_GBFS_FEED_GBFS);
+    feeds = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "data"), "en-GB"),
+        "feeds");
     assert_string_equal(
         cJSON_GetObjectItem(cJSON_GetArrayItem(feeds, 0), "url")->valuestring,
-        "https://host.example/gbfs/3.0/simulate:demo%20city/"
+        "https://host.example/gbfs/2.3/simulate:demo%20city/"
         "system_information.json");
     cJSON_Delete(root);
 }
 
 static void
-test_v3_system_information_needs_contact_and_hours(void **state)
+test_v3_needs_contact_and_hours(void **state)
 {
     struct velo_gbfs_input in = input(&bare_sys, bare_p, 1);
     struct velo_buf        b;
     cJSON                 *root;
+    int                    f;
 
     (void)state;
+    assert_true(velo_gbfs_out_has_version(&bare_sys, VELO_GBFS_2_3));
+    assert_false(velo_gbfs_out_has_version(&bare_sys, VELO_GBFS_3_0));
     velo_buf_init(&b, 4096);
     assert_int_equal(velo_buf_puts(&b, "x"), VELO_OK);
-    assert_int_equal(velo_gbfs_out_write(&in, VELO_GBFS_3_0,
-                                         VELO_GBFS_FEED_SYSTEM_INFORMATION, &b),
-                     VELO_EINVAL);
+    for (f = VELO_GBFS_FEED_GBFS; f <= VELO_GBFS_FEED_VEHICLE_TYPES; f++)
+        assert_int_equal(
+            velo_gbfs_out_write(&in, VELO_GBFS_3_0, (enum velo_gbfs_feed)f, &b),
+            VELO_EINVAL);
     assert_string_equal(b.data, "x");
     velo_buf_fini(&b);
     root = feed(&in, VELO_GBFS_2_3, VELO_GBFS_FEED_SYSTEM_INFORMATION);
@@ -403,19 +409,22 @@ test_full_buffer_leaves_it_unchanged(void **state)
 static void
 test_manifest_lists_every_system_and_version(void **state)
 {
-    const struct velo_gbfs_system *sys[] = {&jcd_sys, &lyon_sys};
+    const struct velo_gbfs_system *sys[] = {&jcd_sys, &lyon_sys, &bare_sys};
     struct velo_buf                b;
     cJSON                         *root, *ds, *vs;
 
     (void)state;
     velo_buf_init(&b, 1 << 16);
-    assert_int_equal(velo_gbfs_out_manifest(sys, 2,
+    assert_int_equal(velo_gbfs_out_manifest(sys, 3,
                                             "https://h/{version}/{system}/",
                                             NOW_MS, 60, &b),
                      VELO_OK);
     assert_int_equal(velo_json_parse(b.data, b.len, &root), VELO_OK);
     ds = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "data"), "datasets");
-    assert_int_equal(cJSON_GetArraySize(ds), 2);
+    assert_int_equal(cJSON_GetArraySize(ds), 3);
+    /* the bare system has no 3.0: only its 2.3 feed is listed */
+    vs = cJSON_GetObjectItem(cJSON_GetArrayItem(ds, 2), "versions");
+    assert_int_equal(cJSON_GetArraySize(vs), 1);
     vs = cJSON_GetObjectItem(cJSON_GetArrayItem(ds, 1), "versions");
     assert_string_equal(
         cJSON_GetObjectItem(cJSON_GetArrayItem(vs, 0), "url")->valuestring,
@@ -530,7 +539,7 @@ main(void)
         cmocka_unit_test(test_weird_name_is_valid_json_with_replacement),
         cmocka_unit_test(test_times_and_ttl_per_version),
         cmocka_unit_test(test_feed_urls_from_template_percent_encoded),
-        cmocka_unit_test(test_v3_system_information_needs_contact_and_hours),
+        cmocka_unit_test(test_v3_needs_contact_and_hours),
         cmocka_unit_test(test_bad_language_is_einval),
         cmocka_unit_test(test_full_buffer_leaves_it_unchanged),
         cmocka_unit_test(test_manifest_lists_every_system_and_version),

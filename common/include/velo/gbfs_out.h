@@ -21,8 +21,8 @@
  * - fields a schema requires that no source carries (3.0
  *   feed_contact_email and opening_hours; max_range_meters of the e-bike
  *   type) come from the caller's velo_gbfs_system, i.e. from the gateway's
- *   configuration; without them the feed is not written (VELO_EINVAL, or
- *   vehicle_types treated as not published).
+ *   configuration; without them no 3.0 feed of that system is written
+ *   (VELO_EINVAL) and vehicle_types is not published.
  *
  * Times: last_updated is the newest fetched_at of the stations (never
  * later than now), else now; GBFS 2.3 writes POSIX seconds, 3.0 RFC 3339
@@ -100,23 +100,31 @@ const char *velo_gbfs_out_feed_name(enum velo_gbfs_feed feed);
 VELO_MUST_CHECK int velo_gbfs_out_feed_parse(const char          *name,
                                              enum velo_gbfs_feed *out);
 
+/* True when sys can be published in version v: system_id, name, timezone
+ * and a BCP 47 language always; for 3.0 also feed_contact_email (with an
+ * '@') and opening_hours. Every feed of a version sys cannot be published
+ * in fails with VELO_EINVAL, and the manifest leaves that version out. */
+bool velo_gbfs_out_has_version(const struct velo_gbfs_system *sys,
+                               enum velo_gbfs_version         v);
+
 /* True when the feed is published for this input and version (the
  * manifest never is here: it covers every system). */
 bool velo_gbfs_out_has_feed(const struct velo_gbfs_input *in,
                             enum velo_gbfs_version v, enum velo_gbfs_feed feed);
 
 /* Appends one feed document to out. On failure out is as it was.
- * Errors: VELO_ENOTFOUND (feed not published, see velo_gbfs_out_has_feed),
- * VELO_EINVAL (a required system field is missing or malformed, e.g. no
- * feed_contact_email for 3.0 system_information, a language that is not
- * BCP 47), VELO_ETOOBIG / VELO_ENOMEM (from out). */
+ * Errors: VELO_EINVAL (the system cannot be published in v, see
+ * velo_gbfs_out_has_version; gbfs without url_template), VELO_ENOTFOUND
+ * (feed not published, see velo_gbfs_out_has_feed), VELO_ETOOBIG /
+ * VELO_ENOMEM (from out). */
 VELO_MUST_CHECK int velo_gbfs_out_write(const struct velo_gbfs_input *in,
                                         enum velo_gbfs_version        v,
                                         enum velo_gbfs_feed           feed,
                                         struct velo_buf              *out);
 
 /* Appends the GBFS 3.0 manifest.json: every system with the URL of its
- * 2.3 and 3.0 gbfs.json (from url_template as above). last_updated is
+ * 2.3 and 3.0 gbfs.json (from url_template as above), each version only
+ * where velo_gbfs_out_has_version. last_updated is
  * now_ms. On failure out is as it was. Errors: VELO_EINVAL (a system
  * without system_id, or no url_template), VELO_ETOOBIG, VELO_ENOMEM. */
 VELO_MUST_CHECK int
