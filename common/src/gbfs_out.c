@@ -183,6 +183,15 @@ lang_ok(const char *s)
            s[i + 2] >= 'A' && s[i + 2] <= 'Z' && s[i + 3] == '\0';
 }
 
+/* An address as the schemas' "email" format needs: text@text. */
+static bool
+email_ok(const char *s)
+{
+    const char *at = s != NULL ? strchr(s, '@') : NULL;
+
+    return at != NULL && at != s && at[1] != '\0';
+}
+
 /* The newest fetched_at among the stations, never after now: the time the
  * data in the feed last changed. now when no station says. */
 static int64_t
@@ -313,7 +322,9 @@ system_information(struct gbfs_jw *w, const struct velo_gbfs_input *in,
         gbfs_jw_str(w, "url", sys->url);
     if (sys->opening_hours != NULL)
         gbfs_jw_str(w, "opening_hours", sys->opening_hours);
-    if (sys->feed_contact_email != NULL)
+    /* Both schemas check the format: an address without '@' is left out
+     * (3.0 never gets here without one, see velo_gbfs_out_has_version). */
+    if (email_ok(sys->feed_contact_email))
         gbfs_jw_str(w, "feed_contact_email", sys->feed_contact_email);
     gbfs_jw_str(w, "timezone", sys->timezone);
 }
@@ -327,9 +338,7 @@ velo_gbfs_out_has_version(const struct velo_gbfs_system *sys,
         return false;
     if (v == VELO_GBFS_2_3)
         return true;
-    return sys->feed_contact_email != NULL &&
-           strchr(sys->feed_contact_email, '@') != NULL &&
-           sys->opening_hours != NULL;
+    return email_ok(sys->feed_contact_email) && sys->opening_hours != NULL;
 }
 
 static void

@@ -47,6 +47,7 @@ static const struct velo_gbfs_system bare_sys = {
     .name = "Demo",
     .timezone = "UTC",
     .language = "en-GB",
+    .feed_contact_email = "nobody", /* not an address: left out */
 };
 
 static Velo__V1__StationSnapshot jcd_st[3], lyon_st[2], bare_st[1];
