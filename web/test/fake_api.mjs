@@ -69,7 +69,11 @@ function history(fromMs, toMs) {
   return rows;
 }
 
+// A 1x1 grey PNG: the tile server of the "tiles configured" test.
+const TILE = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGO4AwAA0gDRAKtd5wAAAABJRU5ErkJggg==', 'base64');
+
 export async function startFakeApi(assetsDir, systems) {
+  let config = {}; // no tile_url: the dashboard must work offline
   const clients = new Set(); // SSE responses
   let eventId = 0;
   const requests = [];
@@ -109,8 +113,7 @@ export async function startFakeApi(assetsDir, systems) {
 
   function api(req, res, url) {
     const p = url.pathname;
-    // No tile_url: the dashboard must work offline on a blank background.
-    if (p === '/api/v1/config') return json(res, 200, {});
+    if (p === '/api/v1/config') return json(res, 200, config);
     if (p === '/api/v1/systems') {
       return json(res, 200, { systems: Object.entries(systems).map(([id, s]) => ({
         system_id: id, name: s.name, station_count: s.stations.length, timezone: 'Europe/Paris',
@@ -143,6 +146,10 @@ export async function startFakeApi(assetsDir, systems) {
     const url = new URL(req.url, 'http://x');
     requests.push(url.pathname + url.search);
     if (url.pathname.startsWith('/api/')) return api(req, res, url);
+    if (url.pathname.startsWith('/tiles/')) {
+      res.writeHead(200, { 'Content-Type': 'image/png' });
+      return res.end(TILE);
+    }
     return serveFile(res, url.pathname === '/' ? 'index.html' : url.pathname.slice(1));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -163,6 +170,7 @@ export async function startFakeApi(assetsDir, systems) {
       }
     },
     streams: () => clients.size,
+    setConfig(c) { config = c; },
     // Ends every stream: the page must show "reconnecting", then "live".
     dropStreams() {
       for (const c of clients) c.res.destroy();
