@@ -10,7 +10,10 @@
  * least one station carries both the mechanical and the electric count
  * (a JCDecaux v1 system has no e-bike split, so it gets no vehicle_types
  * and no vehicle_types_available). GBFS 3.0 adds manifest.json, which
- * lists every system (velo_gbfs_out_manifest).
+ * lists every system (velo_gbfs_out_manifest). In a system where only some
+ * stations carry the split, the others have no vehicle_types_available
+ * (GBFS says it is required once vehicle_types exists; we omit rather than
+ * guess).
  *
  * Nothing the source did not send is invented:
  * - an absent count, capacity or address is omitted;
@@ -81,9 +84,10 @@ struct velo_gbfs_input {
     const struct velo_gbfs_system          *sys;
     const Velo__V1__StationSnapshot *const *stations; /* borrowed */
     size_t                                  n_stations;
-    /* Base URL of a system's feeds; "{version}" becomes "2.3" or "3.0" and
-     * "{system}" the percent-encoded system_id, then "<feed>.json" is
-     * appended: "https://host/gbfs/{version}/{system}/". */
+    /* Absolute base URL of a system's feeds; "{version}" becomes "2.3" or
+     * "3.0" and "{system}" the percent-encoded system_id, then
+     * "<feed>.json" is appended: "https://host/gbfs/{version}/{system}/".
+     * Used as given otherwise (the gateway's configuration). */
     const char *url_template;
     /* 3.0 manifest URL (system_information.manifest_url); NULL: omitted. */
     const char *manifest_url;
@@ -114,7 +118,8 @@ bool velo_gbfs_out_has_feed(const struct velo_gbfs_input *in,
 
 /* Appends one feed document to out. On failure out is as it was.
  * Errors: VELO_EINVAL (the system cannot be published in v, see
- * velo_gbfs_out_has_version; gbfs without url_template), VELO_ENOTFOUND
+ * velo_gbfs_out_has_version; gbfs without url_template, or a feed URL over
+ * 2 KiB), VELO_ENOTFOUND
  * (feed not published, see velo_gbfs_out_has_feed), VELO_ETOOBIG /
  * VELO_ENOMEM (from out). */
 VELO_MUST_CHECK int velo_gbfs_out_write(const struct velo_gbfs_input *in,
