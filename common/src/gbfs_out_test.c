@@ -375,6 +375,28 @@ test_v3_needs_contact_and_hours(void **state)
 }
 
 static void
+test_url_over_limit_is_einval(void **state)
+{
+    struct velo_gbfs_input in = input(&jcd_sys, jcd_p, 3);
+    static char            tmpl[3000];
+    struct velo_buf        b;
+
+    (void)state;
+    memset(tmpl, 'a', sizeof(tmpl) - 1);
+    in.url_template = tmpl;
+    velo_buf_init(&b, 1 << 16);
+    assert_int_equal(
+        velo_gbfs_out_write(&in, VELO_GBFS_2_3, VELO_GBFS_FEED_GBFS, &b),
+        VELO_EINVAL);
+    assert_int_equal(b.len, 0);
+    in.url_template = NULL;
+    assert_int_equal(
+        velo_gbfs_out_write(&in, VELO_GBFS_2_3, VELO_GBFS_FEED_GBFS, &b),
+        VELO_EINVAL);
+    velo_buf_fini(&b);
+}
+
+static void
 test_bad_language_is_einval(void **state)
 {
     struct velo_gbfs_system sys = jcd_sys;
@@ -541,6 +563,7 @@ main(void)
         cmocka_unit_test(test_times_and_ttl_per_version),
         cmocka_unit_test(test_feed_urls_from_template_percent_encoded),
         cmocka_unit_test(test_v3_needs_contact_and_hours),
+        cmocka_unit_test(test_url_over_limit_is_einval),
         cmocka_unit_test(test_bad_language_is_einval),
         cmocka_unit_test(test_full_buffer_leaves_it_unchanged),
         cmocka_unit_test(test_manifest_lists_every_system_and_version),

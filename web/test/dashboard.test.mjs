@@ -251,6 +251,35 @@ test('browser: simulated system is marked, no CSP violations or errors', opts, a
   assert.ok(api.requests.every((r) => r.startsWith('/')), 'only same-origin requests');
 });
 
+test('browser: keyboard focus order follows the layout', opts, async () => {
+  const p2 = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  try {
+    await p2.goto(api.url);
+    await p2.waitForSelector(`#map[data-marker-count="${N}"]`);
+    const seen = [];
+    for (let i = 0; i < 10; i++) {
+      await p2.keyboard.press('Tab');
+      seen.push(await p2.evaluate(() => {
+        const a = document.activeElement;
+        return a.id || a.className.split(' ')[0] || a.tagName;
+      }));
+    }
+    const at = (id) => seen.indexOf(id);
+    assert.equal(seen[0], 'skip', `focus order ${seen}`);
+    for (const [a, b] of [['system', 'search'], ['search', 'locate'], ['locate', 'map']]) {
+      assert.ok(at(a) >= 0 && at(a) < at(b), `focus order ${seen}`);
+    }
+    // Every form control has an accessible name.
+    const unnamed = await p2.$$eval('input, select, button', (els) => els
+      .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') &&
+        !e.textContent.trim())
+      .map((e) => e.id || e.outerHTML.slice(0, 60)));
+    assert.deepEqual(unnamed, []);
+  } finally {
+    await p2.close();
+  }
+});
+
 test('browser: a configured tile URL draws tiles', opts, async () => {
   api.setConfig({ tile_url: `${api.url}tiles/{z}/{x}/{y}.png`, tile_attribution: 'Test tiles' });
   const p2 = await browser.newPage({ viewport: { width: 800, height: 600 } });
