@@ -17,16 +17,19 @@
 #include "velo/buf.h"
 #include "velo/db.h"
 
+/* Not every includer uses every helper. */
+#define DBT_FN static __attribute__((unused))
+
 #define T0 1764547200000LL /* 2025-12-01T00:00:00Z */
 #define HOUR_MS 3600000LL
 
-static const char *const dbt_tables[] = {
+static const char *const dbt_tables[] __attribute__((unused)) = {
     "dim_system",          "dim_station",        "dim_time",
     "fact_station_hourly", "fact_station_daily", "schema_migrations",
 };
 
 /* A row with values derived from (station, hour) so every column differs. */
-static struct velo_db_row
+DBT_FN struct velo_db_row
 dbt_row(enum velo_db_gran gran, const char *station, int hour)
 {
     struct velo_db_row r;
@@ -66,7 +69,7 @@ dbt_row(enum velo_db_gran gran, const char *station, int hour)
 }
 
 /* Hours 0..2 of s1 and s2 plus their day rows. */
-static size_t
+DBT_FN size_t
 dbt_batch(struct velo_db_row *rows)
 {
     static const char *const st[] = {"s1", "s2"};
@@ -83,7 +86,7 @@ dbt_batch(struct velo_db_row *rows)
     return n;
 }
 
-static void
+DBT_FN void
 dbt_load(velo_db *db, const struct velo_db_row *rows, size_t n)
 {
     assert_int_equal(velo_db_begin(db), VELO_OK);
@@ -92,7 +95,7 @@ dbt_load(velo_db *db, const struct velo_db_row *rows, size_t n)
 }
 
 /* Every table, in key order, as one string (caller frees). */
-static char *
+DBT_FN char *
 dbt_dump(velo_db *db)
 {
     struct velo_buf b;
@@ -113,7 +116,7 @@ struct dbt_rows {
     size_t             n;
 };
 
-static int
+DBT_FN int
 dbt_collect(void *ctx, const struct velo_db_row *row)
 {
     struct dbt_rows *c = ctx;
@@ -130,7 +133,7 @@ dbt_collect(void *ctx, const struct velo_db_row *row)
 }
 
 /* Loading the same batch again, in any order, changes no byte. */
-static void
+DBT_FN void
 dbt_idempotent(velo_db *db)
 {
     struct velo_db_row rows[8], rev[8];
@@ -153,7 +156,7 @@ dbt_idempotent(velo_db *db)
     free(d3);
 }
 
-static void
+DBT_FN void
 dbt_history(velo_db *db)
 {
     struct velo_db_history_q q = {VELO_DB_HOUR, "gbfs:test",      "s1",
@@ -188,7 +191,7 @@ dbt_history(velo_db *db)
     assert_int_equal(c.n, 1);
 }
 
-static void
+DBT_FN void
 dbt_top(velo_db *db)
 {
     struct velo_db_top_q q = {"gbfs:test", "2025-12-01", VELO_DB_RANK_FLOW, 0};
@@ -214,7 +217,7 @@ dbt_top(velo_db *db)
 
 /* A rename at hour 5 opens a second version; reloading the old hours
  * afterwards changes nothing. */
-static void
+DBT_FN void
 dbt_type2(velo_db *db)
 {
     struct velo_db_row rows[8], r;
@@ -243,7 +246,7 @@ dbt_type2(velo_db *db)
 
 /* Rollback leaves nothing; an invalid row fails the batch up front; the
  * later of two rows with one key wins. */
-static void
+DBT_FN void
 dbt_tx(velo_db *db)
 {
     struct velo_db_history_q q = {VELO_DB_HOUR, "gbfs:test",  "s1",
@@ -277,7 +280,7 @@ dbt_tx(velo_db *db)
 }
 
 /* The whole contract against an empty database at url. */
-static void
+DBT_FN void
 dbt_conformance(const char *url, const struct velo_db_opts *opts)
 {
     velo_db *db;
