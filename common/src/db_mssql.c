@@ -253,6 +253,8 @@ ms_version(velo_db *db, int64_t *out)
     t = NULL;
     if (dbnextrow(MS(db)->proc) == REG_ROW)
         t = col_text(MS(db)->proc, 1, buf, sizeof(buf));
+    while (dbnextrow(MS(db)->proc) != NO_MORE_ROWS)
+        ;
     rv = drain(db, "version");
     if (rv == VELO_OK && t == NULL)
         rv = db_fail(db, VELO_EPROTO, "version", "no row");
@@ -402,7 +404,9 @@ ms_load(velo_db *db, const struct db_batch *b)
 {
     int rv;
 
-    rv = run_batch(db, "DELETE FROM stg_station_stats");
+    /* The staging table is shared: TABLOCKX holds concurrent loaders off
+     * it until this batch commits or rolls back. */
+    rv = run_batch(db, "DELETE FROM stg_station_stats WITH (TABLOCKX)");
     if (rv == VELO_OK)
         rv = bcp_setup(db);
     if (rv == VELO_OK)

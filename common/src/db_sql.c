@@ -44,7 +44,9 @@ const size_t db_sql_tables_len =
 /* Order matters: dim_station closes the current version before inserting
  * the next one. A station whose latest row in the batch is not later than
  * its current version keeps it: reloading old data never rewrites history,
- * and reloading the same data changes nothing. */
+ * and reloading the same data changes nothing. Of two loaders racing to
+ * open a station's first version, one wins and the other's insert does
+ * nothing (ON CONFLICT DO NOTHING) instead of failing its batch. */
 const char *const db_sql_merge_ansi[] = {
     "INSERT INTO dim_system (system_id, name, time_zone) "
     "SELECT system_id, system_name, time_zone FROM stg_station_stats "
@@ -69,7 +71,8 @@ const char *const db_sql_merge_ansi[] = {
     "s.station_name, s.lat, s.lon, s.station_capacity "
     "FROM stg_station_stats s WHERE (s.flags & 1) <> 0 AND NOT EXISTS "
     "(SELECT 1 FROM dim_station d WHERE d.system_id = s.system_id "
-    "AND d.station_id = s.station_id AND d.is_current = 1)",
+    "AND d.station_id = s.station_id AND d.is_current = 1) "
+    "ON CONFLICT DO NOTHING",
 
     "INSERT INTO dim_time (system_id, hour_start_ms, local_date, "
     "local_hour, day_of_week) "
