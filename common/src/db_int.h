@@ -83,8 +83,8 @@ extern const size_t          db_sql_tables_len;
 extern const char *const db_sql_merge_ansi[];
 extern const size_t      db_sql_merge_ansi_len;
 /* Staging table columns, in order (COPY, bcp and INSERT all use it). */
-extern const char *const db_sql_stage_cols[];
-extern const size_t      db_sql_stage_cols_len;
+const char         *db_sql_stage_col(size_t col);
+extern const size_t db_sql_stage_cols_len;
 /* One staging value: column col of row i of b. */
 struct db_val {
     enum { DB_V_INT, DB_V_DBL, DB_V_TXT, DB_V_NULL } t;

@@ -74,7 +74,7 @@ test_bind_table_matches_staging_ddl(void **state)
     for (i = 0; i < db_mssql_binds_len; i++) {
         assert_int_equal(ddl_column(sql, i, name, sizeof(name), &nullable), 0);
         assert_string_equal(db_mssql_binds[i].column, name);
-        assert_string_equal(db_mssql_binds[i].column, db_sql_stage_cols[i]);
+        assert_string_equal(db_mssql_binds[i].column, db_sql_stage_col(i));
         assert_int_equal(db_mssql_binds[i].nullable, nullable);
         assert_true(db_mssql_binds[i].offset + db_mssql_binds[i].size <=
                     offsetof(struct db_mssql_stage, collen));

@@ -1,19 +1,8 @@
 /* db_sql.c: SQL text shared by the backends. Values never appear here:
  * they travel as bound parameters, COPY data or bcp bindings. */
-#include "db_int.h"
+#include <string.h>
 
-const char *const db_sql_stage_cols[] = {
-    "gran",       "system_id",        "station_id",    "window_start_ms",
-    "local_date", "local_hour",       "local_dow",     "samples",
-    "bikes_avg",  "bikes_min",        "bikes_max",     "docks_avg",
-    "docks_min",  "docks_max",        "minutes_empty", "minutes_full",
-    "bikes_in",   "bikes_out",        "flow_reliable", "status",
-    "capacity",   "electric_avg",     "station_name",  "lat",
-    "lon",        "station_capacity", "system_name",   "time_zone",
-    "flags",      "dim_from_ms",
-};
-const size_t db_sql_stage_cols_len =
-    sizeof(db_sql_stage_cols) / sizeof(db_sql_stage_cols[0]);
+#include "db_int.h"
 
 const struct db_table db_sql_tables[] = {
     {"dim_system", "system_id"},
@@ -44,9 +33,10 @@ const size_t db_sql_tables_len =
 /* Order matters: dim_station closes the current version before inserting
  * the next one. A station whose latest row in the batch is not later than
  * its current version keeps it: reloading old data never rewrites history,
- * and reloading the same data changes nothing. Of two loaders racing to
- * open a station's first version, one wins and the other's insert does
- * nothing (ON CONFLICT DO NOTHING) instead of failing its batch. */
+ * and reloading the same data changes nothing. Concurrent loaders of one
+ * system queue on its dim_system row, so the second sees the first's
+ * committed versions; ON CONFLICT DO NOTHING on dim_station is a second
+ * guard should that ever change. */
 const char *const db_sql_merge_ansi[] = {
     "INSERT INTO dim_system (system_id, name, time_zone) "
     "SELECT system_id, system_name, time_zone FROM stg_station_stats "
@@ -114,126 +104,118 @@ db_sql_rank_expr(enum velo_db_rank by, const char **out)
     return VELO_OK;
 }
 
-static void
-v_int(struct db_val *v, int64_t i)
+/* How a staging column gets its value from a row (or from the batch). */
+enum stage_kind {
+    K_GRAN,
+    K_I32,
+    K_I64,
+    K_BOOL,
+    K_DBL,
+    K_STR,
+    K_ELECTRIC, /* NULL unless has_electric_avg */
+    K_FLAGS,
+    K_DIM_FROM,
+};
+
+struct stage_col {
+    const char     *name;
+    enum stage_kind kind;
+    size_t          off; /* into struct velo_db_row */
+};
+
+#define C(name, kind, field)                                                   \
+    {                                                                          \
+        name, kind, offsetof(struct velo_db_row, field)                        \
+    }
+
+/* The staging table's columns, in order: every dialect's staging DDL, the
+ * COPY rows and the bcp bind table follow it (tests check each). */
+static const struct stage_col stage_cols[] = {
+    C("gran", K_GRAN, gran),
+    C("system_id", K_STR, system_id),
+    C("station_id", K_STR, station_id),
+    C("window_start_ms", K_I64, window_start_ms),
+    C("local_date", K_STR, local_date),
+    C("local_hour", K_I32, local_hour),
+    C("local_dow", K_I32, local_dow),
+    C("samples", K_I64, samples),
+    C("bikes_avg", K_DBL, bikes_avg),
+    C("bikes_min", K_DBL, bikes_min),
+    C("bikes_max", K_DBL, bikes_max),
+    C("docks_avg", K_DBL, docks_avg),
+    C("docks_min", K_DBL, docks_min),
+    C("docks_max", K_DBL, docks_max),
+    C("minutes_empty", K_DBL, minutes_empty),
+    C("minutes_full", K_DBL, minutes_full),
+    C("bikes_in", K_I64, bikes_in),
+    C("bikes_out", K_I64, bikes_out),
+    C("flow_reliable", K_BOOL, flow_reliable),
+    C("status", K_STR, status),
+    C("capacity", K_I32, capacity),
+    C("electric_avg", K_ELECTRIC, electric_avg),
+    C("station_name", K_STR, station_name),
+    C("lat", K_DBL, lat),
+    C("lon", K_DBL, lon),
+    C("station_capacity", K_I32, station_capacity),
+    C("system_name", K_STR, system_name),
+    C("time_zone", K_STR, time_zone),
+    {"flags", K_FLAGS, 0},
+    {"dim_from_ms", K_DIM_FROM, 0},
+};
+const size_t db_sql_stage_cols_len = sizeof(stage_cols) / sizeof(stage_cols[0]);
+
+const char *
+db_sql_stage_col(size_t col)
 {
-    v->t = DB_V_INT;
-    v->i = i;
+    return stage_cols[col].name;
 }
 
-static void
-v_dbl(struct db_val *v, double d)
-{
-    v->t = DB_V_DBL;
-    v->d = d;
-}
-
-static void
-v_txt(struct db_val *v, const char *s)
-{
-    v->t = DB_V_TXT;
-    v->s = s != NULL ? s : "";
-}
-
-/* Must follow db_sql_stage_cols; db_sql_test checks every index. */
 void
 db_stage_val(const struct db_batch *b, size_t i, size_t col, struct db_val *v)
 {
     const struct velo_db_row *r = b->rows[i];
+    const char               *f = (const char *)r + stage_cols[col].off;
+    int32_t                   i32;
+    bool                      bl;
 
-    switch (col) {
-    case 0:
-        v_int(v, r->gran);
+    memset(v, 0, sizeof(*v));
+    v->t = DB_V_INT;
+    switch (stage_cols[col].kind) {
+    case K_GRAN:
+        v->i = r->gran;
         break;
-    case 1:
-        v_txt(v, r->system_id);
+    case K_I32:
+        memcpy(&i32, f, sizeof(i32));
+        v->i = i32;
         break;
-    case 2:
-        v_txt(v, r->station_id);
+    case K_I64:
+        memcpy(&v->i, f, sizeof(v->i));
         break;
-    case 3:
-        v_int(v, r->window_start_ms);
+    case K_BOOL:
+        memcpy(&bl, f, sizeof(bl));
+        v->i = bl ? 1 : 0;
         break;
-    case 4:
-        v_txt(v, r->local_date);
-        break;
-    case 5:
-        v_int(v, r->local_hour);
-        break;
-    case 6:
-        v_int(v, r->local_dow);
-        break;
-    case 7:
-        v_int(v, r->samples);
-        break;
-    case 8:
-        v_dbl(v, r->bikes_avg);
-        break;
-    case 9:
-        v_dbl(v, r->bikes_min);
-        break;
-    case 10:
-        v_dbl(v, r->bikes_max);
-        break;
-    case 11:
-        v_dbl(v, r->docks_avg);
-        break;
-    case 12:
-        v_dbl(v, r->docks_min);
-        break;
-    case 13:
-        v_dbl(v, r->docks_max);
-        break;
-    case 14:
-        v_dbl(v, r->minutes_empty);
-        break;
-    case 15:
-        v_dbl(v, r->minutes_full);
-        break;
-    case 16:
-        v_int(v, r->bikes_in);
-        break;
-    case 17:
-        v_int(v, r->bikes_out);
-        break;
-    case 18:
-        v_int(v, r->flow_reliable ? 1 : 0);
-        break;
-    case 19:
-        v_txt(v, r->status);
-        break;
-    case 20:
-        v_int(v, r->capacity);
-        break;
-    case 21:
-        if (r->has_electric_avg)
-            v_dbl(v, r->electric_avg);
-        else
+    case K_ELECTRIC:
+        if (!r->has_electric_avg) {
             v->t = DB_V_NULL;
+            break;
+        }
+        /* fall through */
+    case K_DBL:
+        v->t = DB_V_DBL;
+        memcpy(&v->d, f, sizeof(v->d));
         break;
-    case 22:
-        v_txt(v, r->station_name);
+    case K_STR:
+        v->t = DB_V_TXT;
+        memcpy(&v->s, f, sizeof(v->s));
+        if (v->s == NULL)
+            v->s = "";
         break;
-    case 23:
-        v_dbl(v, r->lat);
+    case K_FLAGS:
+        v->i = b->flags[i];
         break;
-    case 24:
-        v_dbl(v, r->lon);
-        break;
-    case 25:
-        v_int(v, r->station_capacity);
-        break;
-    case 26:
-        v_txt(v, r->system_name);
-        break;
-    case 27:
-        v_txt(v, r->time_zone);
-        break;
-    case 28:
-        v_int(v, b->flags[i]);
-        break;
-    default:
-        v_int(v, b->dim_from[i]);
+    case K_DIM_FROM:
+        v->i = b->dim_from[i];
         break;
     }
 }

@@ -217,7 +217,7 @@ test_stage_vals_match_column_names(void **state)
     (void)state;
     assert_int_equal(db_sql_stage_cols_len, 30);
     for (c = 0; c < db_sql_stage_cols_len; c++) {
-        const char *n = db_sql_stage_cols[c];
+        const char *n = db_sql_stage_col(c);
 
         db_stage_val(&b, 0, c, &v);
         if (strcmp(n, "gran") == 0)
@@ -247,7 +247,7 @@ test_stage_vals_match_column_names(void **state)
     }
     r.has_electric_avg = false;
     db_stage_val(&b, 0, 21, &v);
-    assert_string_equal(db_sql_stage_cols[21], "electric_avg");
+    assert_string_equal(db_sql_stage_col(21), "electric_avg");
     assert_true(v.t == DB_V_NULL);
 }
 

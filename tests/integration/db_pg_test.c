@@ -4,6 +4,7 @@
  * $VELO_RUN_DIR/postgres.ready, the password from the file beside it
  * through VELO_WAREHOUSE_PASSWORD_FILE, as in production. */
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "db_test_util.h"
@@ -152,6 +153,70 @@ test_pg_plans_use_indexes(void **state)
     velo_db_close(db);
 }
 
+struct loader {
+    velo_db           *db;
+    struct velo_db_row row;
+    int                rv;
+};
+
+static void *
+load_in_thread(void *arg)
+{
+    struct loader *l = arg;
+
+    l->rv = velo_db_begin(l->db);
+    if (l->rv == VELO_OK)
+        l->rv = velo_db_upsert(l->db, &l->row, 1);
+    if (l->rv == VELO_OK)
+        l->rv = velo_db_commit(l->db);
+    else
+        velo_db_rollback(l->db);
+    return NULL;
+}
+
+/* Two loaders open the first version of the same new station at once: the
+ * second waits for the first (a lock, seen in pg_stat_activity), then
+ * succeeds, and the station has exactly one version. */
+static void
+test_pg_concurrent_loaders_both_succeed(void **state)
+{
+    struct velo_db_opts o = {.password = password};
+    struct velo_db_row  r = dbt_row(VELO_DB_HOUR, "s7", 0);
+    struct loader       l;
+    pthread_t           th;
+    velo_db            *a;
+    char               *waiting = NULL, *dims;
+    int                 i;
+
+    (void)state;
+    reset_schema();
+    assert_int_equal(velo_db_open(&a, url, &o), VELO_OK);
+    assert_int_equal(velo_db_open(&l.db, url, &o), VELO_OK);
+    l.row = dbt_row(VELO_DB_HOUR, "s7", 1);
+    assert_int_equal(velo_db_begin(a), VELO_OK);
+    assert_int_equal(velo_db_upsert(a, &r, 1), VELO_OK);
+    assert_int_equal(pthread_create(&th, NULL, load_in_thread, &l), 0);
+    /* Readiness, not a sleep: until the server shows B waiting on a lock. */
+    for (i = 0; i < 2000; i++) {
+        free(waiting);
+        waiting = raw("SELECT count(*) FROM pg_stat_activity WHERE "
+                      "application_name = 'velo-warehouse' AND "
+                      "wait_event_type = 'Lock'");
+        if (strcmp(waiting, "1\n") == 0)
+            break;
+    }
+    assert_string_equal(waiting, "1\n");
+    free(waiting);
+    assert_int_equal(velo_db_commit(a), VELO_OK);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(l.rv, VELO_OK);
+    dims = raw("SELECT station_id || ' ' || valid_from FROM dim_station");
+    assert_string_equal(dims, "s7 1764547200000\n");
+    free(dims);
+    velo_db_close(a);
+    velo_db_close(l.db);
+}
+
 int
 main(void)
 {
@@ -159,6 +224,7 @@ main(void)
         cmocka_unit_test(test_pg_conformance),
         cmocka_unit_test(test_pg_password_required),
         cmocka_unit_test(test_pg_plans_use_indexes),
+        cmocka_unit_test(test_pg_concurrent_loaders_both_succeed),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
