@@ -203,12 +203,11 @@ velo_db_connect(velo_db **out, const char *url, const struct velo_db_opts *opts)
         return rv;
     }
     s = scheme_of(url);
-    rv = s->ops->connect(&db, &u, opts != NULL ? opts : &defaults);
+    rv = s->ops->connect(&db, &u, opts != NULL ? opts : &defaults, where);
     if (rv != VELO_OK)
         return rv;
     db->ops = s->ops;
     db->kind = u.kind;
-    memcpy(db->where, where, sizeof(where));
     velo_info("db.connected", VELO_S("db", db->where));
     *out = db;
     return VELO_OK;

@@ -29,8 +29,10 @@ struct db_batch {
 
 struct db_ops {
     const char *dialect; /* migrations directory name */
+    /* where: the redacted URL, for every log line (copy it to base.where
+     * before anything can fail). */
     int (*connect)(velo_db **out, const struct velo_db_url *u,
-                   const struct velo_db_opts *o);
+                   const struct velo_db_opts *o, const char *where);
     /* Runs SQL without parameters (migrations, DDL). */
     int (*exec)(velo_db *db, const char *sql);
     /* Creates schema_migrations if missing, reads MAX(version) (0 if none). */

@@ -182,7 +182,7 @@ ms_login(struct db_mssql *m, const struct velo_db_url *u,
 
 static int
 ms_connect(velo_db **out, const struct velo_db_url *u,
-           const struct velo_db_opts *o)
+           const struct velo_db_opts *o, const char *where)
 {
     struct db_mssql *m;
     int              rv;
@@ -193,8 +193,7 @@ ms_connect(velo_db **out, const struct velo_db_url *u,
     m = calloc(1, sizeof(*m));
     if (m == NULL)
         return VELO_ENOMEM;
-    snprintf(m->base.where, sizeof(m->base.where), "mssql://%s:%u/%s", u->host,
-             (unsigned)u->port, u->dbname);
+    snprintf(m->base.where, sizeof(m->base.where), "%s", where);
     rv = ms_login(m, u, o);
     if (rv == VELO_OK)
         rv = ms_open(&m->base);

@@ -107,7 +107,7 @@ revive(velo_db *db)
 
 static int
 pg_connect(velo_db **out, const struct velo_db_url *u,
-           const struct velo_db_opts *o)
+           const struct velo_db_opts *o, const char *where)
 {
     struct db_pg *p;
     char          port[8], ctimeout[16], options[64];
@@ -132,6 +132,7 @@ pg_connect(velo_db **out, const struct velo_db_url *u,
     p = calloc(1, sizeof(*p));
     if (p == NULL)
         return VELO_ENOMEM;
+    snprintf(p->base.where, sizeof(p->base.where), "%s", where);
     snprintf(port, sizeof(port), "%u", (unsigned)u->port);
     /* libpq counts whole seconds and treats 1 as 2. */
     snprintf(ctimeout, sizeof(ctimeout), "%u", cms < 2000 ? 2 : cms / 1000);
@@ -152,8 +153,6 @@ pg_connect(velo_db **out, const struct velo_db_url *u,
     vals[12] = NULL;
     p->conn = PQconnectdbParams(keys, vals, 0);
     if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
-        snprintf(p->base.where, sizeof(p->base.where), "postgresql://%s:%s",
-                 u->host, port);
         rv = db_fail(&p->base, p->conn ? VELO_EUNAVAIL : VELO_ENOMEM, "connect",
                      p->conn ? PQerrorMessage(p->conn) : "out of memory");
         PQfinish(p->conn);

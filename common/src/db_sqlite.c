@@ -77,7 +77,7 @@ sq_prepare(velo_db *db, const char *sql, sqlite3_stmt **st)
 
 static int
 sq_connect(velo_db **out, const struct velo_db_url *u,
-           const struct velo_db_opts *o)
+           const struct velo_db_opts *o, const char *where)
 {
     struct db_sqlite *s;
     int               rc, rv = VELO_OK;
@@ -85,7 +85,7 @@ sq_connect(velo_db **out, const struct velo_db_url *u,
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return VELO_ENOMEM;
-    snprintf(s->base.where, sizeof(s->base.where), "sqlite://%s", u->dbname);
+    snprintf(s->base.where, sizeof(s->base.where), "%s", where);
     rc = sqlite3_open_v2(
         u->dbname, &s->h,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

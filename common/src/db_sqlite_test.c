@@ -1,8 +1,12 @@
 /* db_sqlite_test.c: the velo_db contract on a real SQLite file, plus what
  * is SQLite's own: WAL, the query plans, busy mapping, newer schemas. */
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "velo/file.h"
+#include "velo/log.h"
 
 #include "db_test_util.h"
 
@@ -182,6 +186,63 @@ test_sqlite_open_errors(void **state)
     assert_null(db);
 }
 
+static size_t
+count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay++;
+    }
+    return n;
+}
+
+/* A constraint the server enforces is VELO_EINVAL, a missing table
+ * VELO_EPROTO; each logs the driver's text once as `cause`, and the batch
+ * leaves nothing behind. */
+static void
+test_sqlite_errors_mapped_and_logged_once(void **state)
+{
+    struct velo_db_row r = dbt_row(VELO_DB_HOUR, "s1", 0);
+    struct tmp         t;
+    velo_db           *db;
+    char               logpath[160], *log;
+    size_t             len;
+    int                fd;
+
+    (void)state;
+    tmp_init(&t);
+    snprintf(logpath, sizeof(logpath), "%s/log", t.dir);
+    fd = open(logpath, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    velo_log_init("test", VELO_LOG_INFO, fd);
+    assert_int_equal(velo_db_open(&db, t.url, NULL), VELO_OK);
+    exec_raw(t.path, "CREATE TRIGGER no666 BEFORE INSERT ON "
+                     "fact_station_hourly WHEN NEW.samples = 666 BEGIN "
+                     "SELECT RAISE(ABORT, 'samples 666 refused'); END");
+    r.samples = 666;
+    assert_int_equal(velo_db_begin(db), VELO_OK);
+    assert_int_equal(velo_db_upsert(db, &r, 1), VELO_EINVAL);
+    velo_db_rollback(db);
+    exec_raw(t.path, "DROP TABLE dim_time");
+    r.samples = 1;
+    assert_int_equal(velo_db_begin(db), VELO_OK);
+    assert_int_equal(velo_db_upsert(db, &r, 1), VELO_EPROTO);
+    velo_db_rollback(db);
+    velo_db_close(db);
+    velo_log_init("test", VELO_LOG_INFO, STDOUT_FILENO);
+    close(fd);
+    assert_int_equal(velo_file_read(logpath, 1 << 16, &log, &len), VELO_OK);
+    assert_int_equal(count(log, "\"event\":\"db.error\""), 2);
+    assert_int_equal(count(log, "samples 666 refused"), 1);
+    assert_int_equal(count(log, "no such table: dim_time"), 1);
+    assert_int_equal(count(log, "\"error\":\"invalid argument\""), 1);
+    free(log);
+    unlink(logpath);
+    tmp_fini(&t);
+}
+
 int
 main(void)
 {
@@ -191,6 +252,7 @@ main(void)
         cmocka_unit_test(test_sqlite_newer_schema_refused),
         cmocka_unit_test(test_sqlite_wal_and_busy_is_unavail),
         cmocka_unit_test(test_sqlite_open_errors),
+        cmocka_unit_test(test_sqlite_errors_mapped_and_logged_once),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
