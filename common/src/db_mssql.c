@@ -151,6 +151,7 @@ revive(velo_db *db)
     if (m->proc != NULL)
         dbclose(m->proc);
     m->proc = NULL;
+    db->stats.reconnects++;
     return ms_open(db);
 }
 

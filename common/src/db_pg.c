@@ -101,6 +101,7 @@ revive(velo_db *db)
     PQreset(PG(db));
     if (PQstatus(PG(db)) != CONNECTION_OK)
         return db_fail(db, VELO_EUNAVAIL, "reconnect", PQerrorMessage(PG(db)));
+    db->stats.reconnects++;
     velo_info("db.reconnected", VELO_S("db", db->where));
     return VELO_OK;
 }

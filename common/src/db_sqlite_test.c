@@ -139,35 +139,41 @@ test_sqlite_newer_schema_refused(void **state)
 static void
 test_sqlite_wal_and_busy_is_unavail(void **state)
 {
-    struct velo_db_opts o = {.busy_timeout_ms = 50};
-    struct velo_db_row  r = dbt_row(VELO_DB_HOUR, "s1", 0);
-    struct tmp          t;
-    velo_db            *db;
-    sqlite3            *h;
-    char                plan[64];
+    struct velo_db_opts  o = {.busy_timeout_ms = 50};
+    struct velo_db_stats st;
+    struct velo_db_row   r = dbt_row(VELO_DB_HOUR, "s1", 0);
+    struct tmp           t;
+    velo_db             *db;
+    sqlite3             *h;
+    char                 mode[64];
 
     (void)state;
     tmp_init(&t);
     assert_int_equal(velo_db_open(&db, t.url, &o), VELO_OK);
     assert_int_equal(sqlite3_open(t.path, &h), SQLITE_OK);
-    plan[0] = '\0';
+    mode[0] = '\0';
     {
-        sqlite3_stmt *st;
+        sqlite3_stmt *stmt;
 
         assert_int_equal(
-            sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL),
+            sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &stmt, NULL),
             SQLITE_OK);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        snprintf(plan, sizeof(plan), "%s", sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
+        assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+        snprintf(mode, sizeof(mode), "%s", sqlite3_column_text(stmt, 0));
+        sqlite3_finalize(stmt);
     }
-    assert_string_equal(plan, "wal");
+    assert_string_equal(mode, "wal");
     assert_int_equal(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(velo_db_begin(db), VELO_EUNAVAIL);
     assert_int_equal(sqlite3_exec(h, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
     dbt_load(db, &r, 1);
+    velo_db_stats_get(db, &st);
+    assert_true(st.errors_retryable == 1);
+    assert_true(st.errors_other == 0);
+    assert_true(st.batches_committed == 1);
+    assert_true(st.rows_upserted == 1);
     velo_db_close(db);
     tmp_fini(&t);
 }

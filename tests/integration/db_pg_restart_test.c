@@ -71,14 +71,15 @@ samples_of_s1_hour0(velo_db *db, int *rv)
 static void
 test_pg_stop_mid_batch_then_back(void **state)
 {
-    struct velo_db_opts o = {.password = password,
-                             .connect_timeout_ms = 2000,
-                             .statement_timeout_ms = 5000};
-    struct velo_db_row  rows[8], r;
-    size_t              n = dbt_batch(rows);
-    velo_db            *db;
-    int64_t             t0;
-    int                 rv;
+    struct velo_db_opts  o = {.password = password,
+                              .connect_timeout_ms = 2000,
+                              .statement_timeout_ms = 5000};
+    struct velo_db_row   rows[8], r;
+    size_t               n = dbt_batch(rows);
+    velo_db             *db;
+    struct velo_db_stats st;
+    int64_t              t0;
+    int                  rv;
 
     (void)state;
     assert_int_equal(velo_db_open(&db, url, &o), VELO_OK);
@@ -113,6 +114,10 @@ test_pg_stop_mid_batch_then_back(void **state)
     assert_int_equal(harness("start"), 0);
     dbt_load(db, rows, n);
     assert_true(samples_of_s1_hour0(db, &rv) == 12);
+    velo_db_stats_get(db, &st);
+    assert_true(st.reconnects == 2);
+    assert_true(st.errors_retryable >= 5);
+    assert_true(st.batches_committed == 3);
     velo_db_close(db);
 }
 

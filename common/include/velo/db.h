@@ -209,6 +209,18 @@ VELO_MUST_CHECK int velo_db_ping(velo_db *db);
 VELO_MUST_CHECK int velo_db_dump(velo_db *db, const char *table,
                                  struct velo_buf *out);
 
+/* Counters for the service's /metrics (monotonic since open). */
+struct velo_db_stats {
+    uint64_t batches_committed;
+    uint64_t rows_upserted;    /* after de-duplication */
+    uint64_t errors_retryable; /* VELO_EUNAVAIL, VELO_ETIMEDOUT */
+    uint64_t errors_other;     /* every other failure logged as db.error */
+    uint64_t reconnects;
+};
+
+/* Copies the counters. Thread: the db's owner. */
+void velo_db_stats_get(const velo_db *db, struct velo_db_stats *out);
+
 /* The backend's kind. */
 enum velo_db_kind velo_db_kind_of(const velo_db *db);
 
