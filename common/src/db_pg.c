@@ -429,6 +429,8 @@ pg_dump(velo_db *db, const char *table, const char *order, struct velo_buf *out)
     snprintf(sql, sizeof(sql), "SELECT * FROM %s ORDER BY %s", table, order);
     res = PQexec(PG(db), sql);
     rv = check(db, res, PGRES_TUPLES_OK, "dump", true);
+    if (rv != VELO_OK)
+        return rv; /* check freed res */
     for (r = 0; rv == VELO_OK && r < PQntuples(res); r++) {
         for (c = 0; rv == VELO_OK && c < PQnfields(res); c++)
             rv = velo_buf_printf(
@@ -437,8 +439,7 @@ pg_dump(velo_db *db, const char *table, const char *order, struct velo_buf *out)
         if (rv == VELO_OK)
             rv = velo_buf_puts(out, "\n");
     }
-    if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
-        PQclear(res);
+    PQclear(res);
     return rv;
 }
 
