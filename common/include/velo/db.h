@@ -20,6 +20,8 @@
  *
  * Errors: VELO_EUNAVAIL (connection lost, server starting or stopping,
  * serialization failure: back off, reconnect happens on the next call),
+ * VELO_ETIMEDOUT (statement timeout, or no answer within it + 5 s: the
+ * connection is dropped and re-opened on the next call),
  * VELO_EINVAL (bad URL, bad row, constraint violated), VELO_EPROTO (the
  * server rejected our SQL or sent something unexpected), VELO_ETOOBIG (a
  * string over its column's limit), VELO_ENOMEM. The driver's own text is
@@ -110,7 +112,8 @@ struct velo_db_url {
 
 /* Parses url into *out. VELO_EINVAL (with a reason in why, may be NULL) for
  * an unknown scheme, a password in the URL, a missing host or database, a
- * bad port or an over-long URL. Percent-escapes are not decoded. */
+ * bad port, a query string or an over-long URL. Percent-escapes are not
+ * decoded. */
 VELO_MUST_CHECK int velo_db_url_parse(struct velo_db_url *out, const char *url,
                                       char *why, size_t why_size);
 
