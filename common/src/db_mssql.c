@@ -29,6 +29,9 @@ struct db_mssql {
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int            init_rc = FAIL;
+/* db-lib reports a failed dbopen before there is a DBPROCESS to carry our
+ * handle, so that one message waits here for ms_open (same thread). */
+static _Thread_local char open_cause[256];
 
 /* db-lib's handlers are process-wide; dbsetuserdata leads back to the
  * handle, whose last message becomes the logged `cause`. */
@@ -40,11 +43,14 @@ on_err(DBPROCESS *proc, int sev, int dberr, int oserr, char *dberrstr,
 
     (void)sev;
     (void)oserr;
-    (void)oserrstr;
     if (m != NULL) {
         m->msgno = 0;
         snprintf(m->cause, sizeof(m->cause), "db-lib %d: %s", dberr,
                  dberrstr ? dberrstr : "");
+    } else {
+        snprintf(open_cause, sizeof(open_cause), "db-lib %d: %s%s%s%s", dberr,
+                 dberrstr ? dberrstr : "", oserrstr ? " (" : "",
+                 oserrstr ? oserrstr : "", oserrstr ? ")" : "");
     }
     return INT_CANCEL;
 }
@@ -126,10 +132,11 @@ ms_open(velo_db *db)
     int              rv;
 
     m->cause[0] = '\0';
+    open_cause[0] = '\0';
     m->proc = dbopen(m->login, m->server);
     if (m->proc == NULL)
         return db_fail(db, VELO_EUNAVAIL, "connect",
-                       m->cause[0] ? m->cause : "dbopen failed");
+                       open_cause[0] ? open_cause : "dbopen failed");
     dbsetuserdata(m->proc, (BYTE *)m);
     if (dbuse(m->proc, m->dbname) == FAIL)
         return fail(db, "connect");
