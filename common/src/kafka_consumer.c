@@ -15,6 +15,7 @@
 
 #define KAFKA_DEFAULT_SESSION 10000u
 #define KAFKA_TOPIC_NAME_MAX 256 /* Kafka allows 249 characters */
+#define KAFKA_LAG_EVERY_MS 1000  /* velo_kafka_consumer_lag refresh */
 
 /* What velo_kafka_assign_all resolved for one partition. */
 struct kafka_part {
@@ -30,7 +31,9 @@ struct velo_kafka_consumer {
     bool                             assigned; /* assign_all succeeded */
     rd_kafka_topic_partition_list_t *pos;      /* assigned partitions */
     struct kafka_part               *parts;    /* parallel to pos->elems */
-    bool time_miss_from_beginning;             /* from the cfg */
+    bool         time_miss_from_beginning;     /* from the cfg */
+    velo_metric *lag_gauge;                    /* NULL: no metrics */
+    int64_t      lag_next_ms;                  /* next refresh (mono) */
 };
 
 static int
@@ -58,6 +61,19 @@ kafka_consumer_conf(rd_kafka_conf_t                      *conf,
                                           ? cfg->session_timeout_ms
                                           : KAFKA_DEFAULT_SESSION);
     return rv;
+}
+
+/* The group id comes from configuration: one bounded label. */
+static void
+kafka_lag_gauge(velo_kafka_consumer *kc, velo_metrics *m, const char *group)
+{
+    char labels[300];
+
+    velo_metrics_label(labels, sizeof(labels), "group", group);
+    kc->lag_gauge = velo_metrics_gauge(
+        m, "velo_kafka_consumer_lag",
+        "records behind the high watermarks of the assigned partitions",
+        labels);
 }
 
 int
@@ -90,6 +106,8 @@ velo_kafka_consumer_new(velo_kafka_consumer                 **out,
     if (rv != VELO_OK)
         goto fail;
     kc->time_miss_from_beginning = cfg->time_miss_from_beginning;
+    if (cfg->metrics != NULL)
+        kafka_lag_gauge(kc, cfg->metrics, cfg->group_id);
     /* One queue: errors and rebalances are served by consumer_poll. */
     (void)rd_kafka_poll_set_consumer(kc->rk);
     *out = kc;
@@ -383,6 +401,49 @@ velo_kafka_consumer_lag(velo_kafka_consumer *kc, int64_t *lag)
     return VELO_OK;
 }
 
+/* Lag of a group member: its assignment's positions against the cached
+ * high watermarks. */
+static int
+kafka_group_lag(velo_kafka_consumer *kc, int64_t *lag)
+{
+    rd_kafka_topic_partition_list_t  *a = NULL;
+    const rd_kafka_topic_partition_t *tp;
+    int64_t                           lo, hi, sum = 0;
+    int                               i;
+
+    if (rd_kafka_assignment(kc->rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return VELO_EUNAVAIL;
+    (void)rd_kafka_position(kc->rk, a); /* per-partition errors: skipped */
+    for (i = 0; i < a->cnt; i++) {
+        tp = &a->elems[i];
+        if (tp->offset < 0 || rd_kafka_get_watermark_offsets(
+                                  kc->rk, tp->topic, tp->partition, &lo, &hi) !=
+                                  RD_KAFKA_RESP_ERR_NO_ERROR)
+            continue;
+        if (hi > tp->offset)
+            sum += hi - tp->offset;
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+    *lag = sum;
+    return VELO_OK;
+}
+
+/* Refreshes velo_kafka_consumer_lag at most every KAFKA_LAG_EVERY_MS. */
+static void
+kafka_lag_refresh(velo_kafka_consumer *kc)
+{
+    int64_t now = velo_mono_ms(), lag;
+    int     rv;
+
+    if (kc->lag_gauge == NULL || now < kc->lag_next_ms)
+        return;
+    kc->lag_next_ms = now + KAFKA_LAG_EVERY_MS;
+    rv = kc->assigned ? velo_kafka_consumer_lag(kc, &lag)
+                      : kafka_group_lag(kc, &lag);
+    if (rv == VELO_OK)
+        velo_metric_set(kc->lag_gauge, (double)lag);
+}
+
 int
 velo_kafka_consume(velo_kafka_consumer *kc, struct velo_kafka_msg *msg,
                    int timeout_ms)
@@ -390,6 +451,7 @@ velo_kafka_consume(velo_kafka_consumer *kc, struct velo_kafka_msg *msg,
     rd_kafka_message_t *rkm;
     int                 rv;
 
+    kafka_lag_refresh(kc);
     rkm = rd_kafka_consumer_poll(kc->rk, timeout_ms);
     if (rkm == NULL)
         return VELO_ETIMEDOUT;

@@ -408,6 +408,30 @@ render_family(struct velo_buf *out, const struct family *f)
     return rv;
 }
 
+void
+velo_metrics_label(char *buf, size_t size, const char *name, const char *value)
+{
+    size_t n;
+    int    w;
+
+    w = snprintf(buf, size, "%s=\"", name);
+    if (w < 0 || (size_t)w + 2 > size) { /* no room for even the quotes */
+        buf[0] = '\0';
+        return;
+    }
+    n = (size_t)w;
+    /* Room kept for an escape pair, the closing quote and the NUL. */
+    for (; *value != '\0' && n + 4 <= size; value++) {
+        char c = *value == '\n' ? 'n' : *value;
+
+        if (*value == '\\' || *value == '"' || *value == '\n')
+            buf[n++] = '\\';
+        buf[n++] = c;
+    }
+    buf[n++] = '"';
+    buf[n] = '\0';
+}
+
 int
 velo_metrics_render(velo_metrics *m, struct velo_buf *out)
 {

@@ -234,6 +234,26 @@ test_metrics_latency_bounds_ascend_from_half_ms_to_30s(void **state)
                     velo_metrics_latency_bounds[i - 1]);
 }
 
+/* A system id or group id with quotes, backslashes or newlines must not
+ * break the exposition; an over-long one is cut but stays well formed. */
+static void
+test_metrics_label_escapes_and_bounds(void **state)
+{
+    char buf[24];
+
+    (void)state;
+    velo_metrics_label(buf, sizeof(buf), "system", "gbfs:oslo");
+    assert_string_equal(buf, "system=\"gbfs:oslo\"");
+    velo_metrics_label(buf, sizeof(buf), "g", "a\"b\\c\nd");
+    assert_string_equal(buf, "g=\"a\\\"b\\\\c\\nd\"");
+    velo_metrics_label(buf, sizeof(buf), "system", "0123456789abcdefghij");
+    assert_string_equal(buf, "system=\"0123456789abc\"");
+    velo_metrics_label(buf, sizeof(buf), "system", "\"\"\"\"\"\"\"\"");
+    assert_string_equal(buf, "system=\"\\\"\\\"\\\"\\\"\\\"\\\"\\\"\"");
+    velo_metrics_label(buf, 4, "system", "x");
+    assert_string_equal(buf, "");
+}
+
 #define THREADS 4
 #define ROUNDS 20000
 
@@ -305,6 +325,7 @@ main(void)
         T(test_metrics_render_over_limit_appends_nothing),
         T(test_metrics_latency_bounds_ascend_from_half_ms_to_30s),
         T(test_metrics_concurrent_updates_lose_nothing),
+        T(test_metrics_label_escapes_and_bounds),
 #undef T
     };
 

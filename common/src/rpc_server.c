@@ -165,6 +165,7 @@ rpc_server_metrics(velo_rpc_server *s, velo_metrics *m)
     s->stats.latency = velo_metrics_histogram(
         m, "velo_rpc_server_latency_seconds", "RPC dispatch time", NULL,
         velo_metrics_latency_bounds, velo_metrics_latency_nbounds);
+    s->stats.per_method = m;
     s->dropped = velo_metrics_counter(
         m, "velo_rpc_server_dropped_total",
         "RPC frames nng dropped unanswered (over max_frame_bytes)", NULL);

@@ -492,7 +492,7 @@ test_stats_count_calls_errors_malformed(void **state)
     static const uint8_t  garbage[] = {0xff, 0xff};
     struct fx            *f = *state;
     velo_metrics         *m;
-    struct velo_rpc_stats st;
+    struct velo_rpc_stats st = {0};
 
     assert_int_equal(velo_metrics_new(&m), VELO_OK);
     st.calls = velo_metrics_counter(m, "calls", "c", NULL);
@@ -510,6 +510,63 @@ test_stats_count_calls_errors_malformed(void **state)
     assert_true(velo_metric_value(st.errors) == 3.0);
     assert_true(velo_metric_value(st.malformed) == 2.0);
     assert_true(velo_metric_value(st.latency) == 3.0);
+    velo_metrics_free(m);
+}
+
+static void
+get_with_stats(struct fx *f, const char *station, const char *method,
+               const struct velo_rpc_stats *st)
+{
+    Velo__V1__GetStationRequest in = VELO__V1__GET_STATION_REQUEST__INIT;
+    uint8_t                    *frame;
+    size_t                      n;
+
+    in.system_id = "sysA";
+    in.station_id = (char *)station;
+    n = frame_make(&frame, method, 1, 0, &in.base);
+    velo__v1__rpc_reply__free_unpacked(dispatch(f, frame, n, NOW_MS, st), NULL);
+    free(frame);
+}
+
+static double
+handled(velo_metrics *m, const char *labels)
+{
+    return velo_metric_value(
+        velo_metrics_counter(m, "velo_rpc_server_handled_total", "", labels));
+}
+
+/* Operators alert on errors by method: each call lands in exactly one
+ * {method,status} series, and a method the server does not have is
+ * "unknown" (its bytes come from the peer, never a label). */
+static void
+test_stats_per_method_and_status(void **state)
+{
+    static const uint8_t  garbage[] = {0xff, 0xff};
+    struct fx            *f = *state;
+    velo_metrics         *m;
+    struct velo_rpc_stats st = {0};
+
+    assert_int_equal(velo_metrics_new(&m), VELO_OK);
+    st.per_method = m;
+    get_with_stats(f, "42", "velo.v1.StationService/GetStation", &st);
+    get_with_stats(f, "42", "velo.v1.StationService/GetStation", &st);
+    get_with_stats(f, "43", "velo.v1.StationService/GetStation", &st);
+    get_with_stats(f, "42", "velo.v1.StationService/Evil\"}x", &st);
+    velo__v1__rpc_reply__free_unpacked(
+        dispatch(f, garbage, sizeof(garbage), NOW_MS, &st), NULL);
+    assert_true(handled(m, "method=\"velo.v1.StationService/GetStation\","
+                           "status=\"RPC_OK\"") == 2.0);
+    assert_true(handled(m, "method=\"velo.v1.StationService/GetStation\","
+                           "status=\"RPC_NOT_FOUND\"") == 1.0);
+    assert_true(handled(m, "method=\"unknown\",status=\"RPC_UNIMPLEMENTED\"") ==
+                1.0);
+    assert_true(handled(m, "method=\"unknown\",status=\"RPC_MALFORMED\"") ==
+                1.0);
+    assert_true(
+        velo_metric_value(velo_metrics_histogram(
+            m, "velo_rpc_server_handling_seconds", "",
+            "method=\"velo.v1.StationService/GetStation\"",
+            velo_metrics_latency_bounds, velo_metrics_latency_nbounds)) == 3.0);
     velo_metrics_free(m);
 }
 
@@ -565,6 +622,7 @@ main(void)
         T(test_second_service_is_routed_by_name),
         T(test_empty_frame_is_an_empty_envelope),
         T(test_stats_count_calls_errors_malformed),
+        T(test_stats_per_method_and_status),
         T(test_status_err_mapping_round_trips),
         T(test_raw_bytes_method_logs_and_replies_valid_utf8),
 #undef T

@@ -22,6 +22,11 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 10000
 #define DLQ_FLUSH_MS 1000
+#define AGE_EVERY_MS 1000 /* velo_stream_data_age_seconds refresh */
+/* Systems given their own data-age series (the first ones in id order);
+ * more would be peer-chosen cardinality (ids come from records). Real
+ * deployments have a few. */
+#define AGE_SYSTEMS_MAX 256
 /* Partitions of the DLQ topic when velo-stream creates it: velib_data's
  * default. Dead letters are rare and unordered; any count works. */
 #define DLQ_PARTITIONS 6
@@ -34,6 +39,7 @@ struct cons_metrics {
 
 struct stream_consumer {
     struct stream_consumer_cfg cfg; /* immutable */
+    velo_metrics              *reg; /* borrowed: per-system series */
     stream_state              *st;
     struct stream_progress    *progress;
     velo_pub                  *pub;
@@ -47,7 +53,7 @@ struct stream_consumer {
     int stop_rv; /* the thread's last commit; read after join */
     /* Consumer thread only. */
     bool     dirty; /* records consumed since the last commit */
-    int64_t  next_tick, next_commit, assigned_at;
+    int64_t  next_tick, next_commit, assigned_at, next_age;
     int64_t  consumed; /* records read since the assignment */
     unsigned logged;   /* one bit per dead-letter reason already logged */
     bool     pub_warned;
@@ -284,6 +290,43 @@ consumer_commit(stream_consumer *c, int wait_ms)
     return rv;
 }
 
+struct age_walk {
+    stream_consumer *c;
+    int64_t          now_ms;
+    size_t           systems; /* walked so far */
+};
+
+static void
+age_system(void *ctx, const struct stream_system *sys)
+{
+    struct age_walk *w = ctx;
+    char             labels[300];
+    velo_metric     *g;
+
+    if (sys->last_fetched_ms <= 0 || w->systems++ >= AGE_SYSTEMS_MAX)
+        return;
+    velo_metrics_label(labels, sizeof(labels), "system", sys->system_id);
+    g = velo_metrics_gauge(w->c->reg, "velo_stream_data_age_seconds",
+                           "now - fetched_at of the newest state of a system",
+                           labels);
+    velo_metric_set(g, (double)(w->now_ms - sys->last_fetched_ms) / 1000.0);
+}
+
+/* Age of the newest state per system: what "is my data fresh" asks. The
+ * walk is O(stations) on the writer thread (no lock needed), once a
+ * second. Only after the rebuild: a half-rebuilt state is not "the data". */
+static void
+consumer_ages(stream_consumer *c, int64_t mono_ms)
+{
+    struct age_walk w = {c, velo_now_ms(), 0};
+
+    if (c->reg == NULL || mono_ms < c->next_age ||
+        !atomic_load(&c->progress->rebuilt))
+        return;
+    c->next_age = mono_ms + AGE_EVERY_MS;
+    stream_state_systems(c->st, age_system, &w);
+}
+
 /* Progress (lag, rebuilt), DLQ deliveries and periodic commits. */
 static void
 consumer_tick(stream_consumer *c)
@@ -305,6 +348,7 @@ consumer_tick(stream_consumer *c)
                   VELO_I("records", c->consumed),
                   VELO_I("elapsed_ms", now - c->assigned_at));
     }
+    consumer_ages(c, now);
     /* A commit held back by dead letters in flight is retried next tick;
      * failures are logged by the Kafka adapter and retried later. */
     if (c->dirty && now >= c->next_commit &&
@@ -353,6 +397,7 @@ stream_consumer_new(stream_consumer                 **out,
         .client_id = cfg->client_id,
         /* Never rebuild from nothing while the topic has data (fault 9). */
         .time_miss_from_beginning = true,
+        .metrics = m,
     };
     struct velo_kafka_cfg kp = {
         .brokers = cfg->brokers,
@@ -366,6 +411,7 @@ stream_consumer_new(stream_consumer                 **out,
     if (c == NULL)
         return VELO_ENOMEM;
     c->cfg = *cfg;
+    c->reg = m;
     c->dlq = (struct velo_kafka_dlq_cfg){.topic = cfg->dlq_topic};
     if (c->cfg.commit_interval_ms == 0)
         c->cfg.commit_interval_ms = COMMIT_DEFAULT_MS;

@@ -122,10 +122,43 @@ dead_letters(const struct fixture *f)
     return n;
 }
 
+/* Waits up to 5 s for the rendered metrics to hold want. */
+static bool
+metrics_show(velo_metrics *m, const char *want)
+{
+    struct velo_buf b;
+    int64_t         deadline = velo_mono_ms() + 5000;
+    bool            found = false;
+
+    velo_buf_init(&b, 1 << 20);
+    while (!found && velo_mono_ms() < deadline) {
+        velo_buf_reset(&b);
+        assert_int_equal(velo_metrics_render(m, &b), VELO_OK);
+        assert_int_equal(velo_buf_append(&b, "", 1), VELO_OK);
+        found = strstr(b.data, want) != NULL;
+        if (!found)
+            velo_sleep_ms(100);
+    }
+    velo_buf_fini(&b);
+    return found;
+}
+
+/* What an operator alerts on: the age of each system's newest state and
+ * the consumer group's lag (caught up: 0). */
+static void
+check_operator_series(velo_metrics *m)
+{
+    assert_true(
+        metrics_show(m, "velo_stream_data_age_seconds{system=\"test:sys\"} "));
+    assert_true(metrics_show(
+        m, "velo_kafka_consumer_lag{group=\"stream-consumer\"} 0\n"));
+}
+
 /* One run of velo-stream's consumer until the rebuild is done; returns
- * the stations it then holds. */
+ * the stations it then holds. check (may be NULL) sees its metrics
+ * before it stops. */
 static size_t
-run_once(const struct fixture *f)
+run_checked(const struct fixture *f, void (*check)(velo_metrics *m))
 {
     const struct stream_consumer_cfg cfg = {
         .brokers = f->brokers,
@@ -157,11 +190,19 @@ run_once(const struct fixture *f)
     stream_state_rdlock(st);
     n = stream_state_count(st);
     stream_state_unlock(st);
+    if (check != NULL)
+        check(m);
     assert_int_equal(stream_consumer_stop(c), VELO_OK); /* commits */
     stream_consumer_free(c);
     stream_state_free(st);
     velo_metrics_free(m);
     return n;
+}
+
+static size_t
+run_once(const struct fixture *f)
+{
+    return run_checked(f, NULL);
 }
 
 /* Fault 9: on the dev broker a restarted velo-stream started at the end
@@ -191,6 +232,16 @@ test_bad_record_is_dead_lettered_once_across_restarts(void **state)
     assert_int_equal(dead_letters(f), 1);
 }
 
+/* "Is my data fresh?" per system, and lag per consumer group. */
+static void
+test_data_age_per_system_and_group_lag_exported(void **state)
+{
+    struct fixture *f = *state;
+
+    produce_records(f);
+    assert_int_equal(run_checked(f, check_operator_series), NSTATIONS);
+}
+
 int
 main(void)
 {
@@ -200,6 +251,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_bad_record_is_dead_lettered_once_across_restarts, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            test_data_age_per_system_and_group_lag_exported, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "velo/err.h"
+#include "velo/metrics.h"
 
 typedef struct velo_kafka_producer velo_kafka_producer;
 typedef struct velo_kafka_consumer velo_kafka_consumer;
@@ -101,6 +102,13 @@ struct velo_kafka_consumer_cfg {
      * window, which beats no state. Off: strictly "at or after the time"
      * (velo-kdump --start-ms). */
     bool time_miss_from_beginning;
+    /* Optional (NULL: none): exports velo_kafka_consumer_lag{group} there,
+     * the records behind the high watermarks over the current assignment
+     * (group or assign_all), refreshed by velo_kafka_consume at most once
+     * a second from librdkafka's cached watermarks (no broker round trip).
+     * A partition without a position yet counts 0. Borrowed: it must
+     * outlive the consumer. */
+    velo_metrics *metrics;
 };
 
 /* One record; borrowed from the consumer until velo_kafka_msg_release. */

@@ -46,6 +46,14 @@ void velo_metric_observe(velo_metric *h, double v); /* histogram sample */
  * and readiness decisions. */
 double velo_metric_value(const velo_metric *s);
 
+/* Renders one label pair `name="value"` into buf (size > 0 bytes, always
+ * NUL-terminated), escaping \\, " and newline as the text format wants, and
+ * cutting an over-long value. For values that are not literals (system ids
+ * from records, group ids from configuration); the caller bounds how many
+ * different values it passes. */
+void velo_metrics_label(char *buf, size_t size, const char *name,
+                        const char *value);
+
 /* Appends the Prometheus text exposition (format 0.0.4) of every family. */
 VELO_MUST_CHECK int velo_metrics_render(velo_metrics *m, struct velo_buf *out);
 

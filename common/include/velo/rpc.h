@@ -63,6 +63,12 @@ struct velo_rpc_stats {
     velo_metric *errors;    /* every non-OK reply */
     velo_metric *malformed; /* frames or payloads that did not decode */
     velo_metric *latency;   /* histogram, seconds */
+    /* Optional registry for the per-method series (NULL: none):
+     * velo_rpc_server_handled_total{method,status} and
+     * velo_rpc_server_handling_seconds{method}. method is the called
+     * "package.Service/Method" when the server has it, else "unknown" (the
+     * peer chooses the bytes: never a label); status the RpcStatus name. */
+    velo_metrics *per_method;
 };
 
 /* The whole server-side decision, without sockets: decodes frame, calls
