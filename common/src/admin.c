@@ -16,6 +16,7 @@ struct velo_admin {
     velo_metrics     *metrics; /* borrowed; NULL renders nothing */
     velo_ready_fn     ready;   /* NULL: always ready */
     void             *ctx;
+    velo_metric      *ready_gauge; /* velo_ready; NULL without metrics */
 };
 
 /* A body append failed (out of memory or the 16 MiB cap): say 500 rather
@@ -76,6 +77,15 @@ admin_metrics(void *ctx, const struct velo_http_req *req,
 
     (void)req;
     resp->content_type = ADMIN_PROM;
+    /* Readiness as a series, evaluated at scrape time: alerts see what the
+     * orchestrator's probe sees. */
+    if (a->ready_gauge != NULL) {
+        char why[256];
+
+        velo_metric_set(
+            a->ready_gauge,
+            a->ready == NULL || a->ready(a->ctx, why, sizeof(why)) ? 1 : 0);
+    }
     if (a->metrics != NULL)
         rv = velo_metrics_render(a->metrics, &resp->body);
     if (rv != VELO_OK)
@@ -117,6 +127,10 @@ velo_admin_start(velo_admin **out, const struct velo_admin_cfg *cfg)
     a->metrics = cfg->metrics;
     a->ready = cfg->ready;
     a->ctx = cfg->ctx;
+    if (a->metrics != NULL)
+        a->ready_gauge = velo_metrics_gauge(
+            a->metrics, "velo_ready",
+            "1 when /readyz answers 200 (evaluated at each scrape)", NULL);
     rv = admin_serve(a, cfg);
     if (rv != VELO_OK) {
         free(a);

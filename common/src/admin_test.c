@@ -141,6 +141,35 @@ test_metrics_renders_registered_counter(void **state)
     velo_metrics_free(m);
 }
 
+/* Alerts on "not ready" read velo_ready: it follows the probe at each
+ * scrape. */
+static void
+test_metrics_velo_ready_follows_probe(void **state)
+{
+    struct probe          p;
+    struct velo_admin_cfg cfg = {
+        .bind = "127.0.0.1", .ready = probe_ready, .ctx = &p};
+    struct velo_fetch_result res;
+    velo_metrics            *m;
+    velo_admin              *a;
+
+    (void)state;
+    atomic_init(&p.ready, false);
+    atomic_init(&p.calls, 0);
+    assert_int_equal(velo_metrics_new(&m), VELO_OK);
+    cfg.metrics = m;
+    assert_int_equal(velo_admin_start(&a, &cfg), VELO_OK);
+    assert_int_equal(admin_get(a, "/metrics", &res), VELO_OK);
+    assert_non_null(strstr(res.body.data, "\nvelo_ready 0\n"));
+    velo_fetch_result_fini(&res);
+    atomic_store(&p.ready, true);
+    assert_int_equal(admin_get(a, "/metrics", &res), VELO_OK);
+    assert_non_null(strstr(res.body.data, "\nvelo_ready 1\n"));
+    velo_fetch_result_fini(&res);
+    velo_admin_stop(a);
+    velo_metrics_free(m);
+}
+
 static void
 test_post_to_admin_route_is_405(void **state)
 {
@@ -167,6 +196,7 @@ main(void)
         cmocka_unit_test(test_readyz_flips_from_503_to_200),
         cmocka_unit_test(test_readyz_without_probe_is_ready),
         cmocka_unit_test(test_metrics_renders_registered_counter),
+        cmocka_unit_test(test_metrics_velo_ready_follows_probe),
         cmocka_unit_test(test_post_to_admin_route_is_405),
     };
 

@@ -215,6 +215,13 @@ count_poll(ingest *p, struct ingest_src *s, const char *kind)
     velo_metric_inc(velo_metrics_counter(p->m, "velo_ingest_polls_total",
                                          "polls by source and outcome",
                                          labels));
+    /* The last poll's verdict: alerts ask "failing for 10 minutes", which
+     * a rate over polls spaced out by backoff cannot tell. */
+    snprintf(labels, sizeof(labels), "source=\"%s\"", s->spec->system_id);
+    velo_metric_set(velo_metrics_gauge(p->m, "velo_ingest_source_up",
+                                       "1 when the source's last poll was ok",
+                                       labels),
+                    strcmp(kind, "ok") == 0 ? 1 : 0);
 }
 
 /* Failures are logged once per change of kind, not once per poll. */

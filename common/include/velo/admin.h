@@ -2,7 +2,8 @@
  *
  *   GET /healthz  200 "ok" while the process runs
  *   GET /readyz   200 "ready", or 503 with the reason from ready()
- *   GET /metrics  Prometheus text format of the registry
+ *   GET /metrics  Prometheus text format of the registry, with velo_ready
+ *                 (1/0: what /readyz would answer, asked at each scrape)
  */
 #ifndef VELO_ADMIN_H
 #define VELO_ADMIN_H
