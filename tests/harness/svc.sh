@@ -9,7 +9,9 @@
 #                                      10 s (SIGKILL and fail otherwise)
 #
 # NAME=kafka delegates to kafka.sh (a real broker, no CMD), NAME=postgres
-# to postgres.sh (a real PostgreSQL; RUN_DIR/postgres.ready holds its URL).
+# to postgres.sh (a real PostgreSQL; RUN_DIR/postgres.ready holds its URL),
+# NAME=prometheus to prometheus.sh (a real Prometheus; without the binary
+# it starts nothing and the tests needing it skip).
 # start and stop run in different processes, so a small wrapper (svc.sh _run) waits on the
 # service and records "PID STATUS" in RUN_DIR/NAME.rc for stop to check.
 # A script's background jobs ignore SIGINT, so services are stopped with
@@ -104,6 +106,13 @@ start)
   if [ "$name" = postgres ]; then
     exec "$here/postgres.sh" start "$run"
   fi
+  if [ "$name" = prometheus ]; then
+    if ! command -v prometheus >/dev/null; then
+      echo "svc.sh: no prometheus binary: not started (tests needing it skip)"
+      exit 0
+    fi
+    exec "$here/prometheus.sh" start "$run"
+  fi
   start "$name" "$run" "$@"
   ;;
 stop)
@@ -112,6 +121,9 @@ stop)
   fi
   if [ "$name" = postgres ]; then
     exec "$here/postgres.sh" stop "$run"
+  fi
+  if [ "$name" = prometheus ]; then
+    exec "$here/prometheus.sh" stop "$run"
   fi
   stop "$name" "$run"
   ;;
