@@ -64,18 +64,19 @@ endfunction()
 # velo_service(NAME [BINARY name] [LIBS ...]): services/<name>/ holds main.c
 # (the binary, velo-NAME unless BINARY says otherwise), library modules *.c
 # (lib<name>, tested without sockets) and their tests *_test.c (one unit
-# test each).
+# test each). LIBS names the libvelo targets it uses (velo_core always):
+# velo_kafka, velo_rpc, velo_http_client, velo_httpd, velo_db.
 function(velo_service name)
   cmake_parse_arguments(S "" "BINARY" "LIBS" ${ARGN})
   if(NOT S_BINARY)
     set(S_BINARY velo-${name})
   endif()
   velo_split_sources(${CMAKE_CURRENT_SOURCE_DIR} lib_srcs test_srcs)
-  set(deps velo ${S_LIBS})
+  set(deps velo_core ${S_LIBS})
   if(lib_srcs)
     add_library(${name}_lib STATIC ${lib_srcs})
     target_include_directories(${name}_lib PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-    target_link_libraries(${name}_lib PUBLIC velo ${S_LIBS})
+    target_link_libraries(${name}_lib PUBLIC velo_core ${S_LIBS})
     set(deps ${name}_lib)
   endif()
   add_executable(${S_BINARY} ${CMAKE_CURRENT_SOURCE_DIR}/main.c)

@@ -5,8 +5,8 @@
  *   1. block SIGINT/SIGTERM (before any library thread exists);
  *   2. load the option table (defaults < env < flags; --help; exit 78 on
  *      invalid configuration, every problem at once);
- *   3. start the JSON log, log the configuration (secrets redacted),
- *      curl_global_init when asked;
+ *   3. start the JSON log, log the configuration (secrets redacted), run
+ *      the service's global_init (e.g. curl_global_init);
  *   4. create the metrics registry (with velo_build_info), create the
  *      service, start the admin server (/healthz /readyz /metrics) unless
  *      the service has none, start the service's threads;
@@ -71,8 +71,7 @@ struct velo_svc_ops {
 };
 
 enum velo_svc_flags {
-    VELO_SVC_CURL = 1u << 0,     /* curl_global_init/cleanup around run */
-    VELO_SVC_NO_ADMIN = 1u << 1, /* no admin server (velo-devbroker) */
+    VELO_SVC_NO_ADMIN = 1u << 0, /* no admin server (velo-devbroker) */
 };
 
 struct velo_svc_def {
@@ -86,6 +85,10 @@ struct velo_svc_def {
     /* With VELO_SVC_NO_ADMIN: where the host finds the ready file path and
      * log level inside cfg. */
     size_t ready_file_off, log_level_off;
+    /* One-time library setup before create() and its undoing after
+     * destroy() (curl_global_init / curl_global_cleanup). May be NULL. */
+    int (*global_init)(void);
+    void (*global_fini)(void);
 };
 
 /* Runs the whole life of a service; returns the process exit status. */
