@@ -29,6 +29,10 @@ velo_strerror(int err)
         return "not found";
     case VELO_EIO:
         return "i/o error";
+    case VELO_EFENCED:
+        return "fenced";
+    case VELO_EABORTED:
+        return "transaction aborted";
     case VELO_CFG_HELP:
         return "help shown";
     default:

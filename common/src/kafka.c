@@ -227,9 +227,11 @@ kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
                         velo_kafka__err_map(rkm->err));
 }
 
-static int
-kafka_producer_conf(rd_kafka_conf_t *conf, const struct velo_kafka_cfg *cfg,
-                    const velo_kafka_producer *kp)
+/* Shared by the plain and the transactional producer (kafka_txn.c). */
+int
+velo_kafka__producer_conf(rd_kafka_conf_t             *conf,
+                          const struct velo_kafka_cfg *cfg,
+                          uint32_t                     max_msg_bytes)
 {
     const char *const kv[][2] = {
         {"client.id",
@@ -256,8 +258,7 @@ kafka_producer_conf(rd_kafka_conf_t *conf, const struct velo_kafka_cfg *cfg,
                                           : KAFKA_DEFAULT_QUEUE_KB);
     if (rv == VELO_OK)
         rv = velo_kafka__conf_set_u32(conf, "message.max.bytes",
-                                      kp->max_msg_bytes +
-                                          KAFKA_FRAMING_HEADROOM);
+                                      max_msg_bytes + KAFKA_FRAMING_HEADROOM);
     return rv;
 }
 
@@ -270,12 +271,11 @@ velo_kafka_producer_new(velo_kafka_producer        **out,
     int                  rv;
 
     if (velo_kafka__str_empty(cfg->brokers) || cfg->transactional) {
-        /* Transactions arrive with velo-batch; refuse rather than
-         * silently produce without them. */
+        /* Transactions need their own calls (velo/kafka_txn.h); refuse
+         * rather than silently produce without them. */
         velo_error("kafka.config.invalid",
                    VELO_S("cause", cfg->transactional
-                                       ? "transactional producer not "
-                                         "supported yet"
+                                       ? "transactional: use velo_kafka_txn"
                                        : "no brokers"));
         return VELO_EINVAL;
     }
@@ -291,7 +291,7 @@ velo_kafka_producer_new(velo_kafka_producer        **out,
     conf = velo_kafka__conf_base(cfg->brokers);
     if (conf == NULL)
         goto fail;
-    rv = kafka_producer_conf(conf, cfg, kp);
+    rv = velo_kafka__producer_conf(conf, cfg, kp->max_msg_bytes);
     if (rv != VELO_OK) {
         rd_kafka_conf_destroy(conf);
         goto fail;
@@ -309,11 +309,12 @@ fail:
     return rv;
 }
 
-int
-velo_kafka_produce(velo_kafka_producer *kp, const char *topic, const void *key,
-                   size_t keylen, const void *value, size_t len,
-                   const struct velo_kafka_header *hdrs, size_t nhdrs,
-                   int64_t timestamp_ms)
+/* Shared by the plain and the transactional producer (kafka_txn.c). */
+rd_kafka_resp_err_t
+velo_kafka__produce(rd_kafka_t *rk, uint32_t max_msg_bytes, const char *topic,
+                    const void *key, size_t keylen, const void *value,
+                    size_t len, const struct velo_kafka_header *hdrs,
+                    size_t nhdrs, int64_t timestamp_ms)
 {
     rd_kafka_headers_t *rh;
     rd_kafka_resp_err_t err;
@@ -322,15 +323,15 @@ velo_kafka_produce(velo_kafka_producer *kp, const char *topic, const void *key,
     total = keylen + len;
     for (i = 0; i < nhdrs; i++)
         total += strlen(hdrs[i].name) + hdrs[i].len;
-    if (total > kp->max_msg_bytes)
-        return VELO_ETOOBIG;
+    if (total > max_msg_bytes)
+        return RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
     rh = rd_kafka_headers_new(nhdrs);
     for (i = 0; i < nhdrs; i++)
         (void)rd_kafka_header_add(rh, hdrs[i].name, -1, hdrs[i].value,
                                   (ssize_t)hdrs[i].len);
     /* On success the message owns rh; on failure we still do. */
     err = rd_kafka_producev(
-        kp->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
+        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
         RD_KAFKA_V_VALUE((void *)value, len),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(rh),
         RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END);
@@ -340,9 +341,19 @@ velo_kafka_produce(velo_kafka_producer *kp, const char *topic, const void *key,
             velo_debug("kafka.produce.fail", VELO_S("topic", topic),
                        VELO_S("code", rd_kafka_err2name(err)),
                        VELO_S("cause", rd_kafka_err2str(err)));
-        return velo_kafka__err_map(err);
     }
-    return VELO_OK;
+    return err;
+}
+
+int
+velo_kafka_produce(velo_kafka_producer *kp, const char *topic, const void *key,
+                   size_t keylen, const void *value, size_t len,
+                   const struct velo_kafka_header *hdrs, size_t nhdrs,
+                   int64_t timestamp_ms)
+{
+    return velo_kafka__err_map(
+        velo_kafka__produce(kp->rk, kp->max_msg_bytes, topic, key, keylen,
+                            value, len, hdrs, nhdrs, timestamp_ms));
 }
 
 int

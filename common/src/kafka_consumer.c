@@ -440,6 +440,65 @@ velo_kafka_commit_async(velo_kafka_consumer *kc)
     return velo_kafka__err_map(err);
 }
 
+rd_kafka_t *
+velo_kafka__consumer_rk(velo_kafka_consumer *kc)
+{
+    return kc->rk;
+}
+
+/* Also used by velo_kafka_txn_send_offsets. */
+int
+velo_kafka__offsets_list(const struct velo_kafka_offset *offs, size_t n,
+                         rd_kafka_topic_partition_list_t **out)
+{
+    rd_kafka_topic_partition_list_t *list;
+    size_t                           i;
+
+    if (n == 0 || n > INT32_MAX)
+        return VELO_EINVAL;
+    list = rd_kafka_topic_partition_list_new((int)n);
+    for (i = 0; i < n; i++) {
+        if (velo_kafka__str_empty(offs[i].topic) || offs[i].partition < 0) {
+            rd_kafka_topic_partition_list_destroy(list);
+            return VELO_EINVAL;
+        }
+        rd_kafka_topic_partition_list_add(list, offs[i].topic,
+                                          offs[i].partition)
+            ->offset = offs[i].offset;
+    }
+    *out = list;
+    return VELO_OK;
+}
+
+int
+velo_kafka_committed(velo_kafka_consumer *kc, struct velo_kafka_offset *offs,
+                     size_t n, int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_resp_err_t              err;
+    size_t                           i;
+    int                              rv;
+
+    rv = velo_kafka__offsets_list(offs, n, &list);
+    if (rv != VELO_OK)
+        return rv;
+    err = rd_kafka_committed(kc->rk, list, timeout_ms);
+    for (i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < n; i++)
+        err = list->elems[i].err;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        velo_warn("kafka.committed.fail",
+                  VELO_S("code", rd_kafka_err2name(err)),
+                  VELO_S("cause", rd_kafka_err2str(err)));
+        rv = velo_kafka__err_map(err);
+    }
+    /* rd_kafka_committed keeps the list's order. */
+    for (i = 0; rv == VELO_OK && i < n; i++)
+        offs[i].offset = list->elems[i].offset < 0 ? VELO_KAFKA_OFFSET_NONE
+                                                   : list->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(list);
+    return rv;
+}
+
 void
 velo_kafka_consumer_free(velo_kafka_consumer *kc)
 {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "velo/err.h"
+#include "velo/kafka.h"
 
 /* Maps a librdkafka error to a velo_err. The caller logs the original
  * text (rd_kafka_err2str) as `cause` where it handles the error. */
@@ -42,6 +43,33 @@ VELO_MUST_CHECK int velo_kafka__client_new(rd_kafka_t     **out,
 VELO_MUST_CHECK int
 velo_kafka__topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
                              rd_kafka_topic_partition_list_t *list);
+
+/* The producer settings every producer shares (client.id, idempotence,
+ * acks, compression, partitioner, linger, queue bound, message size), from
+ * cfg; max_msg_bytes is the resolved payload limit. */
+VELO_MUST_CHECK int velo_kafka__producer_conf(rd_kafka_conf_t             *conf,
+                                              const struct velo_kafka_cfg *cfg,
+                                              uint32_t max_msg_bytes);
+
+/* velo_kafka_produce on any producer client rk: checks max_msg_bytes
+ * (MSG_SIZE_TOO_LARGE when over), copies key, value and headers, queues.
+ * Returns librdkafka's code so the caller can tell transaction states
+ * (__STATE, __FATAL) apart before mapping it. */
+VELO_MUST_CHECK rd_kafka_resp_err_t velo_kafka__produce(
+    rd_kafka_t *rk, uint32_t max_msg_bytes, const char *topic, const void *key,
+    size_t keylen, const void *value, size_t len,
+    const struct velo_kafka_header *hdrs, size_t nhdrs, int64_t timestamp_ms);
+
+/* The consumer's client, borrowed (the transactional producer needs its
+ * group metadata). */
+rd_kafka_t *velo_kafka__consumer_rk(velo_kafka_consumer *kc);
+
+/* offs as a new partition list (offsets copied), which the caller
+ * destroys. VELO_EINVAL when n is 0 or an entry has an empty topic or a
+ * negative partition. */
+VELO_MUST_CHECK int
+velo_kafka__offsets_list(const struct velo_kafka_offset *offs, size_t n,
+                         rd_kafka_topic_partition_list_t **out);
 
 static inline bool
 velo_kafka__str_empty(const char *s)

@@ -25,6 +25,9 @@ enum velo_err {
     VELO_ECLOSED,   /* shutting down: unwind quietly */
     VELO_ENOTFOUND, /* no such key, file or route */
     VELO_EIO,       /* local I/O failed (file, socket) */
+    VELO_EFENCED,   /* fatal: another instance (same transactional id) took
+                       over, or the client hit another fatal error; stop */
+    VELO_EABORTED,  /* transaction must be aborted, then may be retried */
     VELO_CFG_HELP,  /* not an error: --help was printed, exit 0 */
 };
 

@@ -41,8 +41,8 @@ struct velo_kafka_cfg {
     uint32_t    queue_max_kbytes;       /* local queue bound, 0: 32768
                                            (32 MiB); past it: EFULL */
     const char *compression;            /* NULL: "lz4" */
-    bool        transactional;          /* reserved for velo-batch:
-                                           EINVAL until implemented */
+    bool        transactional;          /* always EINVAL: transactions
+                                           are velo/kafka_txn.h */
     velo_kafka_delivery_fn on_delivery; /* may be NULL */
     void                  *ctx;
 };
@@ -109,6 +109,16 @@ struct velo_kafka_msg {
 
 #define VELO_KAFKA_OFFSET_BEGINNING (-2)
 #define VELO_KAFKA_OFFSET_END (-1)
+/* No offset: a group that never committed on the partition. */
+#define VELO_KAFKA_OFFSET_NONE (-1001)
+
+/* A position on one partition: offset is the NEXT record to read (the
+ * last processed offset + 1), as Kafka stores committed offsets. */
+struct velo_kafka_offset {
+    const char *topic;
+    int32_t     partition;
+    int64_t     offset;
+};
 
 VELO_MUST_CHECK int
 velo_kafka_consumer_new(velo_kafka_consumer                 **out,
@@ -175,6 +185,18 @@ VELO_MUST_CHECK int velo_kafka_commit(velo_kafka_consumer         *kc,
  * arrives during later velo_kafka_consume calls; a failure is logged there
  * (kafka.commit.fail) and the next commit covers the same offsets. */
 VELO_MUST_CHECK int velo_kafka_commit_async(velo_kafka_consumer *kc);
+
+/* Reads the consumer group's committed offsets: for each offs[i] (topic,
+ * partition) it asks the group coordinator, waiting up to timeout_ms, and
+ * on success writes offs[i].offset (the next to read, or
+ * VELO_KAFKA_OFFSET_NONE); on failure offs is untouched. Offsets sent in
+ * a transaction (velo/kafka_txn.h) appear here once it commits, never
+ * after an abort: this is where a transactional consumer resumes.
+ * Errors: VELO_EINVAL (n 0 or a bad entry), VELO_ETIMEDOUT, VELO_EUNAVAIL.
+ * Thread: the consumer's thread. */
+VELO_MUST_CHECK int velo_kafka_committed(velo_kafka_consumer      *kc,
+                                         struct velo_kafka_offset *offs,
+                                         size_t n, int timeout_ms);
 
 /* Closes (leaves the group) and frees. It does not commit: offsets are
  * committed only with velo_kafka_commit, after the effect is durable.
