@@ -53,8 +53,7 @@ struct batch_stats {
 /* Computes the window [start, end) from s[0..n), sorted by t_ms, distinct
  * times. Returns true and fills *out when some time inside the window has
  * information; false (and *out untouched) when none has. */
-bool batch_window_compute(const struct batch_sample *s, size_t n,
-                          int64_t start, int64_t end, int64_t hb_ms,
-                          struct batch_stats *out);
+bool batch_window_compute(const struct batch_sample *s, size_t n, int64_t start,
+                          int64_t end, int64_t hb_ms, struct batch_stats *out);
 
 #endif

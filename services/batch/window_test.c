@@ -116,8 +116,8 @@ test_change_exactly_on_the_hour_edge(void **state)
     for (i = 0; i < 8; i++)
         s[i] = at(T0 - 20 * M + i * 20 * M, i < 4 ? 3 : 8, 10);
     assert_true(batch_window_compute(s, 8, T0, T0 + 60 * M, 30 * M, &a));
-    assert_true(batch_window_compute(s, 8, T0 + 60 * M, T0 + 120 * M, 30 * M,
-                                     &b));
+    assert_true(
+        batch_window_compute(s, 8, T0 + 60 * M, T0 + 120 * M, 30 * M, &b));
     assert_int_equal(a.samples, 3);
     assert_true(a.bikes_avg == 3.0);
     assert_int_equal(a.bikes_in + a.bikes_out, 0);
@@ -147,8 +147,8 @@ test_gap_longer_than_heartbeat(void **state)
     s[n++] = at(T0 + 4 * M, 4, 6);
     for (i = 0; i <= 6; i++)
         s[n++] = at(T0 + 30 * M + i * 5 * M, 9, 1);
-    assert_true(batch_window_compute(s, (size_t)n, T0, T0 + 60 * M, 5 * M,
-                                     &st));
+    assert_true(
+        batch_window_compute(s, (size_t)n, T0, T0 + 60 * M, 5 * M, &st));
     assert_int_equal(st.known_ms, 39 * M);
     assert_true(st.bikes_avg == 306.0 / 39.0);
     assert_int_equal(st.samples, 7);
