@@ -394,6 +394,28 @@ committed_offset(const struct fixture *f, const char *group, int32_t part)
     return off;
 }
 
+/* velo_kafka_committed, from a consumer that never joined: want on part,
+ * none on the partition after it; a bad entry leaves offs untouched. */
+static void
+committed_reads_back(const struct fixture *f, const char *group, int32_t part,
+                     int64_t want)
+{
+    velo_kafka_consumer     *kc = consumer_new(f, group);
+    struct velo_kafka_offset offs[2] = {
+        {.topic = TOPIC, .partition = part, .offset = 7},
+        {.topic = TOPIC, .partition = (part + 1) % PARTITIONS, .offset = 7},
+    };
+
+    offs[1].topic = "";
+    assert_int_equal(velo_kafka_committed(kc, offs, 2, 5000), VELO_EINVAL);
+    assert_int_equal(offs[0].offset, 7);
+    offs[1].topic = TOPIC;
+    assert_int_equal(velo_kafka_committed(kc, offs, 2, 5000), VELO_OK);
+    assert_int_equal(offs[0].offset, want);
+    assert_int_equal(offs[1].offset, VELO_KAFKA_OFFSET_NONE);
+    velo_kafka_consumer_free(kc);
+}
+
 static void
 test_commit_stores_next_offset_for_group(void **state)
 {
@@ -424,6 +446,7 @@ test_commit_stores_next_offset_for_group(void **state)
     velo_kafka_msg_release(&m);
     velo_kafka_consumer_free(kc);
     assert_int_equal(committed_offset(f, "g-commit", part), off + 1);
+    committed_reads_back(f, "g-commit", part, off + 1);
 }
 
 static void
