@@ -23,9 +23,16 @@ struct rec {
     size_t                     rawlen;
 };
 
+struct sys_rec {
+    char                  key[128];
+    Velo__V1__SystemInfo *si;
+};
+
 struct array_sink {
-    struct rec recs[4096];
-    size_t     n;
+    struct rec     recs[4096];
+    size_t         n;
+    struct sys_rec sys[64];
+    size_t         nsys;
 };
 
 static int
@@ -58,6 +65,22 @@ a_dead(void *ctx, const struct ingest_dead_letter *dl)
     return VELO_OK;
 }
 
+static int
+a_system(void *ctx, const char *key, const Velo__V1__SystemInfo *si)
+{
+    struct array_sink *a = ctx;
+    uint8_t            buf[4096];
+    size_t             n = velo__v1__system_info__pack(si, buf);
+
+    if (a->nsys == 64)
+        return VELO_EFULL;
+    snprintf(a->sys[a->nsys].key, sizeof(a->sys[0].key), "%s", key);
+    a->sys[a->nsys].si = velo__v1__system_info__unpack(NULL, n, buf);
+    assert_non_null(a->sys[a->nsys].si);
+    a->nsys++;
+    return VELO_OK;
+}
+
 static void
 a_poll(void *ctx, int ms, ingest_lost_fn lost, void *owner)
 {
@@ -79,6 +102,8 @@ a_free(struct array_sink *a)
 
     for (i = 0; i < a->n; i++)
         velo__v1__station_snapshot__free_unpacked(a->recs[i].snap, NULL);
+    for (i = 0; i < a->nsys; i++)
+        velo__v1__system_info__free_unpacked(a->sys[i].si, NULL);
     free(a);
 }
 
@@ -111,7 +136,12 @@ static struct array_sink *
 run_ingest(const char *const *specs, size_t nspecs, uint32_t polls)
 {
     struct array_sink *a = calloc(1, sizeof(*a));
-    struct ingest_sink sink = {a_send, a_dead, a_poll, a_flush, a};
+    struct ingest_sink sink = {.send = a_send,
+                               .dead_letter = a_dead,
+                               .send_system = a_system,
+                               .poll = a_poll,
+                               .flush = a_flush,
+                               .ctx = a};
     struct ingest_cfg  cfg = {0};
     velo_metrics      *m;
     ingest            *p;
