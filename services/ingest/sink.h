@@ -11,10 +11,6 @@
 #include "velo/v1/station.pb-c.h"
 #include "velo/v1/system.pb-c.h"
 
-/* Content type header value of every velib_systems record. */
-#define INGEST_SYSINFO_CONTENT_TYPE                                            \
-    "application/x-protobuf; message=velo.v1.SystemInfo"
-
 struct ingest_dead_letter {
     const char *key; /* "system/station", or the system id */
     const void *raw; /* the bytes that failed */
