@@ -22,18 +22,19 @@ struct run_metrics {
 };
 
 struct batch_run {
-    struct batch_run_cfg      cfg;
-    struct batch_io           io;
-    struct run_metrics        m;
-    batch_engine             *e; /* NULL: recover first */
-    int32_t                   nparts;
-    int64_t                  *committed; /* per partition, next to read */
-    int64_t                  *next;      /* per partition, after what we read */
-    bool                      txn_open;
-    uint32_t                  pending; /* records read since the last commit */
-    int64_t                   txn_since;
-    atomic_bool               ready;
-    struct velo_buf           key, val;
+    struct batch_run_cfg cfg;
+    struct batch_io      io;
+    struct run_metrics   m;
+    batch_engine        *e; /* NULL: recover first */
+    int32_t              nparts;
+    int64_t             *committed; /* per partition, next to read */
+    int64_t             *next;      /* per partition, after what we read */
+    bool                 txn_open;
+    uint32_t             pending; /* records read since the last commit */
+    uint64_t             handled; /* records handled, replays not counted */
+    int64_t              txn_since;
+    atomic_bool          ready;
+    struct velo_buf      key, val;
     struct batch_engine_stats last; /* engine counters already reported */
 };
 
@@ -294,6 +295,7 @@ handle(batch_run *r, const struct batch_in *in)
         return VELO_OK;
     }
     bump(r->m.records, 1);
+    r->handled++;
     report(r);
     r->next[in->partition] = in->offset + 1;
     r->pending++;
@@ -430,6 +432,12 @@ batch_run_stats(const batch_run *r, struct batch_engine_stats *st)
         return;
     }
     batch_engine_stats(r->e, st);
+}
+
+uint64_t
+batch_run_records(const batch_run *r)
+{
+    return r->handled;
 }
 
 void

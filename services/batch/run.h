@@ -114,6 +114,9 @@ bool batch_run_ready(const batch_run *r);
 
 void batch_run_stats(const batch_run *r, struct batch_engine_stats *st);
 
+/* Records handled since this run started, replays not counted. */
+uint64_t batch_run_records(const batch_run *r);
+
 /* Aborts an open transaction and frees. NULL is a no-op. */
 void batch_run_free(batch_run *r);
 
