@@ -348,9 +348,12 @@ k_next(void *ctx, struct batch_in *in, int timeout_ms)
                             .keylen = k->cur.keylen,
                             .value = k->cur.value,
                             .len = k->cur.len};
-    /* Over the limit: never decoded (an empty value is a dead letter). */
-    if (in->len > k->cfg.max_record_bytes)
+    /* Over the limit: never decoded, a dead letter. */
+    if (in->len > k->cfg.max_record_bytes) {
+        in->too_big = true;
+        in->value = NULL;
         in->len = 0;
+    }
     return VELO_OK;
 }
 

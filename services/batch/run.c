@@ -268,6 +268,14 @@ report(batch_run *r)
     r->last = st;
 }
 
+/* The record's offset goes into the next commit. */
+static void
+consumed(batch_run *r, const struct batch_in *in)
+{
+    r->next[in->partition] = in->offset + 1;
+    r->pending++;
+}
+
 static int
 handle(batch_run *r, const struct batch_in *in)
 {
@@ -276,16 +284,30 @@ handle(batch_run *r, const struct batch_in *in)
     bool             replay = in->offset < r->committed[in->partition];
     int              rv;
 
-    rv = batch_rec_decode(in->value, in->len, &rec, &why);
+    if (in->too_big) {
+        why = "too big";
+        rv = VELO_ETOOBIG;
+    } else {
+        rv = batch_rec_decode(in->value, in->len, &rec, &why);
+    }
+    if (rv == VELO_OK && in->timestamp_ms > 0 &&
+        rec.s.t_ms > in->timestamp_ms + BATCH_MAX_FUTURE_MS) {
+        why = "fetched_at_ms after the record's time";
+        rv = VELO_EPROTO;
+    }
     if (rv != VELO_OK) {
         if (replay)
             return VELO_OK; /* dead-lettered by the run that committed it */
         bump(r->m.dead, 1);
-        rv = r->io.dead_letter(r->io.ctx, in, why);
-    } else {
-        rv = batch_engine_add(r->e, in->partition, in->offset, rec.system_id,
-                              rec.station_id, &rec.s);
+        /* At least once, outside the transaction: a failure is logged and
+         * the record is still passed over (a redo would loop on it). */
+        if (r->io.dead_letter(r->io.ctx, in, why) != VELO_OK)
+            velo_warn("batch.dead_letter.fail", VELO_I("offset", in->offset));
+        consumed(r, in);
+        return VELO_OK;
     }
+    rv = batch_engine_add(r->e, in->partition, in->offset, rec.system_id,
+                          rec.station_id, &rec.s);
     if (rv != VELO_OK)
         return rv;
     if (replay) {
@@ -297,8 +319,7 @@ handle(batch_run *r, const struct batch_in *in)
     bump(r->m.records, 1);
     r->handled++;
     report(r);
-    r->next[in->partition] = in->offset + 1;
-    r->pending++;
+    consumed(r, in);
     return VELO_OK;
 }
 

@@ -33,7 +33,7 @@ struct batch_in {
     size_t      keylen;
     const void *value;
     size_t      len;
-    void       *opaque; /* the io's */
+    bool        too_big; /* over the size limit: value not given */
 };
 
 /* One output record, borrowed for the call. */
@@ -80,6 +80,11 @@ struct batch_io {
     int (*abort)(void *ctx);
     void *ctx;
 };
+
+/* A snapshot whose fetched_at_ms is this far past its record's (produce)
+ * time is refused: one absurd event time would otherwise close every
+ * window of its partition at once. */
+#define BATCH_MAX_FUTURE_MS (3600 * 1000LL)
 
 struct batch_run_cfg {
     struct batch_engine_cfg engine;
