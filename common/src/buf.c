@@ -14,6 +14,19 @@ velo_buf_init(struct velo_buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->fixed = NULL;
+}
+
+void
+velo_buf_init_fixed(struct velo_buf *b, char *mem, size_t size)
+{
+    /* cap == max + 1, so buf_reserve never reaches realloc. */
+    b->data = mem;
+    b->len = 0;
+    b->cap = size;
+    b->max = size - 1;
+    b->fixed = mem;
+    mem[0] = '\0';
 }
 
 /* Makes room for len + n bytes plus the NUL. */
@@ -97,6 +110,13 @@ velo_buf_steal(struct velo_buf *b, size_t *len)
 {
     char *p = b->data;
 
+    if (b->fixed != NULL) {
+        /* Caller storage cannot change hands: hand out nothing. */
+        velo_buf_reset(b);
+        if (len != NULL)
+            *len = 0;
+        return NULL;
+    }
     if (len != NULL)
         *len = b->len;
     b->data = NULL;
@@ -108,6 +128,10 @@ velo_buf_steal(struct velo_buf *b, size_t *len)
 void
 velo_buf_fini(struct velo_buf *b)
 {
+    if (b->fixed != NULL) {
+        velo_buf_reset(b);
+        return;
+    }
     free(b->data);
     b->data = NULL;
     b->len = 0;

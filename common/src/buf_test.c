@@ -178,6 +178,29 @@ test_buf_fini_is_safe_twice_and_on_zeroed(void **state)
     assert_null(b.data);
 }
 
+static void
+test_buf_fixed_never_allocates_and_stops_at_size(void **state)
+{
+    char            mem[8];
+    struct velo_buf b;
+    size_t          len = 99;
+
+    (void)state;
+    velo_buf_init_fixed(&b, mem, sizeof(mem));
+    assert_int_equal(velo_buf_puts(&b, "abcd"), VELO_OK);
+    assert_int_equal(velo_buf_printf(&b, "%d", 567), VELO_OK);
+    assert_ptr_equal(b.data, mem); /* never reallocated */
+    assert_string_equal(mem, "abcd567");
+    assert_int_equal(velo_buf_puts(&b, "x"), VELO_ETOOBIG);
+    assert_string_equal(mem, "abcd567");
+    assert_null(velo_buf_steal(&b, &len)); /* stack memory stays put */
+    assert_int_equal(len, 0);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(velo_buf_puts(&b, "ok"), VELO_OK);
+    velo_buf_fini(&b); /* no free() of mem: ASan would catch it */
+    assert_int_equal(b.len, 0);
+}
+
 int
 main(void)
 {
@@ -192,6 +215,7 @@ main(void)
         cmocka_unit_test(test_buf_reset_keeps_allocation),
         cmocka_unit_test(test_buf_steal_hands_over_the_data),
         cmocka_unit_test(test_buf_fini_is_safe_twice_and_on_zeroed),
+        cmocka_unit_test(test_buf_fixed_never_allocates_and_stops_at_size),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

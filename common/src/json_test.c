@@ -1,4 +1,4 @@
-/* json_test.c: bounded parsing, typed getters, string escaping. */
+/* json_test.c: bounded parsing and typed getters. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,106 +235,6 @@ test_json_id_accepts_string_or_integer(void **state)
     cJSON_Delete(o);
 }
 
-/* Escapes s, parses the result back and checks it is s again. */
-static void
-assert_round_trip(const char *s)
-{
-    struct velo_buf b;
-    cJSON          *v = NULL;
-
-    velo_buf_init(&b, 4096);
-    assert_int_equal(velo_json_append_str(&b, s), VELO_OK);
-    assert_int_equal(velo_json_parse(b.data, b.len, &v), VELO_OK);
-    assert_true(cJSON_IsString(v));
-    assert_string_equal(v->valuestring, s);
-    cJSON_Delete(v);
-    velo_buf_fini(&b);
-}
-
-static void
-test_json_append_str_escapes_per_rfc8259(void **state)
-{
-    struct velo_buf b;
-
-    (void)state;
-    velo_buf_init(&b, 4096);
-    assert_int_equal(velo_json_append_str(&b, "a\"b\\c\n\t\x01\x1f/\x7f"),
-                     VELO_OK);
-    assert_string_equal(b.data,
-                        "\"a\\\"b\\\\c\\u000a\\u0009\\u0001\\u001f/\x7f\"");
-    velo_buf_reset(&b);
-    assert_int_equal(velo_json_append_str(&b, NULL), VELO_OK);
-    assert_string_equal(b.data, "null");
-    velo_buf_reset(&b);
-    assert_int_equal(velo_json_append_str(&b, ""), VELO_OK);
-    assert_string_equal(b.data, "\"\"");
-    velo_buf_fini(&b);
-    assert_round_trip("Gare de l'Est \"Nord\" \\ \r\n\b\f end");
-}
-
-static void
-test_json_append_str_passes_utf8_through(void **state)
-{
-    struct velo_buf b;
-    const char     *s =
-        "Place de la R\xc3\xa9publique \xe2\x82\xac \xf0\x9f\x9a\xb2";
-
-    (void)state;
-    velo_buf_init(&b, 4096);
-    assert_int_equal(velo_json_append_str(&b, s), VELO_OK);
-    assert_int_equal(b.len, strlen(s) + 2);
-    assert_memory_equal(b.data + 1, s, strlen(s));
-    velo_buf_fini(&b);
-    assert_round_trip(s);
-}
-
-static void
-test_json_append_str_replaces_invalid_utf8(void **state)
-{
-    static const struct {
-        const char *in, *out;
-    } cases[] = {
-        {"a\xff"
-         "b",
-         "\"a\xef\xbf\xbd"
-         "b\""},                                      /* stray byte */
-        {"\xc3", "\"\xef\xbf\xbd\""},                 /* cut at end */
-        {"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""}, /* overlong */
-        {"\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
-        {"\xf4\x90\x80\x80x", /* > U+10FFFF */
-         "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx\""},
-        {"ok \xc3\xa9", "\"ok \xc3\xa9\""}, /* valid */
-    };
-    struct velo_buf b;
-    size_t          i;
-
-    (void)state;
-    velo_buf_init(&b, 4096);
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        velo_buf_reset(&b);
-        assert_int_equal(velo_json_append_str(&b, cases[i].in), VELO_OK);
-        assert_string_equal(b.data, cases[i].out);
-    }
-    velo_buf_fini(&b);
-}
-
-static void
-test_json_append_str_over_limit_leaves_buffer_unchanged(void **state)
-{
-    struct velo_buf b;
-
-    (void)state;
-    velo_buf_init(&b, 10);
-    assert_int_equal(velo_buf_puts(&b, "[1,"), VELO_OK);
-    /* 6 bytes fit, but escaping makes it "\"ab\\u000acd\"" (12). */
-    assert_int_equal(velo_json_append_str(&b, "ab\ncd"), VELO_ETOOBIG);
-    assert_int_equal(b.len, 3);
-    assert_string_equal(b.data, "[1,");
-    assert_int_equal(velo_json_append_str(&b, "abcde"), VELO_OK);
-    assert_string_equal(b.data, "[1,\"abcde\"");
-    velo_buf_fini(&b);
-}
-
 int
 main(void)
 {
@@ -351,11 +251,6 @@ main(void)
         cmocka_unit_test(test_json_dbl_reads_coordinates),
         cmocka_unit_test(test_json_bool_accepts_true_false_and_zero_one),
         cmocka_unit_test(test_json_id_accepts_string_or_integer),
-        cmocka_unit_test(test_json_append_str_escapes_per_rfc8259),
-        cmocka_unit_test(test_json_append_str_passes_utf8_through),
-        cmocka_unit_test(test_json_append_str_replaces_invalid_utf8),
-        cmocka_unit_test(
-            test_json_append_str_over_limit_leaves_buffer_unchanged),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

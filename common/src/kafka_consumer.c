@@ -499,6 +499,48 @@ velo_kafka_committed(velo_kafka_consumer *kc, struct velo_kafka_offset *offs,
     return rv;
 }
 
+int
+velo_kafka_seek(velo_kafka_consumer *kc, const struct velo_kafka_offset *offs,
+                size_t n, int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_error_t                *error;
+    rd_kafka_resp_err_t              err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    int                              i, rv;
+
+    if (timeout_ms <= 0)
+        return VELO_EINVAL;
+    rv = velo_kafka__offsets_list(offs, n, &list);
+    if (rv != VELO_OK)
+        return rv;
+    for (i = 0; i < list->cnt; i++) {
+        if (list->elems[i].offset == VELO_KAFKA_OFFSET_NONE)
+            list->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        else if (list->elems[i].offset < VELO_KAFKA_OFFSET_BEGINNING)
+            rv = VELO_EINVAL;
+    }
+    if (rv != VELO_OK) {
+        rd_kafka_topic_partition_list_destroy(list);
+        return rv;
+    }
+    error = rd_kafka_seek_partitions(kc->rk, list, timeout_ms);
+    if (error != NULL) {
+        err = rd_kafka_error_code(error);
+        rd_kafka_error_destroy(error);
+    }
+    for (i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; i++)
+        err = list->elems[i].err;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        velo_warn("kafka.seek.fail", VELO_S("code", rd_kafka_err2name(err)),
+                  VELO_S("cause", rd_kafka_err2str(err)));
+        /* librdkafka says __STATE for a partition it does not have. */
+        rv = err == RD_KAFKA_RESP_ERR__STATE ? VELO_EINVAL
+                                             : velo_kafka__err_map(err);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return rv;
+}
+
 void
 velo_kafka_consumer_free(velo_kafka_consumer *kc)
 {

@@ -449,6 +449,62 @@ test_commit_stores_next_offset_for_group(void **state)
     committed_reads_back(f, "g-commit", part, off + 1);
 }
 
+/* The next record consume returns on partition part, skipping others. */
+static int64_t
+next_offset_on(velo_kafka_consumer *kc, int32_t part)
+{
+    struct velo_kafka_msg m;
+    int64_t               deadline = velo_mono_ms() + 15000, off = -1;
+    int                   rv;
+
+    while (off < 0 && velo_mono_ms() < deadline) {
+        rv = velo_kafka_consume(kc, &m, 500);
+        if (rv == VELO_ETIMEDOUT)
+            continue;
+        assert_int_equal(rv, VELO_OK);
+        if (m.partition == part)
+            off = m.offset;
+        velo_kafka_msg_release(&m);
+    }
+    return off;
+}
+
+static void
+test_seek_replays_from_the_given_offset(void **state)
+{
+    struct fixture          *f = *state;
+    struct deliveries        d = {0};
+    velo_kafka_producer     *kp;
+    velo_kafka_consumer     *kc;
+    struct velo_kafka_offset off = {.topic = TOPIC};
+    int64_t                  first;
+
+    kp = producer_new(f, &d, 0);
+    produce_all(kp, &d);
+    velo_kafka_producer_free(kp);
+    kc = consumer_new(f, "g-seek");
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, VELO_KAFKA_OFFSET_BEGINNING, 5000),
+        VELO_OK);
+    /* Partition 0 of a 12-record topic over 6: has records. */
+    first = next_offset_on(kc, 0);
+    assert_true(first >= 0);
+    off.offset = first;
+    assert_int_equal(velo_kafka_seek(kc, &off, 1, 5000), VELO_OK);
+    assert_int_equal(next_offset_on(kc, 0), first);
+    /* NONE (no committed offset) is the beginning. */
+    off.offset = VELO_KAFKA_OFFSET_NONE;
+    assert_int_equal(velo_kafka_seek(kc, &off, 1, 5000), VELO_OK);
+    assert_int_equal(next_offset_on(kc, 0), first);
+    off.offset = -3;
+    assert_int_equal(velo_kafka_seek(kc, &off, 1, 5000), VELO_EINVAL);
+    off.offset = 0;
+    assert_int_equal(velo_kafka_seek(kc, &off, 1, 0), VELO_EINVAL);
+    off.partition = 99; /* not assigned */
+    assert_int_equal(velo_kafka_seek(kc, &off, 1, 5000), VELO_EINVAL);
+    velo_kafka_consumer_free(kc);
+}
+
 static void
 test_commit_async_stores_consumed_positions(void **state)
 {
@@ -667,6 +723,8 @@ main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             test_commit_async_stores_consumed_positions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seek_replays_from_the_given_offset,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_config_is_einval, setup,
                                         teardown),
     };

@@ -1,17 +1,20 @@
-/* log.c: JSON lines, one write(2) per event. */
+/* log.c: JSON lines, one write(2) per event, written by velo/jsonw.h (so
+ * the one escaping and UTF-8 policy applies) into a stack buffer: logging
+ * never allocates. */
 #include "velo/log.h"
 
 #include <errno.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "velo/buf.h"
 #include "velo/clock.h"
-#include "velo/parse.h"
+#include "velo/jsonw.h"
+#include "velo/utf8.h"
 
-#define LOG_LINE_MAX 4096
+#define LOG_LINE_MAX 4096 /* bytes, newline included */
+/* Kept free for `,"truncated":true` + "}\n". */
+#define LOG_TAIL 19
 
 /* Process-wide settings, written once in main before threads start. */
 static struct {
@@ -25,7 +28,11 @@ static const char *level_names[] = {"debug", "info", "warn", "error", "off"};
 void
 velo_log_init(const char *svc, enum velo_log_level min, int fd)
 {
-    snprintf(log_cfg.svc, sizeof(log_cfg.svc), "%s", svc);
+    size_t n = velo_utf8_cut(svc, strlen(svc), sizeof(log_cfg.svc) - 1);
+
+    /* Cut on a character boundary: svc is printed in every line. */
+    memcpy(log_cfg.svc, svc, n);
+    log_cfg.svc[n] = '\0';
     log_cfg.min = min;
     log_cfg.fd = fd;
 }
@@ -56,126 +63,100 @@ velo_log_level_name(enum velo_log_level lvl)
     return lvl <= VELO_LOG_OFF ? level_names[lvl] : "?";
 }
 
-/* A fixed line buffer; appends stop silently at the cap and mark it. */
-struct line {
-    char   buf[LOG_LINE_MAX];
-    size_t len;
-    bool   full;
-};
-
-static void
-put(struct line *l, const char *s, size_t n)
+/* Writes one field; false when the line is full (the field was cut, or
+ * dropped whole when not even its key fits). */
+static bool
+log_put_field(struct velo_jsonw *w, const struct velo_log_field *f)
 {
-    /* Keep room for the closing `,"truncated":true}\n`. */
-    const size_t room = LOG_LINE_MAX - 32;
+    struct velo_jsonw_mark m = velo_jsonw_mark(w);
+    bool                   cut = false;
 
-    if (l->full || l->len + n > room) {
-        l->full = true;
-        return;
-    }
-    memcpy(l->buf + l->len, s, n);
-    l->len += n;
-}
-
-static void
-puts_raw(struct line *l, const char *s)
-{
-    put(l, s, strlen(s));
-}
-
-static void
-put_str(struct line *l, const char *s)
-{
-    char        esc[8];
-    const char *p;
-
-    if (s == NULL) {
-        puts_raw(l, "null");
-        return;
-    }
-    put(l, "\"", 1);
-    for (p = s; *p != '\0' && !l->full; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            put(l, esc, 2);
-        } else if (c < 0x20) {
-            snprintf(esc, sizeof(esc), "\\u%04x", c);
-            put(l, esc, 6);
-        } else {
-            put(l, (const char *)p, 1);
-        }
-    }
-    put(l, "\"", 1);
-}
-
-static void
-put_field(struct line *l, const struct velo_log_field *f)
-{
-    char num[64];
-
-    put(l, ",", 1);
-    put_str(l, f->key);
-    put(l, ":", 1);
+    velo_jsonw_key(w, f->key);
     switch (f->type) {
     case VELO_LOG_T_STR:
-        put_str(l, f->v.s);
-        return;
+        /* A long string is the usual reason a line fills up: keep its
+         * start, cut on a character boundary, rather than lose it all. */
+        if (f->v.s != NULL)
+            velo_jsonw_str_fit(w, f->v.s, strlen(f->v.s), &cut);
+        else
+            velo_jsonw_null(w);
+        break;
     case VELO_LOG_T_INT:
-        snprintf(num, sizeof(num), "%lld", (long long)f->v.i);
+        velo_jsonw_i64(w, f->v.i);
         break;
     case VELO_LOG_T_UINT:
-        snprintf(num, sizeof(num), "%llu", (unsigned long long)f->v.u);
+        velo_jsonw_u64(w, f->v.u);
         break;
     case VELO_LOG_T_DBL:
-        if (isfinite(f->v.d))
-            velo_format_double(f->v.d, num, sizeof(num));
-        else
-            snprintf(num, sizeof(num), "null");
+        velo_jsonw_dbl(w, f->v.d); /* non-finite: null */
         break;
     case VELO_LOG_T_BOOL:
-        snprintf(num, sizeof(num), "%s", f->v.b ? "true" : "false");
+        velo_jsonw_bool(w, f->v.b);
         break;
     default:
-        snprintf(num, sizeof(num), "null");
+        velo_jsonw_null(w);
     }
-    puts_raw(l, num);
+    if (velo_jsonw_status(w) != VELO_OK) {
+        velo_jsonw_rewind(w, &m);
+        return false;
+    }
+    return !cut;
+}
+
+/* ts, level, svc, event: bounded, so they always fit; false when an
+ * oversized event name had to be cut. */
+static bool
+log_put_head(struct velo_jsonw *w, enum velo_log_level lvl, const char *event)
+{
+    char ts[32];
+    bool cut = false;
+
+    velo_time_format_iso(velo_now_ms(), ts, sizeof(ts));
+    velo_jsonw_obj_begin(w);
+    velo_jsonw_key(w, "ts");
+    velo_jsonw_str(w, ts);
+    velo_jsonw_key(w, "level");
+    velo_jsonw_str(w, velo_log_level_name(lvl));
+    velo_jsonw_key(w, "svc");
+    velo_jsonw_str(w, log_cfg.svc);
+    velo_jsonw_key(w, "event");
+    if (event != NULL)
+        velo_jsonw_str_fit(w, event, strlen(event), &cut);
+    else
+        velo_jsonw_null(w);
+    return !cut;
 }
 
 void
 velo_log_emit(enum velo_log_level lvl, const char *event,
               const struct velo_log_field *fields, size_t n)
 {
-    struct line l;
-    char        ts[32];
-    size_t      i;
-    ssize_t     w;
+    char              mem[LOG_LINE_MAX + 1];
+    struct velo_buf   b;
+    struct velo_jsonw w;
+    bool              full;
+    size_t            i;
+    ssize_t           wr;
 
-    l.len = 0;
-    l.full = false;
-    velo_time_format_iso(velo_now_ms(), ts, sizeof(ts));
-    puts_raw(&l, "{\"ts\":\"");
-    puts_raw(&l, ts);
-    puts_raw(&l, "\",\"level\":\"");
-    puts_raw(&l, velo_log_level_name(lvl));
-    puts_raw(&l, "\",\"svc\":");
-    put_str(&l, log_cfg.svc);
-    puts_raw(&l, ",\"event\":");
-    put_str(&l, event);
-    for (i = 1; i < n && !l.full; i++) {
-        size_t mark = l.len;
-        put_field(&l, &fields[i]);
-        if (l.full)
-            l.len = mark; /* drop the field that did not fit, whole */
+    /* Fields may fill the line up to LOG_TAIL before its end; then max
+     * goes back up so the tail always fits. Lowering max below the fixed
+     * storage is safe: a fixed buffer never reallocates. */
+    velo_buf_init_fixed(&b, mem, sizeof(mem));
+    b.max = LOG_LINE_MAX - LOG_TAIL;
+    velo_jsonw_init(&w, &b);
+    full = !log_put_head(&w, lvl, event);
+    for (i = 1; i < n && !full; i++)
+        full = !log_put_field(&w, &fields[i]);
+    b.max = LOG_LINE_MAX;
+    if (full) {
+        velo_jsonw_key(&w, "truncated");
+        velo_jsonw_bool(&w, true);
     }
-    if (l.full) {
-        memcpy(l.buf + l.len, ",\"truncated\":true", 17);
-        l.len += 17;
-    }
-    l.buf[l.len++] = '}';
-    l.buf[l.len++] = '\n';
+    velo_jsonw_obj_end(&w);
+    /* Every part is bounded to fit, so this only fails on a bug. */
+    if (velo_jsonw_finish(&w) != VELO_OK || velo_buf_puts(&b, "\n") != VELO_OK)
+        return;
     do {
-        w = write(log_cfg.fd, l.buf, l.len);
-    } while (w < 0 && errno == EINTR);
+        wr = write(log_cfg.fd, b.data, b.len);
+    } while (wr < 0 && errno == EINTR);
 }

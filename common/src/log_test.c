@@ -13,6 +13,7 @@
 
 #include "velo/clock.h"
 #include "velo/log.h"
+#include "velo/utf8.h"
 
 /* The log goes to an unlinked temp file; *state holds its fd. */
 static int
@@ -228,8 +229,11 @@ test_log_truncates_long_line_as_valid_json(void **state)
     assert_true(len <= 4096);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "truncated")));
     assert_true(cJSON_GetObjectItem(j, "before")->valuedouble == 1);
-    /* The field that did not fit is dropped whole, never cut mid-string. */
-    assert_null(cJSON_GetObjectItem(j, "body"));
+    /* The string that did not fit keeps its start; what follows is
+     * dropped. */
+    assert_true(strlen(str_of(j, "body")) > 3900);
+    assert_memory_equal(str_of(j, "body"), big, 3900);
+    assert_null(cJSON_GetObjectItem(j, "after"));
     assert_string_equal(str_of(j, "event"), "big");
     cJSON_Delete(j);
 }
@@ -276,6 +280,71 @@ test_log_long_service_name_is_cut_not_overflowed(void **state)
     assert_true(strlen(str_of(j, "svc")) < 32);
     assert_memory_equal(str_of(j, "svc"), "a-service-name", 14);
     cJSON_Delete(j);
+}
+
+/* Raw invalid bytes and a 4-byte character straddling the 4 KiB cap:
+ * for every alignment, the line is valid UTF-8 and valid JSON, and the
+ * cut never splits a character or an escape. */
+static void
+test_log_cut_at_cap_keeps_utf8_and_json_valid(void **state)
+{
+    char   big[5000];
+    size_t len, i, pad;
+    char  *line;
+    cJSON *j;
+
+    velo_log_init("t", VELO_LOG_INFO, log_fd(state));
+    for (pad = 0; pad < 8; pad++) {
+        assert_int_equal(ftruncate(log_fd(state), 0), 0);
+        assert_int_equal(lseek(log_fd(state), 0, SEEK_SET), 0);
+        memset(big, 'x', pad);
+        for (i = pad; i + 5 < sizeof(big); i += 5)
+            memcpy(big + i, "\xf0\x9f\x9a\xb2\xff", 5); /* bike, bad */
+        big[i] = '\0';
+        velo_info("utf8", VELO_S("name", big), VELO_I("after", 1));
+        line = read_log(state);
+        len = strlen(line);
+        assert_true(len <= 4096);
+        assert_true(velo_utf8_valid(line, len));
+        j = cJSON_Parse(line);
+        if (j == NULL)
+            fail_msg("not JSON: %s", line);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "truncated")));
+        assert_true(strlen(str_of(j, "name")) > 3800);
+        /* Every bad byte became U+FFFD; the bike survived whole. */
+        assert_non_null(
+            strstr(str_of(j, "name"), "\xf0\x9f\x9a\xb2\xef\xbf\xbd"));
+        assert_true(
+            velo_utf8_valid(str_of(j, "name"), strlen(str_of(j, "name"))));
+        cJSON_Delete(j);
+        free(line);
+    }
+}
+
+/* Invalid bytes in keys, values, the event and the service name (which a
+ * snprintf cut used to split mid-character) never reach the line. */
+static void
+test_log_repairs_invalid_utf8_everywhere(void **state)
+{
+    size_t len;
+    char  *line;
+    cJSON *j;
+
+    /* 30 bytes of 'a' then a 2-byte character over the 31-byte field. */
+    velo_log_init("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9", VELO_LOG_INFO,
+                  log_fd(state));
+    velo_info("ev\xfe", VELO_S("k\xc0", "v\xed\xa0\x80"));
+    line = read_log(state);
+    len = strlen(line);
+    assert_true(velo_utf8_valid(line, len));
+    j = cJSON_Parse(line);
+    assert_non_null(j);
+    assert_string_equal(str_of(j, "svc"), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    assert_string_equal(str_of(j, "event"), "ev\xef\xbf\xbd");
+    assert_string_equal(str_of(j, "k\xef\xbf\xbd"),
+                        "v\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    cJSON_Delete(j);
+    free(line);
 }
 
 static void
@@ -355,6 +424,8 @@ main(void)
         T(test_log_truncates_long_line_as_valid_json),
         T(test_log_truncates_many_fields_at_a_field_boundary),
         T(test_log_long_service_name_is_cut_not_overflowed),
+        T(test_log_cut_at_cap_keeps_utf8_and_json_valid),
+        T(test_log_repairs_invalid_utf8_everywhere),
         T(test_log_level_names_round_trip),
         T(test_log_lines_from_threads_never_interleave),
 #undef T

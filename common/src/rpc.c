@@ -12,6 +12,7 @@
 #include "rpc_int.h"
 #include "velo/clock.h"
 #include "velo/log.h"
+#include "velo/utf8.h"
 
 /* What the reply to one frame will carry. */
 struct rpc_outcome {
@@ -165,12 +166,16 @@ rpc_route(struct rpc_outcome *oc, const struct velo_rpc_service *svcs,
 {
     const struct velo_rpc_service   *svc = NULL;
     const ProtobufCMethodDescriptor *m;
+    char                             quoted[100];
 
     m = rpc_method_find(svcs, nsvcs, rq->method, &svc);
     if (m == NULL) {
-        /* %.64s: the peer chose this string; keep the text bounded. */
-        rpc_fail(oc, RPC_UNIMPLEMENTED, "unknown method \"%.64s\"",
-                 rq->method ? rq->method : "");
+        /* The peer chose these bytes: at most 64 of them, cut on a
+         * character boundary and repaired, since the text goes into the
+         * reply and the log. */
+        velo_utf8_clip(quoted, sizeof(quoted), rq->method ? rq->method : "",
+                       64);
+        rpc_fail(oc, RPC_UNIMPLEMENTED, "unknown method \"%s\"", quoted);
         return;
     }
     if (rq->has_deadline_ms && rq->deadline_ms != 0 &&

@@ -5,14 +5,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rpc_test_util.h"
 #include "velo/log.h"
 #include "velo/metrics.h"
 #include "velo/rpc.h"
+#include "velo/utf8.h"
 
 #define NOW_MS 1700000000000LL
 #define OUT_MAX (64 * 1024)
@@ -166,6 +169,49 @@ test_unknown_method_or_service_is_unimplemented(void **state)
         free(frame);
     }
     assert_int_equal(atomic_load(&f->rts.get_calls), 0);
+}
+
+/* A method name of raw bytes, with a 4-byte character across the 64-byte
+ * quoting limit: the reply's error text and the rpc.call.rejected log line
+ * are valid UTF-8 (the line valid JSON), never half a character. */
+static void
+test_raw_bytes_method_logs_and_replies_valid_utf8(void **state)
+{
+    char                tmpl[] = "/tmp/velo-rpc-test-XXXXXX";
+    char                method[80], line[4097];
+    struct fx          *f = *state;
+    Velo__V1__RpcReply *r;
+    uint8_t            *frame;
+    cJSON              *j;
+    ssize_t             got;
+    size_t              n;
+    int                 fd = mkstemp(tmpl);
+
+    assert_true(fd >= 0);
+    unlink(tmpl);
+    memset(method, 'a', 62);
+    memcpy(method + 62, "\xf0\x9f\x9a\xb2\xff\xc0", 7); /* bike, bad */
+    velo_log_init("rpc_test", VELO_LOG_WARN, fd);
+    n = frame_make(&frame, method, 3, 0, NULL);
+    r = dispatch(f, frame, n, NOW_MS, NULL);
+    velo_log_init("rpc_test", VELO_LOG_ERROR, 1);
+    assert_int_equal(r->status, VELO__V1__RPC_STATUS__RPC_UNIMPLEMENTED);
+    assert_true(velo_utf8_valid(r->error, strlen(r->error)));
+    /* The cut fell before the bike, not inside it. */
+    assert_non_null(strstr(r->error, "aaaa\""));
+    got = pread(fd, line, sizeof(line) - 1, 0);
+    assert_true(got > 0);
+    line[got] = '\0';
+    assert_true(velo_utf8_valid(line, (size_t)got));
+    j = cJSON_Parse(line);
+    assert_non_null(j);
+    assert_string_equal(cJSON_GetObjectItem(j, "event")->valuestring,
+                        "rpc.call.rejected");
+    assert_string_equal(cJSON_GetObjectItem(j, "cause")->valuestring, r->error);
+    cJSON_Delete(j);
+    velo__v1__rpc_reply__free_unpacked(r, NULL);
+    free(frame);
+    close(fd);
 }
 
 static void
@@ -520,6 +566,7 @@ main(void)
         T(test_empty_frame_is_an_empty_envelope),
         T(test_stats_count_calls_errors_malformed),
         T(test_status_err_mapping_round_trips),
+        T(test_raw_bytes_method_logs_and_replies_valid_utf8),
 #undef T
     };
 

@@ -6,15 +6,12 @@
 #include "velo/snapshot.h"
 
 #include <ctype.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "velo/clock.h"
-#include "velo/json.h"
-#include "velo/parse.h"
+#include "velo/jsonw.h"
 
 /* Time fields that also get an RFC 3339 twin, written before them. */
 static const struct {
@@ -42,18 +39,6 @@ velo_snapshot_key(const Velo__V1__StationSnapshot *s, char *buf, size_t size)
     buf[ns] = '/';
     memcpy(buf + ns + 1, s->station_id, nt + 1);
     return VELO_OK;
-}
-
-/* A JSON number; lat/lon round-trip exactly. */
-static int
-append_double(struct velo_buf *out, double v)
-{
-    char num[40];
-
-    if (!isfinite(v))
-        return velo_buf_puts(out, "null"); /* JSON has no NaN or Inf */
-    velo_format_double(v, num, sizeof(num));
-    return velo_buf_puts(out, num);
 }
 
 /* "STATION_STATUS_OPEN" of enum StationStatus -> "OPEN": drops the
@@ -92,112 +77,114 @@ field_present(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *fd)
     return *(const protobuf_c_boolean *)(base + fd->quantifier_offset);
 }
 
-static int
-append_time_twin(struct velo_buf *out, const char *iso, int64_t ms)
+/* The RFC 3339 twin of a time field; 0 means the source sent null: say so
+ * instead of 1970. */
+static void
+put_time_twin(struct velo_jsonw *w, const char *iso, int64_t ms)
 {
     char ts[32];
-    int  rv;
 
-    rv = velo_buf_printf(out, "\"%s\":", iso);
-    if (rv != VELO_OK)
-        return rv;
-    /* 0 means the source sent null: say so instead of 1970. */
-    if (ms == 0)
-        return velo_buf_puts(out, "null,");
+    velo_jsonw_key(w, iso);
+    if (ms == 0) {
+        velo_jsonw_null(w);
+        return;
+    }
     velo_time_format_iso(ms, ts, sizeof(ts));
-    return velo_buf_printf(out, "\"%s\",", ts);
+    velo_jsonw_str(w, ts);
 }
 
 /* Writes the value of one present scalar field. */
-static int
-append_value(struct velo_buf *out, const ProtobufCFieldDescriptor *fd,
-             const void *member)
+static void
+put_value(struct velo_jsonw *w, const ProtobufCFieldDescriptor *fd,
+          const void *member)
 {
     const char *label;
 
     switch (fd->type) {
     case PROTOBUF_C_TYPE_STRING:
-        return velo_json_append_str(out, *(const char *const *)member);
+        velo_jsonw_str(w, *(const char *const *)member);
+        return;
     case PROTOBUF_C_TYPE_DOUBLE:
-        return append_double(out, *(const double *)member);
+        velo_jsonw_dbl(w, *(const double *)member); /* lat/lon exact */
+        return;
     case PROTOBUF_C_TYPE_FLOAT:
-        return append_double(out, *(const float *)member);
+        velo_jsonw_dbl(w, *(const float *)member);
+        return;
     case PROTOBUF_C_TYPE_BOOL:
-        return velo_buf_puts(
-            out, *(const protobuf_c_boolean *)member ? "true" : "false");
+        velo_jsonw_bool(w, *(const protobuf_c_boolean *)member);
+        return;
     case PROTOBUF_C_TYPE_UINT32:
     case PROTOBUF_C_TYPE_FIXED32:
-        return velo_buf_printf(out, "%" PRIu32, *(const uint32_t *)member);
+        velo_jsonw_u64(w, *(const uint32_t *)member);
+        return;
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
-        return velo_buf_printf(out, "%" PRId32, *(const int32_t *)member);
+        velo_jsonw_i64(w, *(const int32_t *)member);
+        return;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
-        return velo_buf_printf(out, "%" PRId64, *(const int64_t *)member);
+        velo_jsonw_i64(w, *(const int64_t *)member);
+        return;
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
-        return velo_buf_printf(out, "%" PRIu64, *(const uint64_t *)member);
+        velo_jsonw_u64(w, *(const uint64_t *)member);
+        return;
     case PROTOBUF_C_TYPE_ENUM:
         label = enum_label(fd->descriptor, *(const int *)member);
         if (label != NULL)
-            return velo_json_append_str(out, label);
-        return velo_buf_printf(out, "%d", *(const int *)member);
+            velo_jsonw_str(w, label);
+        else
+            velo_jsonw_i64(w, *(const int *)member);
+        return;
     default:
         /* bytes and sub-messages: StationSnapshot has none. */
-        return velo_buf_puts(out, "null");
+        velo_jsonw_null(w);
     }
 }
 
-/* Writes `"name":value` for one field (and its time twin), with a leading
- * comma unless it is the first. Absent fields write nothing. */
-static int
-append_field(struct velo_buf *out, const ProtobufCMessage *msg,
-             const ProtobufCFieldDescriptor *fd, bool *first)
+/* Writes `"name":value` for one field (after its time twin). Absent
+ * fields write nothing. */
+static void
+put_field(struct velo_jsonw *w, const ProtobufCMessage *msg,
+          const ProtobufCFieldDescriptor *fd)
 {
     const void *member = (const char *)msg + fd->offset;
     size_t      i;
-    int         rv;
 
     if (fd->label == PROTOBUF_C_LABEL_REPEATED || !field_present(msg, fd))
-        return VELO_OK;
-    rv = *first ? VELO_OK : velo_buf_puts(out, ",");
-    *first = false;
-    for (i = 0; rv == VELO_OK && i < sizeof(time_twins) / sizeof(time_twins[0]);
-         i++) {
+        return;
+    for (i = 0; i < sizeof(time_twins) / sizeof(time_twins[0]); i++) {
         if (strcmp(fd->name, time_twins[i].field) == 0)
-            rv = append_time_twin(out, time_twins[i].iso,
-                                  *(const int64_t *)member);
+            put_time_twin(w, time_twins[i].iso, *(const int64_t *)member);
     }
-    if (rv == VELO_OK)
-        rv = velo_buf_printf(out, "\"%s\":", fd->name);
-    if (rv == VELO_OK)
-        rv = append_value(out, fd, member);
-    return rv;
+    velo_jsonw_key(w, fd->name);
+    put_value(w, fd, member);
 }
 
-int
-velo_snapshot_to_json(const Velo__V1__StationSnapshot *s, struct velo_buf *out)
+void
+velo_snapshot_json_members(struct velo_jsonw               *w,
+                           const Velo__V1__StationSnapshot *s)
 {
     /* The static descriptor, not s->base.descriptor: a caller may have
      * zeroed the struct instead of using VELO__V1__STATION_SNAPSHOT__INIT. */
     const ProtobufCMessageDescriptor *md =
         &velo__v1__station_snapshot__descriptor;
-    size_t   mark = out->len;
-    bool     first = true;
     unsigned i;
-    int      rv;
 
-    rv = velo_buf_puts(out, "{");
-    for (i = 0; rv == VELO_OK && i < md->n_fields; i++)
-        rv = append_field(out, &s->base, &md->fields[i], &first);
-    if (rv == VELO_OK)
-        rv = velo_buf_puts(out, "}");
-    if (rv != VELO_OK && out->data != NULL) {
-        /* All or nothing: never leave half an object in out. */
-        out->len = mark;
-        out->data[mark] = '\0';
-    }
-    return rv;
+    for (i = 0; i < md->n_fields; i++)
+        put_field(w, &s->base, &md->fields[i]);
+}
+
+int
+velo_snapshot_to_json(const Velo__V1__StationSnapshot *s, struct velo_buf *out)
+{
+    struct velo_jsonw w;
+
+    velo_jsonw_init(&w, out);
+    velo_jsonw_obj_begin(&w);
+    velo_snapshot_json_members(&w, s);
+    velo_jsonw_obj_end(&w);
+    return velo_jsonw_finish(&w);
 }

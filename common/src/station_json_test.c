@@ -12,6 +12,7 @@
 
 #include "velo/json.h"
 #include "velo/station_json.h"
+#include "velo/utf8.h"
 
 /* A v1-like station: no e-bike split, no trend, no distance. */
 static void
@@ -235,6 +236,37 @@ test_full_buffer_is_all_or_nothing(void **state)
     }
 }
 
+/* A feed's name with raw invalid bytes (Latin-1, a cut character, a
+ * surrogate) gives valid UTF-8 and valid JSON, bad bytes as U+FFFD. */
+static void
+test_invalid_utf8_name_is_repaired(void **state)
+{
+    Velo__V1__StationState    st;
+    Velo__V1__StationSnapshot snap;
+    struct velo_buf           b;
+    cJSON                    *root = NULL, *name;
+
+    (void)state;
+    state_fill(&st, &snap);
+    snap.name = "Gare \xe9 \"Nord\" \xed\xa0\x80 \xf0\x9f\x9a";
+    snap.station_id = "4\xff";
+    velo_buf_init(&b, 1 << 16);
+    assert_int_equal(velo_station_state_to_json(&st, 1.0, &b), VELO_OK);
+    assert_true(velo_utf8_valid(b.data, b.len));
+    assert_int_equal(velo_json_parse(b.data, b.len, &root), VELO_OK);
+    name = cJSON_GetObjectItemCaseSensitive(root, "name");
+    assert_true(cJSON_IsString(name));
+    assert_string_equal(name->valuestring,
+                        "Gare \xef\xbf\xbd \"Nord\" "
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(root, "station_id")->valuestring,
+        "4\xef\xbf\xbd");
+    cJSON_Delete(root);
+    velo_buf_fini(&b);
+}
+
 int
 main(void)
 {
@@ -246,6 +278,7 @@ main(void)
         cmocka_unit_test(test_state_without_snapshot_has_derived_fields_only),
         cmocka_unit_test(test_appends_after_existing_text),
         cmocka_unit_test(test_full_buffer_is_all_or_nothing),
+        cmocka_unit_test(test_invalid_utf8_name_is_repaired),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

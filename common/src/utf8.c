@@ -110,3 +110,28 @@ velo_utf8_cut(const void *s, size_t len, size_t max)
     }
     return i;
 }
+
+void
+velo_utf8_clip(char *dst, size_t size, const char *s, size_t max)
+{
+    size_t len = velo_utf8_cut(s, strlen(s), max);
+    size_t i = 0, o = 0, n;
+
+    while (i < len) {
+        n = velo_utf8_seq_len(s + i, len - i);
+        /* The unit written is the sequence itself, or U+FFFD for one bad
+         * byte; it must fit with the NUL. */
+        if (o + (n > 0 ? n : 3) >= size)
+            break;
+        if (n > 0) {
+            memcpy(dst + o, s + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(dst + o, REPLACEMENT, 3);
+            o += 3;
+            i++;
+        }
+    }
+    dst[o] = '\0';
+}

@@ -76,6 +76,25 @@ test_utf8_cut_never_splits_a_character(void **state)
     assert_int_equal(velo_utf8_cut("\xff\xff\xff", 3, 2), 2);
 }
 
+static void
+test_utf8_clip_cuts_repairs_and_bounds(void **state)
+{
+    char dst[8];
+
+    (void)state;
+    /* max falls inside the 2-byte e-acute: cut before it. */
+    velo_utf8_clip(dst, sizeof(dst), "ab\xc3\xa9", 3);
+    assert_string_equal(dst, "ab");
+    /* A bad byte grows to U+FFFD; dst full stops on a boundary. */
+    velo_utf8_clip(dst, sizeof(dst), "a\xff\xfe", 64);
+    assert_string_equal(dst, "a\xef\xbf\xbd\xef\xbf\xbd");
+    velo_utf8_clip(dst, sizeof(dst), "abcde\xff", 64);
+    assert_string_equal(dst, "abcde");
+    assert_true(velo_utf8_valid(dst, strlen(dst)));
+    velo_utf8_clip(dst, 1, "abc", 64);
+    assert_string_equal(dst, "");
+}
+
 int
 main(void)
 {
@@ -85,6 +104,7 @@ main(void)
         cmocka_unit_test(test_utf8_repair_replaces_each_bad_byte),
         cmocka_unit_test(test_utf8_repair_is_all_or_nothing),
         cmocka_unit_test(test_utf8_cut_never_splits_a_character),
+        cmocka_unit_test(test_utf8_clip_cuts_repairs_and_bounds),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "velo/snapshot.h"
+#include "velo/utf8.h"
 
 #define RECORD_KEY_MAX 512 /* as the state's keys */
 
@@ -47,6 +48,7 @@ check_ids(const Velo__V1__StationSnapshot *s, const struct stream_record *r,
           enum stream_dead *why, char *detail, size_t size)
 {
     char key[RECORD_KEY_MAX];
+    char quoted[200];
     int  rv;
 
     rv = velo_snapshot_key(s, key, sizeof(key));
@@ -57,13 +59,19 @@ check_ids(const Velo__V1__StationSnapshot *s, const struct stream_record *r,
         return dead(why, STREAM_DEAD_BAD_ID, detail, size,
                     "system_id/station_id longer than %d bytes",
                     RECORD_KEY_MAX - 1);
-    if (strchr(s->system_id, '/') != NULL)
+    /* Peer bytes in the detail text: bounded, cut on a character boundary
+     * and repaired, since the detail is logged and sent on. */
+    if (strchr(s->system_id, '/') != NULL) {
+        velo_utf8_clip(quoted, sizeof(quoted), s->system_id, 64);
         return dead(why, STREAM_DEAD_BAD_ID, detail, size,
-                    "system_id \"%.64s\" holds a '/'", s->system_id);
+                    "system_id \"%s\" holds a '/'", quoted);
+    }
     if (r->key == NULL || r->keylen != strlen(key) ||
-        memcmp(r->key, key, r->keylen) != 0)
+        memcmp(r->key, key, r->keylen) != 0) {
+        velo_utf8_clip(quoted, sizeof(quoted), key, 128);
         return dead(why, STREAM_DEAD_KEY_MISMATCH, detail, size,
-                    "record key is not \"%.128s\"", key);
+                    "record key is not \"%s\"", quoted);
+    }
     return VELO_OK;
 }
 

@@ -7,6 +7,7 @@
 #include "arena.h"
 #include "query.h"
 #include "velo/clock.h"
+#include "velo/utf8.h"
 #include "velo/v1/stream.pb-c.h"
 
 #define ST_OK VELO__V1__RPC_STATUS__RPC_OK
@@ -235,6 +236,20 @@ h_list_stations(void *ctx, struct velo_rpc_call *call)
 
 /* ---- GetStation ---- */
 
+/* "no station SYS/ID": the peer chose both strings, so each is bounded,
+ * cut on a character boundary and repaired (the text reaches the reply
+ * and the log). */
+static int
+not_found(struct velo_rpc_call *call, const Velo__V1__GetStationRequest *rq)
+{
+    char sys[100], sta[100];
+
+    velo_utf8_clip(sys, sizeof(sys), rq->system_id, 64);
+    velo_utf8_clip(sta, sizeof(sta), rq->station_id, 64);
+    snprintf(call->error, sizeof(call->error), "no station %s/%s", sys, sta);
+    return ST_NOT_FOUND;
+}
+
 static int
 h_get_station(void *ctx, struct velo_rpc_call *call)
 {
@@ -261,10 +276,7 @@ h_get_station(void *ctx, struct velo_rpc_call *call)
     stream_state_unlock(svc->st);
     if (e == NULL) {
         stream_arena_free(a);
-        /* %.64s: the peer chose these strings; keep the text bounded. */
-        snprintf(call->error, sizeof(call->error), "no station %.64s/%.64s",
-                 rq->system_id, rq->station_id);
-        return ST_NOT_FOUND;
+        return not_found(call, rq);
     }
     if (ss == NULL)
         return out_of_memory(call, a);

@@ -1,50 +1,50 @@
 /* args.c: veloctl's command-line parser (see args.h).
  *
- * One table lists every option with the commands it applies to and the
- * setter that checks its value, so the parser, the applicability check
- * and the usage text agree. Options are collected in one pass wherever
- * they appear; only then is the command known and each seen option
- * checked against it. */
+ * Two tables drive everything: cmds (name, arguments, summary) and flags
+ * (name, value, the commands it applies to, the setter that checks its
+ * value, help). getopt_long scans argv from the flag table, the command
+ * and its arguments are checked against the command table, and usage.c
+ * prints --help and the short usage from both, so the parser, the checks
+ * and the text cannot disagree. Adding a command is a row in cmds (and
+ * its enum value in args.h); adding an option is a row in flags.
+ *
+ * Options are collected in one pass wherever they appear; only then is
+ * the command known and each seen option checked against it. */
 #include "args.h"
 
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "args_int.h"
 #include "velo/parse.h"
 
-#define CMD(c) (1u << (c))
-#define ALL_CMDS                                                               \
-    (CMD(VELOCTL_SYSTEMS) | CMD(VELOCTL_STATIONS) | CMD(VELOCTL_STATION) |     \
-     CMD(VELOCTL_WATCH) | CMD(VELOCTL_HEALTH))
 #define MAX_POS 4        /* command plus at most 3 arguments, then an error */
 #define URL_MAX 255      /* the RPC layer keeps URLs below 256 bytes */
 #define TEXT_MAX 256     /* --q */
 #define CURSOR_MAX 1024  /* --cursor: opaque, but bounded */
 #define RADIUS_MAX 20037 /* km: half the Earth's circumference */
+#define FLAG_VAL0 256    /* getopt_long val of flags[0]; above any char */
 
-typedef int (*flag_set)(struct veloctl_args *a, const char *v, char *err,
-                        size_t n);
-
-struct flag {
-    const char *name; /* without "--" */
-    bool        takes_value;
-    unsigned    cmds; /* CMD() bits of the commands that accept it */
-    flag_set    set;
-};
-
-static const char *const cmd_names[] = {
-    [VELOCTL_SYSTEMS] = "systems", [VELOCTL_STATIONS] = "stations",
-    [VELOCTL_STATION] = "station", [VELOCTL_WATCH] = "watch",
-    [VELOCTL_HEALTH] = "health",
+static const struct veloctl_cmd_def cmds[VELOCTL_NCMDS] = {
+    [VELOCTL_SYSTEMS] = {"systems", "", 0, 0,
+                         "every system with station and bike counts"},
+    [VELOCTL_STATIONS] = {"stations", "[SYSTEM]", 0, 1,
+                          "stations of SYSTEM (all systems when omitted)"},
+    [VELOCTL_STATION] = {"station", "SYSTEM ID", 2, 2, "one station in detail"},
+    [VELOCTL_WATCH] = {"watch", "SYSTEM", 1, 1,
+                       "print live changes (nng SUB) until interrupted"},
+    [VELOCTL_HEALTH] = {"health", "", 0, 0,
+                        "readiness of every --rpc instance"},
 };
 
 /* State of one parse, beside the result. */
 struct parse {
     const char *pos[MAX_POS];
     size_t      npos;
-    unsigned    seen; /* bit i: flags[i] was given */
+    uint64_t    seen; /* bit i: flags[i] was given */
     bool        rpc_from_flag;
 };
 
@@ -271,25 +271,44 @@ set_timeout_s(struct veloctl_args *a, const char *v, char *err, size_t n)
 }
 
 #define STN CMD(VELOCTL_STATIONS)
-static const struct flag flags[] = {
-    {"rpc", true, ALL_CMDS, set_rpc},
-    {"pub", true, ALL_CMDS, set_pub},
-    {"timeout-ms", true, ALL_CMDS, set_timeout_ms},
-    {"json", false, ALL_CMDS, set_json},
-    {"log-level", true, ALL_CMDS, set_log_level},
-    {"near", true, STN, set_near},
-    {"radius", true, STN, set_radius},
-    {"min-bikes", true, STN, set_min_bikes},
-    {"min-docks", true, STN, set_min_docks},
-    {"status", true, STN, set_status},
-    {"q", true, STN, set_q},
-    {"limit", true, STN, set_limit},
-    {"cursor", true, STN, set_cursor},
-    {"all", false, STN, set_all},
-    {"count", true, CMD(VELOCTL_WATCH), set_count},
-    {"timeout-s", true, CMD(VELOCTL_WATCH), set_timeout_s},
+#define WATCH CMD(VELOCTL_WATCH)
+static const struct veloctl_flag flags[] = {
+    {"rpc", "URL", ALL_CMDS, set_rpc,
+     "velo-stream RPC address; repeat for failover (env "
+     "VELO_STREAM_RPC, space-separated; default " VELOCTL_DEFAULT_RPC ")"},
+    {"pub", "URL", ALL_CMDS, set_pub,
+     "velo-stream PUB address for watch (env VELO_STREAM_PUB; "
+     "default " VELOCTL_DEFAULT_PUB ")"},
+    {"timeout-ms", "MS", ALL_CMDS, set_timeout_ms,
+     "per request, all instances together (default 2000)"},
+    {"json", NULL, ALL_CMDS, set_json,
+     "one JSON document (watch: one object per line)"},
+    {"log-level", "L", ALL_CMDS, set_log_level,
+     "library events on stderr: debug, info, warn, error, off "
+     "(default off)"},
+    {"help", NULL, ALL_CMDS, NULL, "this text"},
+    {"near", "LAT,LON", STN, set_near,
+     "sort by distance from this point (adds DIST)"},
+    {"radius", "M", STN, set_radius,
+     "only stations within M metres (needs --near)"},
+    {"min-bikes", "N", STN, set_min_bikes, "at least N bikes available"},
+    {"min-docks", "N", STN, set_min_docks, "at least N free docks"},
+    {"status", "open|closed", STN, set_status, "only open or closed ones"},
+    {"q", "TEXT", STN, set_q, "name contains TEXT (any case)"},
+    {"limit", "N", STN, set_limit,
+     "stations per page, 1..5000 (service default 100)"},
+    {"cursor", "C", STN, set_cursor,
+     "start at a next_cursor from --json output"},
+    {"all", NULL, STN, set_all, "follow cursors to the last page"},
+    {"count", "N", WATCH, set_count, "stop after N changes"},
+    {"timeout-s", "S", WATCH, set_timeout_s, "stop after S seconds"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
+_Static_assert(NFLAGS <= 64, "struct parse.seen has 64 bits");
+
+const struct veloctl_cmd_def *const veloctl__cmds = cmds;
+const struct veloctl_flag *const    veloctl__flags = flags;
+const size_t                        veloctl__nflags = NFLAGS;
 
 /* Splits VELO_STREAM_RPC (URLs separated by spaces or commas) into
  * a->rpc, in a->env_copy. */
@@ -321,118 +340,192 @@ env_rpc_split(struct veloctl_args *a, const char *env, char *err, size_t n)
     return VELO_OK;
 }
 
-static const struct flag *
-flag_find(const char *name, size_t len, size_t *idx)
-{
-    size_t i;
-
-    for (i = 0; i < NFLAGS; i++) {
-        if (strncmp(flags[i].name, name, len) == 0 &&
-            flags[i].name[len] == '\0') {
-            *idx = i;
-            return &flags[i];
-        }
-    }
-    return NULL;
-}
-
-/* Handles the option at argv[*i], taking its value from "=..." or from
- * the next argument, and moves *i past what it used. */
-static int
-flag_take(struct veloctl_args *a, struct parse *p, int argc, char *const *argv,
-          int *i, char *err, size_t n)
-{
-    const char        *arg = argv[*i], *name, *eq, *val;
-    const struct flag *f;
-    size_t             idx;
-
-    name = arg + (arg[1] == '-' ? 2 : 1);
-    eq = strchr(name, '=');
-    f = flag_find(name, eq ? (size_t)(eq - name) : strlen(name), &idx);
-    if (f == NULL || arg[1] != '-')
-        return velo_errf(VELO_EINVAL, err, n, "unknown option %.64s", arg);
-    if (!f->takes_value && eq != NULL)
-        return velo_errf(VELO_EINVAL, err, n, "--%s takes no value", f->name);
-    val = eq != NULL ? eq + 1 : "";
-    if (f->takes_value && eq == NULL) {
-        if (*i + 1 >= argc)
-            return velo_errf(VELO_EINVAL, err, n, "--%s needs a value",
-                             f->name);
-        val = argv[++*i];
-    }
-    if (f->set == set_rpc && !p->rpc_from_flag) {
-        p->rpc_from_flag = true; /* the flags replace the environment */
-        a->nrpc = 0;
-    }
-    p->seen |= 1u << idx;
-    return f->set(a, val, err, n);
-}
-
 static bool
 is_help(const char *s)
 {
     return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
 }
 
-/* Sorts argv into options (applied to a) and positional arguments. */
+/* getopt_long's table, made from flags: flags[i] returns FLAG_VAL0 + i. */
+static void
+longopts_fill(struct option *lo)
+{
+    size_t i;
+
+    for (i = 0; i < NFLAGS; i++)
+        lo[i] = (struct option){
+            flags[i].name, flags[i].value ? required_argument : no_argument,
+            NULL, FLAG_VAL0 + (int)i};
+    lo[NFLAGS] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The message for what getopt_long refused (it returned '?' or ':'). The
+ * offending argument is the last one it looked at. */
+static int
+scan_error(int c, const char *arg, char *err, size_t n)
+{
+    const struct veloctl_flag *f = NULL;
+
+    if (optopt >= FLAG_VAL0 && optopt < FLAG_VAL0 + (int)NFLAGS)
+        f = &flags[optopt - FLAG_VAL0];
+    if (c == ':' && f != NULL)
+        return velo_errf(VELO_EINVAL, err, n, "--%s needs a value", f->name);
+    if (f != NULL)
+        return velo_errf(VELO_EINVAL, err, n, "--%s takes no value", f->name);
+    /* In a group like -xy, optind has not moved past it yet. */
+    if (optopt > 0 && optopt < FLAG_VAL0)
+        return velo_errf(VELO_EINVAL, err, n, "unknown option -%c", optopt);
+    return velo_errf(VELO_EINVAL, err, n, "unknown option %.64s", arg);
+}
+
+/* getopt_long also takes unique prefixes ("--js" for --json). Refused:
+ * they would start to fail in scripts the day a new option shares the
+ * prefix. arg is the argument that named flag f. */
+static int
+spelled_out(const struct veloctl_flag *f, const char *arg, char *err, size_t n)
+{
+    size_t len = strlen(f->name);
+
+    if (strncmp(arg + 2, f->name, len) == 0 &&
+        (arg[2 + len] == '\0' || arg[2 + len] == '='))
+        return VELO_OK;
+    return velo_errf(VELO_EINVAL, err, n,
+                     "unknown option %.64s (did you mean --%s?)", arg, f->name);
+}
+
+/* Applies flags[idx] with value v (NULL when it takes none). */
+static int
+flag_apply(struct veloctl_args *a, struct parse *p, size_t idx, const char *v,
+           char *err, size_t n)
+{
+    const struct veloctl_flag *f = &flags[idx];
+
+    if (f->set == set_rpc && !p->rpc_from_flag) {
+        p->rpc_from_flag = true; /* the flags replace the environment */
+        a->nrpc = 0;
+    }
+    p->seen |= UINT64_C(1) << idx;
+    return f->set(a, v != NULL ? v : "", err, n);
+}
+
+static int
+pos_add(struct parse *p, const char *arg, char *err, size_t n)
+{
+    if (p->npos == MAX_POS)
+        return velo_errf(VELO_EINVAL, err, n, "unexpected argument \"%.64s\"",
+                         arg);
+    p->pos[p->npos++] = arg;
+    return VELO_OK;
+}
+
+/* One getopt_long result: an option (applied to a) or, with "-" leading
+ * the optstring, a positional argument in order (c == 1). */
+static int
+scan_one(struct veloctl_args *a, struct parse *p, int c, char *const *argv,
+         char *err, size_t n)
+{
+    const struct veloctl_flag *f;
+    const char                *arg;
+    size_t                     idx;
+    int                        rv;
+
+    if (c == 1)
+        return pos_add(p, optarg, err, n);
+    if (c < FLAG_VAL0 || c >= FLAG_VAL0 + (int)NFLAGS)
+        return scan_error(c, argv[optind - 1], err, n);
+    idx = (size_t)(c - FLAG_VAL0);
+    f = &flags[idx];
+    /* A separate value is the last argument read; the name before it. */
+    arg = argv[optind - 1];
+    if (f->value != NULL && optarg == arg)
+        arg = argv[optind - 2];
+    rv = spelled_out(f, arg, err, n);
+    if (rv == VELO_OK && f->set == NULL)
+        rv = VELO_CFG_HELP;
+    if (rv == VELO_OK)
+        rv = flag_apply(a, p, idx, f->value != NULL ? optarg : NULL, err, n);
+    return rv;
+}
+
+/* Sorts argv into options (applied to a) and positional arguments.
+ * getopt_long keeps its state in globals (optind, optarg, optopt): a
+ * parse runs on one thread at a time, and resets them first. */
 static int
 args_scan(struct veloctl_args *a, struct parse *p, int argc, char *const *argv,
           char *err, size_t n)
 {
-    bool opts_done = false;
-    int  i, rv;
+    struct option lo[NFLAGS + 1];
+    int           i, c, rv = VELO_OK;
 
-    for (i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--") == 0 || is_help(argv[i]))
-            break;
-    if (i < argc && is_help(argv[i]))
-        return VELO_CFG_HELP;
-    for (i = 1; i < argc; i++) {
-        if (!opts_done && strcmp(argv[i], "--") == 0) {
-            opts_done = true;
-        } else if (!opts_done && argv[i][0] == '-' && argv[i][1] != '\0') {
-            rv = flag_take(a, p, argc, argv, &i, err, n);
-            if (rv != VELO_OK)
-                return rv;
-        } else if (p->npos == MAX_POS) {
-            return velo_errf(VELO_EINVAL, err, n,
-                             "unexpected argument \"%.64s\"", argv[i]);
-        } else {
-            p->pos[p->npos++] = argv[i];
-        }
+    /* --help wins over any error, wherever it is before "--". */
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (is_help(argv[i]))
+            return VELO_CFG_HELP;
+    longopts_fill(lo);
+    /* optind 0: glibc starts afresh. "-": positional arguments come back
+     * in order (argv is never permuted, and POSIXLY_CORRECT cannot stop
+     * the scan at the command); ":": report a missing value as ':'. */
+    optind = 0;
+    opterr = 0;
+    while (rv == VELO_OK &&
+           (c = getopt_long(argc, argv, "-:h", lo, NULL)) != -1)
+        rv = c == 'h' ? VELO_CFG_HELP : scan_one(a, p, c, argv, err, n);
+    /* After "--", everything is positional. */
+    for (i = optind; rv == VELO_OK && i < argc; i++)
+        rv = pos_add(p, argv[i], err, n);
+    return rv;
+}
+
+/* "SYSTEM and ID": the first min_args words of the command's arguments. */
+static void
+needs_text(const struct veloctl_cmd_def *cd, char *buf, size_t size)
+{
+    const char *w = cd->args;
+    size_t      used = 0, len;
+    unsigned    k;
+
+    buf[0] = '\0';
+    for (k = 0; k < cd->min_args && *w != '\0'; k++) {
+        len = strcspn(w, " ");
+        used += (size_t)snprintf(buf + used, size - used, "%s%.*s",
+                                 k == 0 ? "" : " and ", (int)len, w);
+        if (used >= size)
+            return;
+        w += len + strspn(w + len, " ");
     }
-    return VELO_OK;
 }
 
 /* Names the command and checks how many arguments it got. */
 static int
 cmd_resolve(struct veloctl_args *a, const struct parse *p, char *err, size_t n)
 {
-    static const size_t min_pos[] = {0, 0, 2, 1, 0},
-                        max_pos[] = {0, 1, 2, 1, 0};
-    size_t c, i;
+    const struct veloctl_cmd_def *cd;
+    char                          needs[64];
+    size_t                        c, i;
 
     if (p->npos == 0)
         return velo_errf(VELO_EINVAL, err, n, "missing command");
-    for (c = 0; c < sizeof(cmd_names) / sizeof(cmd_names[0]); c++)
-        if (strcmp(p->pos[0], cmd_names[c]) == 0)
+    for (c = 0; c < VELOCTL_NCMDS; c++)
+        if (strcmp(p->pos[0], cmds[c].name) == 0)
             break;
-    if (c == sizeof(cmd_names) / sizeof(cmd_names[0]))
+    if (c == VELOCTL_NCMDS)
         return velo_errf(VELO_EINVAL, err, n, "unknown command \"%.64s\"",
                          p->pos[0]);
+    cd = &cmds[c];
     a->cmd = (enum veloctl_cmd)c;
-    if (p->npos - 1 > max_pos[c])
+    if (p->npos - 1 > cd->max_args)
         return velo_errf(VELO_EINVAL, err, n,
                          "unexpected argument \"%.64s\" after %s",
-                         p->pos[max_pos[c] + 1], cmd_names[c]);
-    if (p->npos - 1 < min_pos[c])
-        return velo_errf(VELO_EINVAL, err, n, "%s needs %s", cmd_names[c],
-                         c == VELOCTL_STATION ? "SYSTEM and ID" : "SYSTEM");
+                         p->pos[cd->max_args + 1], cd->name);
+    if (p->npos - 1 < cd->min_args) {
+        needs_text(cd, needs, sizeof(needs));
+        return velo_errf(VELO_EINVAL, err, n, "%s needs %s", cd->name, needs);
+    }
     for (i = 1; i < p->npos; i++)
         if (p->pos[i][0] == '\0' || strlen(p->pos[i]) > TEXT_MAX)
             return velo_errf(VELO_EINVAL, err, n,
                              "%s: SYSTEM and ID must be 1 to 256 bytes",
-                             cmd_names[c]);
+                             cd->name);
     a->system = p->npos > 1 ? p->pos[1] : NULL;
     a->station = p->npos > 2 ? p->pos[2] : NULL;
     return VELO_OK;
@@ -446,9 +539,9 @@ flags_check(const struct veloctl_args *a, const struct parse *p, char *err,
     size_t i;
 
     for (i = 0; i < NFLAGS; i++)
-        if ((p->seen & (1u << i)) && !(flags[i].cmds & CMD(a->cmd)))
+        if ((p->seen & (UINT64_C(1) << i)) && !(flags[i].cmds & CMD(a->cmd)))
             return velo_errf(VELO_EINVAL, err, n, "--%s does not apply to %s",
-                             flags[i].name, cmd_names[a->cmd]);
+                             flags[i].name, cmds[a->cmd].name);
     if (a->has_radius && !a->has_near)
         return velo_errf(VELO_EINVAL, err, n, "--radius needs --near LAT,LON");
     return VELO_OK;
@@ -485,66 +578,7 @@ veloctl_args_parse(struct veloctl_args *a, int argc, char *const *argv,
 }
 
 const char *
-veloctl_usage_short(void)
+veloctl_cmd_name(enum veloctl_cmd cmd)
 {
-    return "usage: veloctl [--rpc URL]... [--pub URL] [--timeout-ms MS] "
-           "[--json] COMMAND [ARGS]\n"
-           "commands: systems | stations [SYSTEM] | station SYSTEM ID | "
-           "watch SYSTEM | health\n"
-           "Try 'veloctl --help' for more.\n";
-}
-
-const char *
-veloctl_usage(void)
-{
-    return "veloctl: query velo-stream, the live state of every bike-share "
-           "station\n"
-           "\n"
-           "usage: veloctl [OPTIONS] COMMAND [ARGS] [OPTIONS]\n"
-           "\n"
-           "commands:\n"
-           "  systems                 every system with station and bike "
-           "counts\n"
-           "  stations [SYSTEM]       stations of SYSTEM (all systems when "
-           "omitted)\n"
-           "      --near LAT,LON      sort by distance from this point "
-           "(adds DIST)\n"
-           "      --radius M          only stations within M metres (needs "
-           "--near)\n"
-           "      --min-bikes N       at least N bikes available\n"
-           "      --min-docks N       at least N free docks\n"
-           "      --status open|closed\n"
-           "      --q TEXT            name contains TEXT (any case)\n"
-           "      --limit N           stations per page, 1..5000 (service "
-           "default 100)\n"
-           "      --cursor C          start at a next_cursor from --json "
-           "output\n"
-           "      --all               follow cursors to the last page\n"
-           "  station SYSTEM ID       one station in detail\n"
-           "  watch SYSTEM            print live changes (nng SUB) until "
-           "interrupted\n"
-           "      --count N           stop after N changes\n"
-           "      --timeout-s S       stop after S seconds\n"
-           "  health                  readiness of every --rpc instance\n"
-           "\n"
-           "global options:\n"
-           "  --rpc URL         velo-stream RPC address; repeat for failover "
-           "(env\n"
-           "                    VELO_STREAM_RPC, space-separated; default "
-           "tcp://127.0.0.1:7701)\n"
-           "  --pub URL         velo-stream PUB address for watch (env "
-           "VELO_STREAM_PUB;\n"
-           "                    default tcp://127.0.0.1:7702)\n"
-           "  --timeout-ms MS   per request, all instances together "
-           "(default 2000)\n"
-           "  --json            one JSON document (watch: one object per "
-           "line)\n"
-           "  --log-level L     library events on stderr: debug, info, warn, "
-           "error, off\n"
-           "                    (default off)\n"
-           "  --help            this text\n"
-           "\n"
-           "exit status: 0 ok, 1 the service answered an error (or a "
-           "health check\n"
-           "failed), 2 usage error, 3 the service cannot be reached.\n";
+    return (unsigned)cmd < VELOCTL_NCMDS ? cmds[cmd].name : NULL;
 }

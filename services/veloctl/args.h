@@ -1,11 +1,17 @@
 /* args.h: veloctl's command line, parsed without side effects.
  *
  * veloctl COMMAND [ARGS] [OPTIONS]; options may come before or after the
- * command, as --name VALUE or --name=VALUE; "--" ends the options. Global
- * options (--rpc, --pub, --timeout-ms, --json, --log-level, --help) apply
- * to every command; the others only to the commands that list them in the
- * usage text, and any other use is a usage error. Every value is checked
- * here (ranges, URL form), so the commands never see a bad one.
+ * command, as --name VALUE or --name=VALUE (spelled out in full: no
+ * abbreviations); "--" ends the options. Global options (--rpc, --pub,
+ * --timeout-ms, --json, --log-level, --help) apply to every command; the
+ * others only to the commands that list them in the usage text, and any
+ * other use is a usage error. Every value is checked here (ranges, URL
+ * form), so the commands never see a bad one.
+ *
+ * Scanned with getopt_long; the commands and options are two tables in
+ * args.c, which also generate the usage text. A new command is a row
+ * there plus its value below (before VELOCTL_NCMDS); a new option is a
+ * row there plus its field in struct veloctl_args.
  *
  * velo_cfg does not fit: it has no subcommands or positional arguments. */
 #ifndef VELOCTL_ARGS_H
@@ -14,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "velo/err.h"
 #include "velo/log.h"
@@ -31,6 +38,10 @@ enum veloctl_cmd {
     VELOCTL_WATCH,
     VELOCTL_HEALTH,
 };
+/* How many commands there are: the last one + 1 (outside the enum, so a
+ * switch over the commands stays complete). A row in args.c past it does
+ * not compile. */
+#define VELOCTL_NCMDS (VELOCTL_HEALTH + 1)
 
 /* The parsed command line. String pointers point into argv, into the
  * environment strings given to veloctl_args_parse, or into env_copy: they
@@ -62,19 +73,28 @@ struct veloctl_args {
     char env_copy[VELOCTL_ENV_MAX]; /* VELO_STREAM_RPC, split in place */
 };
 
-/* Parses argv (argv[0] is the program). env_rpc and env_pub are the
- * values of VELO_STREAM_RPC (URLs separated by spaces or commas) and
- * VELO_STREAM_PUB, or NULL; a flag overrides them. Returns VELO_OK,
- * VELO_CFG_HELP (--help or `help`: print veloctl_usage, exit 0) or
- * VELO_EINVAL with one clear sentence in err (print it with the short
- * usage, exit 2). *a is fully written in every case. */
+/* Parses argv (argv[0] is the program; argv is never reordered). env_rpc
+ * and env_pub are the values of VELO_STREAM_RPC (URLs separated by spaces
+ * or commas) and VELO_STREAM_PUB, or NULL; a flag overrides them. Returns
+ * VELO_OK, VELO_CFG_HELP (--help or `help`: print veloctl_usage, exit 0)
+ * or VELO_EINVAL with one clear sentence in err (print it with the short
+ * usage, exit 2). *a is fully written in every case. Thread: one parse at
+ * a time (getopt_long keeps its state in globals). */
 VELO_MUST_CHECK int veloctl_args_parse(struct veloctl_args *a, int argc,
                                        char *const *argv, const char *env_rpc,
                                        const char *env_pub, char *err,
                                        size_t err_size);
 
-/* The whole --help text; the short usage printed after a usage error. */
-const char *veloctl_usage(void);
-const char *veloctl_usage_short(void);
+/* The command's name ("stations"); NULL for a value that is none. */
+const char *veloctl_cmd_name(enum veloctl_cmd cmd);
+
+/* Writes the whole --help text to out: every command with its arguments
+ * and options, then the global options, from args.c's tables; lines fit
+ * 80 columns. */
+void veloctl_usage(FILE *out);
+
+/* Writes the short usage printed after a usage error: the synopsis and
+ * every command with its arguments. */
+void veloctl_usage_short(FILE *out);
 
 #endif

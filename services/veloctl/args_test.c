@@ -3,6 +3,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -136,7 +138,130 @@ test_help(void **state)
     assert_int_equal(PARSE("--help"), VELO_CFG_HELP);
     assert_int_equal(PARSE("stations", "--near", "x", "-h"), VELO_CFG_HELP);
     assert_int_equal(PARSE("help"), VELO_CFG_HELP);
-    assert_non_null(strstr(veloctl_usage(), "--near LAT,LON"));
+    assert_int_equal(PARSE("systems", "--help"), VELO_CFG_HELP);
+}
+
+/* What fn writes, in a buffer the caller frees. */
+static char *
+capture(void (*fn)(FILE *))
+{
+    char  *buf = NULL;
+    size_t len = 0;
+    FILE  *f = open_memstream(&buf, &len);
+
+    assert_non_null(f);
+    fn(f);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+/* The line of text that starts with want (after its indent). */
+static const char *
+line_of(const char *text, const char *want)
+{
+    const char *p = text;
+
+    while ((p = strstr(p, want)) != NULL) {
+        if (p == text || p[-1] == ' ' || p[-1] == '\n')
+            return p;
+        p++;
+    }
+    fail_msg("usage lacks \"%s\"", want);
+    return NULL;
+}
+
+static void
+test_usage_is_generated_from_the_tables(void **state)
+{
+    char       *u = capture(veloctl_usage);
+    const char *p, *nl, *watch, *health, *global;
+    size_t      c;
+
+    (void)state;
+    /* Every command, in enum order, each with its arguments. */
+    for (c = 0, p = u; c < VELOCTL_NCMDS; c++) {
+        assert_non_null(veloctl_cmd_name((enum veloctl_cmd)c));
+        p = strstr(p, veloctl_cmd_name((enum veloctl_cmd)c));
+        assert_non_null(p);
+    }
+    assert_null(veloctl_cmd_name(VELOCTL_NCMDS));
+    line_of(u, "station SYSTEM ID       one station in detail");
+    line_of(u, "stations [SYSTEM]       stations of SYSTEM");
+    /* A command's options sit under it, the global ones at the end. */
+    watch = line_of(u, "watch SYSTEM");
+    health = line_of(u, "health ");
+    global = line_of(u, "global options:");
+    p = line_of(u, "--count N");
+    assert_true(p > watch && p < health);
+    p = line_of(u, "--near LAT,LON      sort by distance");
+    assert_true(p < watch);
+    p = line_of(u, "--rpc URL               velo-stream RPC address");
+    assert_true(p > global);
+    /* Wrapped help continues at the help column. */
+    line_of(u,
+            "(env\n                          VELO_STREAM_RPC, space-separated");
+    p = line_of(u, "--help                  this text");
+    assert_true(p > global);
+    line_of(u, "exit status: 0 ok");
+    /* 80 columns. */
+    for (p = u; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+        if (nl - p > 80)
+            fail_msg("line over 80 columns: %.*s", (int)(nl - p), p);
+    free(u);
+}
+
+static void
+test_usage_short_names_every_command(void **state)
+{
+    char  *u = capture(veloctl_usage_short);
+    size_t c;
+
+    (void)state;
+    assert_non_null(strstr(u, "usage: veloctl [OPTIONS] COMMAND"));
+    for (c = 0; c < VELOCTL_NCMDS; c++)
+        assert_non_null(strstr(u, veloctl_cmd_name((enum veloctl_cmd)c)));
+    assert_non_null(strstr(u, "| station SYSTEM ID |"));
+    assert_non_null(strstr(u, "veloctl --help"));
+    free(u);
+}
+
+/* getopt_long would take a unique prefix; veloctl does not, so adding an
+ * option never breaks a script that relied on a prefix. */
+static void
+test_abbreviated_options_are_refused(void **state)
+{
+    (void)state;
+    assert_rejected(PARSE("systems", "--js"),
+                    "unknown option --js (did you mean --json?)");
+    assert_rejected(PARSE("stations", "--lim=5"),
+                    "unknown option --lim=5 (did you mean --limit?)");
+    assert_rejected(PARSE("stations", "--lim", "5"), "did you mean --limit?");
+    assert_rejected(PARSE("stations", "--min", "5"), "unknown option --min");
+    assert_rejected(PARSE("watch", "s", "--timeout", "5"),
+                    "unknown option --timeout");
+}
+
+/* Scanning never stops at the command, even under POSIXLY_CORRECT, and
+ * never reorders the caller's argv. */
+static void
+test_options_after_the_command_in_any_environment(void **state)
+{
+    char *argv[] = {"veloctl", "stations", "demo:x", "--all",
+                    "--limit", "7",        "--",     NULL};
+
+    (void)state;
+    assert_int_equal(setenv("POSIXLY_CORRECT", "1", 1), 0);
+    assert_int_equal(
+        veloctl_args_parse(&a, 7, argv, NULL, NULL, err, sizeof(err)), VELO_OK);
+    assert_int_equal(unsetenv("POSIXLY_CORRECT"), 0);
+    assert_true(a.all && a.has_limit && a.limit == 7);
+    assert_string_equal(a.system, "demo:x");
+    assert_string_equal(argv[1], "stations");
+    assert_string_equal(argv[2], "demo:x");
+    assert_string_equal(argv[3], "--all");
+    /* A second parse starts afresh. */
+    assert_int_equal(PARSE("watch", "s", "--count", "2"), VELO_OK);
+    assert_true(a.has_count && !a.all);
 }
 
 static void
@@ -178,6 +303,7 @@ test_unknown_and_misplaced_options(void **state)
     assert_rejected(PARSE("systems", "--frobnicate"),
                     "unknown option --frobnicate");
     assert_rejected(PARSE("systems", "-x"), "unknown option -x");
+    assert_rejected(PARSE("--json", "-yz", "systems"), "unknown option -y");
     assert_rejected(PARSE("systems", "--near", "1,2"),
                     "--near does not apply to systems");
     assert_rejected(PARSE("station", "s", "1", "--count", "2"),
@@ -243,6 +369,10 @@ main(void)
         cmocka_unit_test(test_station_and_watch_positionals),
         cmocka_unit_test(test_rpc_flags_replace_env_and_repeat),
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_usage_is_generated_from_the_tables),
+        cmocka_unit_test(test_usage_short_names_every_command),
+        cmocka_unit_test(test_abbreviated_options_are_refused),
+        cmocka_unit_test(test_options_after_the_command_in_any_environment),
         cmocka_unit_test(test_near_rejects_bad_values),
         cmocka_unit_test(test_numbers_are_strict),
         cmocka_unit_test(test_unknown_and_misplaced_options),

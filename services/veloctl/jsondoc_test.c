@@ -10,6 +10,7 @@
 
 #include "jsondoc.h"
 #include "velo/json.h"
+#include "velo/utf8.h"
 
 /* Parses b (one document, newline-terminated) and frees b. */
 static cJSON *
@@ -172,6 +173,52 @@ test_full_buffer_leaves_out_unchanged(void **state)
     velo_buf_fini(&b);
 }
 
+/* `veloctl --json` of a station whose name holds raw invalid bytes, and of
+ * a health error whose message quotes a peer's bytes: valid UTF-8, valid
+ * JSON, U+FFFD in place of each bad byte. */
+static void
+test_invalid_utf8_is_repaired_in_documents(void **state)
+{
+    Velo__V1__StationState        s0 = VELO__V1__STATION_STATE__INIT;
+    Velo__V1__StationSnapshot     n0 = VELO__V1__STATION_SNAPSHOT__INIT;
+    Velo__V1__StationState *const sts[1] = {&s0};
+    struct veloctl_health         h;
+    struct velo_buf               b;
+    cJSON                        *j, *st;
+
+    (void)state;
+    n0.station_id = "a";
+    n0.name = "Caf\xe9 \xe2\x82";
+    s0.snapshot = &n0;
+    velo_buf_init(&b, 1 << 16);
+    assert_int_equal(
+        veloctl_jsondoc_stations(&b, sts, NULL, 1, false, 0, "cur\xc0"),
+        VELO_OK);
+    assert_true(velo_utf8_valid(b.data, b.len));
+    j = parse_doc(&b);
+    st = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "stations"), 0);
+    assert_string_equal(cJSON_GetObjectItem(st, "name")->valuestring,
+                        "Caf\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(cJSON_GetObjectItem(j, "next_cursor")->valuestring,
+                        "cur\xef\xbf\xbd");
+    cJSON_Delete(j);
+
+    memset(&h, 0, sizeof(h));
+    h.url = "tcp://127.0.0.1:1";
+    h.error_code = "UNIMPLEMENTED";
+    h.error = "unknown method \"\xff\xfe\"";
+    velo_buf_init(&b, 1 << 16);
+    assert_int_equal(veloctl_jsondoc_health(&b, &h, 1, false), VELO_OK);
+    assert_true(velo_utf8_valid(b.data, b.len));
+    j = parse_doc(&b);
+    st = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "instances"), 0);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(st, "error"), "message")
+            ->valuestring,
+        "unknown method \"\xef\xbf\xbd\xef\xbf\xbd\"");
+    cJSON_Delete(j);
+}
+
 int
 main(void)
 {
@@ -181,6 +228,7 @@ main(void)
         cmocka_unit_test(test_systems_document),
         cmocka_unit_test(test_health_document),
         cmocka_unit_test(test_full_buffer_leaves_out_unchanged),
+        cmocka_unit_test(test_invalid_utf8_is_repaired_in_documents),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,8 @@
  * - a committed transaction is visible to a read_committed consumer, an
  *   aborted one is not (also when a later commit follows it);
  * - offsets sent in a committed transaction become the group's committed
- *   offsets, those sent in an aborted one do not;
+ *   offsets, those sent in an aborted one do not, and the consumer can
+ *   seek back to them to redo the batch;
  * - a second producer with the same transactional_id fences the first:
  *   VELO_EFENCED on its next calls, and its open records never appear.
  *
@@ -159,16 +160,14 @@ test_committed_is_visible_aborted_is_not(void **state)
     assert_string_equal(seen, "a1,a2,c1");
 }
 
-/* Subscribes kc to topic and consumes n records (the group's partition
- * assignment comes with the first). */
+/* Consumes n records, expecting offsets 0 .. n-1 (of one partition). */
 static void
-consume_n(velo_kafka_consumer *kc, const char *topic, int n)
+consume_n(velo_kafka_consumer *kc, int n)
 {
     struct velo_kafka_msg msg;
     int64_t               deadline = velo_mono_ms() + READ_TIMEOUT_MS;
     int                   got = 0, rv;
 
-    assert_int_equal(velo_kafka_subscribe(kc, topic), VELO_OK);
     while (got < n && velo_mono_ms() < deadline) {
         rv = velo_kafka_consume(kc, &msg, 500);
         if (rv == VELO_ETIMEDOUT)
@@ -216,13 +215,23 @@ test_offsets_commit_with_the_txn_only(void **state)
     assert_int_equal(velo_kafka_txn_commit(kt), VELO_OK);
 
     kc = consumer_new(group, true);
-    consume_n(kc, in, 3);
+    /* The group's partition assignment comes with the first record. */
+    assert_int_equal(velo_kafka_subscribe(kc, in), VELO_OK);
+    consume_n(kc, 3);
     off = (struct velo_kafka_offset){.topic = in, .partition = 0, .offset = 3};
     assert_int_equal(velo_kafka_txn_begin(kt), VELO_OK);
     txn_put(kt, out, "sum-aborted");
     assert_int_equal(velo_kafka_txn_send_offsets(kt, kc, &off, 1), VELO_OK);
     assert_int_equal(velo_kafka_txn_abort(kt), VELO_OK);
     assert_int_equal(group_committed(group, in), VELO_KAFKA_OFFSET_NONE);
+    /* What velo-batch does after an abort: back to the committed offsets
+     * (none: the beginning) and the same records again. */
+    off.offset = 0;
+    assert_int_equal(velo_kafka_committed(kc, &off, 1, 10000), VELO_OK);
+    assert_int_equal(off.offset, VELO_KAFKA_OFFSET_NONE);
+    assert_int_equal(velo_kafka_seek(kc, &off, 1, 10000), VELO_OK);
+    consume_n(kc, 3);
+    off.offset = 3;
 
     assert_int_equal(velo_kafka_txn_begin(kt), VELO_OK);
     txn_put(kt, out, "sum");

@@ -16,10 +16,18 @@ struct velo_buf {
     size_t len;
     size_t cap;
     size_t max;
+    char  *fixed; /* caller storage from velo_buf_init_fixed, or NULL */
 };
 
 /* Empty buffer that may grow to max bytes. Allocates nothing. */
 void velo_buf_init(struct velo_buf *b, size_t max);
+
+/* Empty buffer over the caller's size bytes at mem (size >= 1): it never
+ * allocates, holds at most size - 1 bytes (plus the NUL) and past that
+ * fails with VELO_ETOOBIG. For hot paths that must not allocate, like a
+ * log line. _fini only empties it; _steal returns NULL. mem must outlive
+ * the buffer. */
+void velo_buf_init_fixed(struct velo_buf *b, char *mem, size_t size);
 
 /* Appends n bytes. VELO_ETOOBIG if len + n > max, VELO_ENOMEM. */
 VELO_MUST_CHECK int velo_buf_append(struct velo_buf *b, const void *p,

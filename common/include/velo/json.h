@@ -1,4 +1,4 @@
-/* velo/json.h: typed access to cJSON trees and JSON string writing.
+/* velo/json.h: typed access to cJSON trees (writing: velo/jsonw.h).
  *
  * The getters tell "absent or null" (VELO_ENOTFOUND) apart from "present
  * with the wrong type or out of range" (VELO_EPROTO), so a parser can keep
@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "velo/buf.h"
 #include "velo/err.h"
 
 /* Parses len bytes (need not be NUL-terminated). VELO_EPROTO on malformed
@@ -38,8 +37,5 @@ VELO_MUST_CHECK int velo_json_bool(const cJSON *obj, const char *key,
  * VELO_ETOOBIG when it does not fit. */
 VELO_MUST_CHECK int velo_json_id(const cJSON *obj, const char *key, char *buf,
                                  size_t size);
-
-/* Appends s as a quoted, escaped JSON string (NULL appends null). */
-VELO_MUST_CHECK int velo_json_append_str(struct velo_buf *b, const char *s);
 
 #endif

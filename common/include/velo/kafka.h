@@ -198,6 +198,19 @@ VELO_MUST_CHECK int velo_kafka_committed(velo_kafka_consumer      *kc,
                                          struct velo_kafka_offset *offs,
                                          size_t n, int timeout_ms);
 
+/* Moves the consumer's position on each offs[i] partition, which must be
+ * assigned to it, to offs[i].offset: the next velo_kafka_consume there
+ * returns that record, and records fetched before are dropped. The offset
+ * may also be VELO_KAFKA_OFFSET_BEGINNING, _END, or _NONE, which means
+ * the beginning (where a group without committed offsets starts). Waits up
+ * to timeout_ms (> 0). For replaying a batch after an aborted
+ * transaction, from velo_kafka_committed's offsets. Errors: VELO_EINVAL
+ * (n 0, a bad entry, or a partition not assigned), VELO_ETIMEDOUT.
+ * Thread: the consumer's thread. */
+VELO_MUST_CHECK int velo_kafka_seek(velo_kafka_consumer            *kc,
+                                    const struct velo_kafka_offset *offs,
+                                    size_t n, int timeout_ms);
+
 /* Closes (leaves the group) and frees. It does not commit: offsets are
  * committed only with velo_kafka_commit, after the effect is durable.
  * NULL is a no-op. */

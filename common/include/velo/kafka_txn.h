@@ -17,7 +17,8 @@
  * - VELO_EABORTED: the transaction cannot commit (a record failed, the
  *   group rebalanced, the transaction timed out on the broker). Call
  *   velo_kafka_txn_abort, rewind the input to the group's committed
- *   offsets (velo_kafka_committed) and redo the batch.
+ *   offsets (velo_kafka_committed, then velo_kafka_seek) and redo the
+ *   batch.
  * - VELO_ETIMEDOUT / VELO_EUNAVAIL: retriable; call the same function
  *   again (commit and abort may be repeated until they succeed).
  * - VELO_EINVAL: a call out of order (produce before begin, begin twice)

@@ -6,9 +6,12 @@
  *    "event":"poll.done","url":"...","status":200,"elapsed_ms":41.7}
  *
  * Each event is one write(2), so lines from different threads never
- * interleave. Strings are JSON-escaped, non-finite doubles become null, and a
- * line longer than 4 KiB is cut and gets "truncated":true. The level test
- * runs before any argument is formatted.
+ * interleave. Lines are written by velo/jsonw.h, so they follow its UTF-8
+ * policy: strings are JSON-escaped, invalid UTF-8 bytes become U+FFFD, and
+ * non-finite doubles become null. A line is at most 4 KiB: the string that
+ * overflows it is cut on a character boundary, later fields are dropped,
+ * and the line gets "truncated":true. The level test runs before any
+ * argument is formatted.
  *
  * Thread: velo_log_init() once in main before any thread starts; everything
  * else from any thread. */

@@ -7,6 +7,7 @@
 
 #include "velo/buf.h"
 #include "velo/err.h"
+#include "velo/jsonw.h"
 #include "velo/v1/station.pb-c.h"
 
 /* Content type header value of every velib_data record. */
@@ -21,8 +22,16 @@ VELO_MUST_CHECK int velo_snapshot_key(const Velo__V1__StationSnapshot *s,
 /* Appends s as one JSON object with the proto's snake_case field names.
  * Absent fields are omitted; last_reported_ms and fetched_at_ms are also
  * given as RFC 3339 (last_reported, fetched_at); status as "OPEN",
- * "CLOSED", "UNKNOWN". */
+ * "CLOSED", "UNKNOWN". Strings follow velo/jsonw.h's UTF-8 policy (invalid
+ * bytes become U+FFFD). All or nothing: on failure (VELO_ETOOBIG or
+ * VELO_ENOMEM from out) out is left as it was. */
 VELO_MUST_CHECK int velo_snapshot_to_json(const Velo__V1__StationSnapshot *s,
                                           struct velo_buf                 *out);
+
+/* Writes the members of that object (not the braces) into the object w
+ * has open, so a caller can add its own members around them. Errors
+ * stick in w, like every jsonw call. */
+void velo_snapshot_json_members(struct velo_jsonw               *w,
+                                const Velo__V1__StationSnapshot *s);
 
 #endif

@@ -3,7 +3,7 @@
  * API so that both print the same shape (DESIGN §8).
  *
  * The object carries the StationSnapshot fields under their proto names
- * (written by velo_snapshot_to_json: absent fields omitted, times also as
+ * (written by velo_snapshot_json_members: absent fields omitted, times also as
  * RFC 3339, status as "OPEN"/"CLOSED"/"UNKNOWN"), then the derived ones:
  *
  *   age_s       int     seconds since the source's last report
@@ -21,6 +21,7 @@
 
 #include "velo/buf.h"
 #include "velo/err.h"
+#include "velo/jsonw.h"
 #include "velo/v1/stream.pb-c.h"
 
 /* Appends st as one JSON object to out. distance_m is written when it is
@@ -31,5 +32,12 @@
 VELO_MUST_CHECK int velo_station_state_to_json(const Velo__V1__StationState *st,
                                                double           distance_m,
                                                struct velo_buf *out);
+
+/* Writes st as one object value into w (in an array, or after a key).
+ * Errors stick in w, like every jsonw call. Strings follow velo/jsonw.h's
+ * UTF-8 policy. */
+void velo_station_state_json(struct velo_jsonw            *w,
+                             const Velo__V1__StationState *st,
+                             double                        distance_m);
 
 #endif

@@ -33,4 +33,11 @@ VELO_MUST_CHECK int velo_utf8_repair(struct velo_buf *b, const void *s,
  * a fixed-size field: the cut never splits a character. */
 size_t velo_utf8_cut(const void *s, size_t len, size_t max);
 
+/* Copies at most max bytes of the string s into dst (size >= 1 bytes),
+ * cut on a character boundary, with invalid bytes replaced by U+FFFD, and
+ * NUL-terminates it; stops earlier (on a boundary) when dst is full. The
+ * way to quote a peer's text in a fixed-size message, where "%.64s" could
+ * split a character. */
+void velo_utf8_clip(char *dst, size_t size, const char *s, size_t max);
+
 #endif

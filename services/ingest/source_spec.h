@@ -1,4 +1,4 @@
-/* source.h: what one configured source is, parsed from its spec string.
+/* source_spec.h: what one configured source is, parsed from its spec string.
  *
  *   SYSTEM_ID=KIND:URL[,opt=value...]
  *   jcdecaux:dublin=jcdecaux-v3:https://api.jcdecaux.com
@@ -9,15 +9,20 @@
  * Options: interval=SECONDS (poll period, fractions allowed; 0 = as fast
  * as possible, for replay benchmarks), lang=xx (GBFS), contract=NAME (JCDecaux;
  * default: the part of SYSTEM_ID after the first ':'), loop=0|1 (replay),
- * seed=N and speed=X (simulate). Pure parsing: no I/O. */
-#ifndef INGEST_SOURCE_H
-#define INGEST_SOURCE_H
+ * seed=N and speed=X (simulate), allow=HOST[:PORT];... (hosts besides the
+ * source URL's own whose addresses may be internal: loopback, private...).
+ * HTTP kinds need an http(s) URL with a host; a JCDecaux base has no query
+ * or fragment. Pure parsing: no I/O. */
+#ifndef INGEST_SOURCE_SPEC_H
+#define INGEST_SOURCE_SPEC_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "velo/err.h"
+
+#define INGEST_ALLOW_MAX 16
 
 enum ingest_kind {
     INGEST_JCDECAUX_V1,
@@ -38,6 +43,8 @@ struct ingest_source_spec {
     bool             loop;
     uint64_t         seed;
     double           speed;
+    char            *allow[INGEST_ALLOW_MAX]; /* owned, from allow= */
+    size_t           nallow;
 };
 
 /* Parses one spec. VELO_EINVAL with a one-line reason in err. */

@@ -1,12 +1,14 @@
-/* record.c: one station record -> one item or reject of a batch, and the
- * field readers every station parser shares. See record.h. */
-#include "record.h"
+/* station_record.c: one station record -> one item or reject of a batch, and
+ * the field readers every station parser shares. See station_record.h. */
+#include "station_record.h"
 
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "payload_json.h"
 #include "velo/json.h"
+#include "velo/utf8.h"
 
 #define REC_EPOCH_2000_MS 946684800000LL
 #define REC_DAY_MS 86400000LL
@@ -25,13 +27,29 @@ rec_reject(struct ingest_batch *b, const cJSON *el, const char *id,
     return rv;
 }
 
+/* An id is a Kafka key and a lookup key: it must be exact. One with a NUL
+ * (marked U+FFFF by payload_json.h) would collide with its prefix, and
+ * invalid UTF-8 cannot be written anywhere: both reject the record. */
+static const char *
+id_text_problem(const char *id)
+{
+    size_t n = strlen(id);
+
+    if (memmem(id, n, INGEST_NUL_MARK, 3) != NULL)
+        return "contains NUL (U+0000)";
+    if (!velo_utf8_valid(id, n))
+        return "not valid UTF-8";
+    return NULL;
+}
+
 /* Reads the record id into id (fmt->id_size bytes), or fails r and leaves
  * id "" when it is unusable. */
 static bool
 rec_id(struct ingest_rec *r, const struct ingest_rec_format *fmt,
        const cJSON *el, char *id)
 {
-    int rv;
+    const char *bad;
+    int         rv;
 
     id[0] = '\0';
     if (!cJSON_IsObject(el)) {
@@ -39,8 +57,14 @@ rec_id(struct ingest_rec *r, const struct ingest_rec_format *fmt,
         return false;
     }
     rv = velo_json_id(el, fmt->id_key, id, fmt->id_size);
-    if (rv == VELO_OK && id[0] != '\0')
-        return true;
+    if (rv == VELO_OK && id[0] != '\0') {
+        bad = id_text_problem(id);
+        if (bad == NULL)
+            return true;
+        ingest_rec_fail(r, fmt->id_key, bad);
+        id[0] = '\0';
+        return false;
+    }
     ingest_rec_fail(r, fmt->id_key,
                     rv == VELO_ENOTFOUND ? "missing"
                     : rv == VELO_ETOOBIG ? "too long"
@@ -59,11 +83,17 @@ ingest_rec_station(const struct ingest_rec_format *fmt, const void *arg,
         .batch = b, .prefix = "", .fetched_at_ms = ctx->fetched_at_ms};
     Velo__V1__StationSnapshot *s;
     char                       id[INGEST_REC_ID_MAX];
+    bool                       dup = false;
     int                        rv;
 
     assert(fmt->id_size <= sizeof(id));
     if (!rec_id(&r, fmt, el, id))
         return rec_reject(b, el, id, r.why);
+    rv = ingest_batch_claim_id(b, id, &dup);
+    if (rv != VELO_OK)
+        return rv;
+    if (dup) /* the first record of an id stands; later ones are doubtful */
+        return rec_reject(b, el, id, "duplicate-id");
     rv = ingest_batch_add(b, &s);
     if (rv != VELO_OK)
         return rv;
@@ -163,7 +193,37 @@ ingest_rec_str(struct ingest_rec *r, const cJSON *o, const char *key,
     const char *x;
 
     if (ingest_rec_found(r, key, velo_json_str(o, key, &x), "not a string"))
-        *dst = ingest_batch_strdup(r->batch, x);
+        ingest_rec_text(r, x, dst);
+}
+
+void
+ingest_rec_text(struct ingest_rec *r, const char *text, char **dst)
+{
+    struct velo_buf buf;
+    size_t          n, k = 0;
+    char           *m;
+
+    if (text == NULL)
+        return;
+    n = strlen(text);
+    if (velo_utf8_valid(text, n) &&
+        memmem(text, n, INGEST_NUL_MARK, 3) == NULL) {
+        *dst = ingest_batch_strdup(r->batch, text);
+        return;
+    }
+    /* Each bad byte becomes 3: the buffer can always hold the result. */
+    velo_buf_init(&buf, 3 * n + 1);
+    if (velo_utf8_repair(&buf, text, n, &k) != VELO_OK) {
+        velo_buf_fini(&buf);
+        ingest_rec_fail(r, "text", "cannot repair"); /* out of memory */
+        return;
+    }
+    /* A NUL the source sent: U+FFFF -> U+FFFD, same length in place. */
+    while ((m = memmem(buf.data, buf.len, INGEST_NUL_MARK, 3)) != NULL)
+        m[2] = (char)0xBD;
+    *dst = ingest_batch_strdup(r->batch, buf.data != NULL ? buf.data : "");
+    velo_buf_fini(&buf);
+    r->batch->repaired++;
 }
 
 const cJSON *

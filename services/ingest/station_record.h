@@ -1,19 +1,19 @@
-/* record.h: mapping one station record (a JSON object of a source payload)
- * into a StationSnapshot of a batch. Private to velo-ingest's parsers
- * (jcdecaux.c, gbfs_status.c); parse.h is the public contract.
+/* station_record.h: mapping one station record (a JSON object of a source
+ * payload) into a StationSnapshot of a batch. Private to velo-ingest's parsers
+ * (jcdecaux.c, gbfs_status.c); payload_parsers.h is the public contract.
  *
  * A parser describes its format in a struct ingest_rec_format and calls
  * ingest_rec_stations (or ingest_rec_station for one bare object). That
  * reads the record id, adds an item, lets the format's map function read
  * the fields with the ingest_rec_* readers below, and validates the item.
- * The readers follow parse.h: a field that is absent or null stays absent;
- * one of the wrong type, or out of range, fails the record. The first
+ * The readers follow payload_parsers.h: a field that is absent or null stays
+ * absent; one of the wrong type, or out of range, fails the record. The first
  * failure is kept in why and turns the whole record into a reject; later
  * fields are still read (harmless), so a map function needs no early exits.
  *
  * Thread: whichever thread owns the batch. No state outside the batch. */
-#ifndef INGEST_RECORD_H
-#define INGEST_RECORD_H
+#ifndef INGEST_STATION_RECORD_H
+#define INGEST_STATION_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -21,7 +21,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "parse.h"
+#include "payload_parsers.h"
 
 /* Room for a reason, as struct ingest_reject holds it. */
 #define INGEST_REC_WHY 160
@@ -95,9 +95,16 @@ void ingest_rec_bool(struct ingest_rec *r, const cJSON *o, const char *key,
 void ingest_rec_dbl(struct ingest_rec *r, const cJSON *o, const char *key,
                     protobuf_c_boolean *has, double *v);
 
-/* A string, copied into r->batch ("" stays ""); else "not a string". */
+/* A string, copied into r->batch ("" stays ""); else "not a string". Text
+ * is repaired as ingest_rec_text does. */
 void ingest_rec_str(struct ingest_rec *r, const cJSON *o, const char *key,
                     char **dst);
+
+/* Copies display text (a name, an address; NULL: nothing) into r->batch
+ * at *dst. Invalid UTF-8 becomes U+FFFD (velo_utf8_repair), and so does a
+ * NUL the source sent (U+FFFF, payload_json.h); each repaired string counts
+ * in r->batch->repaired. Ids are never repaired: they are rejected. */
+void ingest_rec_text(struct ingest_rec *r, const char *text, char **dst);
 
 /* The nested object o.<key>, borrowed from o; NULL when absent, null or
  * not an object (that last one fails with "not an object"). */

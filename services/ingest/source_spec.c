@@ -1,11 +1,14 @@
-/* source.c: parsing of SYSTEM_ID=KIND:URL[,opt=value...] source specs. */
-#include "source.h"
+/* source_spec.c: parsing of SYSTEM_ID=KIND:URL[,opt=value...] source specs. */
+#include "source_spec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "velo/parse.h"
+
+#define ALLOW_MAX INGEST_ALLOW_MAX
 
 static const char *kind_names[] = {
     [INGEST_JCDECAUX_V1] = "jcdecaux-v1",
@@ -58,6 +61,35 @@ system_id_ok(const char *s, size_t n)
     return true;
 }
 
+/* allow=host[:port];host[:port]: hosts besides the source's own that may
+ * resolve to internal addresses (velo/http_client.h's fetch policy). */
+static int
+allow_parse(struct ingest_source_spec *s, const char *val, char *err,
+            size_t err_size)
+{
+    const char *p = val, *end;
+    size_t      n;
+
+    while (*p != '\0') {
+        end = strchr(p, ';');
+        n = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (n == 0 || n > 255 || memchr(p, '/', n) != NULL ||
+            memchr(p, '@', n) != NULL || s->nallow == ALLOW_MAX) {
+            snprintf(err, err_size,
+                     "bad value '%s' for source option 'allow' (want "
+                     "host[:port];... at most %d, no scheme or path)",
+                     val, ALLOW_MAX);
+            return VELO_EINVAL;
+        }
+        s->allow[s->nallow] = strndup(p, n);
+        if (s->allow[s->nallow] == NULL)
+            return VELO_ENOMEM;
+        s->nallow++;
+        p += n + (end != NULL);
+    }
+    return VELO_OK;
+}
+
 static int
 opt_apply(struct ingest_source_spec *s, const char *key, const char *val,
           char *err, size_t err_size)
@@ -85,6 +117,9 @@ opt_apply(struct ingest_source_spec *s, const char *key, const char *val,
     } else if (strcmp(key, "seed") == 0) {
         if (velo_parse_u64(val, &s->seed) != VELO_OK)
             goto bad;
+    } else if (strcmp(key, "allow") == 0) {
+        if (allow_parse(s, val, err, err_size) != VELO_OK)
+            return VELO_EINVAL;
     } else if (strcmp(key, "speed") == 0) {
         if (velo_parse_double(val, &s->speed) != VELO_OK || s->speed <= 0)
             goto bad;
@@ -96,6 +131,43 @@ opt_apply(struct ingest_source_spec *s, const char *key, const char *val,
 bad:
     snprintf(err, err_size, "bad value '%s' for source option '%s'", val, key);
     return VELO_EINVAL;
+}
+
+/* An HTTP source's URL: http(s) with a host. A JCDecaux base gets a path
+ * and a query appended, so a query or fragment there would be lost (a
+ * fragment is never sent: the key and contract would silently vanish). A
+ * fragment on a gbfs.json URL is never sent either. */
+static int
+url_check(const struct ingest_source_spec *s, char *err, size_t err_size)
+{
+    const char *u = s->url, *host;
+    bool jcd = s->kind == INGEST_JCDECAUX_V1 || s->kind == INGEST_JCDECAUX_V3;
+
+    if (s->kind == INGEST_REPLAY || s->kind == INGEST_SIMULATE)
+        return VELO_OK;
+    if (strncasecmp(u, "http://", 7) == 0)
+        host = u + 7;
+    else if (strncasecmp(u, "https://", 8) == 0)
+        host = u + 8;
+    else {
+        snprintf(err, err_size,
+                 "source %s: URL '%s' must start with http:// or https://",
+                 s->system_id, u);
+        return VELO_EINVAL;
+    }
+    if (*host == '\0' || strchr("/?#:", *host) != NULL) {
+        snprintf(err, err_size, "source %s: URL '%s' has no host", s->system_id,
+                 u);
+        return VELO_EINVAL;
+    }
+    if (strchr(u, '#') != NULL || (jcd && strchr(u, '?') != NULL)) {
+        snprintf(err, err_size,
+                 "source %s: URL '%s' must not have a %s (it would never "
+                 "be sent)",
+                 s->system_id, u, jcd ? "query or fragment" : "fragment");
+        return VELO_EINVAL;
+    }
+    return VELO_OK;
 }
 
 /* Applies ",k=v,k=v" (opts is a writable copy). */
@@ -175,6 +247,9 @@ ingest_source_spec_parse(const char *text, struct ingest_source_spec *out,
     s.url = strdup(rest);
     if (comma != NULL && (rv = opts_parse(&s, comma, err, err_size)) != 0)
         goto out;
+    rv = url_check(&s, err, err_size);
+    if (rv != VELO_OK)
+        goto out;
     if (s.contract == NULL &&
         (s.kind == INGEST_JCDECAUX_V1 || s.kind == INGEST_JCDECAUX_V3)) {
         c = strchr(s.system_id, ':');
@@ -195,5 +270,7 @@ ingest_source_spec_fini(struct ingest_source_spec *s)
     free(s->url);
     free(s->contract);
     free(s->lang);
+    while (s->nallow > 0)
+        free(s->allow[--s->nallow]);
     memset(s, 0, sizeof(*s));
 }

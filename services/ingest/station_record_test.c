@@ -1,10 +1,10 @@
-/* record_test.c: the record module on its own. The field readers tell
+/* station_record_test.c: the record module on its own. The field readers tell
  * absent, null, wrong type, negative and too large apart; the first
  * failure wins; the event-time rule at its exact bounds; and one record
  * becoming an item or a reject, whatever the format's map function does.
  * The parsers built on it are tested on real payloads in jcdecaux_test.c
  * and gbfs_test.c. */
-#include "record.h"
+#include "station_record.h"
 #include "test_util.h"
 #include "velo/json.h"
 

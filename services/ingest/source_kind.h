@@ -1,4 +1,4 @@
-/* src.h: one source at run time, and the interface between the poll
+/* source_kind.h: one source at run time, and the interface between the poll
  * scheduler (ingest.c) and the kinds of source (poll_jcdecaux.c,
  * poll_gbfs.c, replay.c, simulate.c).
  *
@@ -9,15 +9,16 @@
  * failed (the batch is then empty: never a partial batch).
  *
  * Thread: everything here runs on the ingest loop thread. */
-#ifndef INGEST_SRC_H
-#define INGEST_SRC_H
+#ifndef INGEST_SOURCE_KIND_H
+#define INGEST_SOURCE_KIND_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "batch.h"
 #include "ingest_cfg.h"
-#include "source.h"
+#include "source_spec.h"
+#include "velo/backoff.h"
 #include "velo/http_client.h"
 
 /* Why a poll ended; `kind` is the metrics label. */
@@ -25,7 +26,7 @@ struct ingest_outcome {
     int         err;    /* VELO_OK or the failure */
     const char *kind;   /* "ok", "forbidden", "rate_limited", "server_error",
                            "http_error", "timeout", "unavailable",
-                           "malformed", "too_big", "io_error" */
+                           "malformed", "too_big", "io_error", "refused" */
     long        status; /* HTTP status, 0 when none */
     int64_t     retry_after_ms; /* -1: none */
     uint32_t    ttl_s;          /* GBFS ttl of the data, 0: none */
@@ -60,22 +61,38 @@ struct ingest_src {
     ingest_done_fn                   done;
     void                            *owner; /* the ingest object */
     /* Scheduling, owned by ingest.c. */
-    size_t      index;
-    bool        in_flight;
-    int64_t     next_due_ms; /* monotonic */
-    uint32_t    failures;    /* consecutive */
-    uint32_t    polls;       /* completed, ok or not */
-    bool        finished;    /* set by a kind with nothing left (replay) */
-    int64_t     poll_started_ns;
-    const char *last_kind; /* last outcome kind logged */
+    size_t              index;
+    bool                in_flight;
+    int64_t             next_due_ms; /* monotonic */
+    uint32_t            failures;    /* consecutive */
+    struct velo_backoff backoff;     /* waits after failures */
+    uint32_t            polls;       /* completed, ok or not */
+    bool                finished; /* set by a kind with nothing left (replay) */
+    int64_t             poll_started_ns;
+    const char         *last_kind; /* last outcome kind logged */
+    /* Where HTTP kinds may connect (SSRF guard): internal addresses only
+     * on the source URL's own host:port and the allow= hosts. */
+    struct velo_fetch_policy policy;
+    const char              *policy_hosts[INGEST_ALLOW_MAX + 1];
+    char                    *own_origin; /* owned "host:port" */
 };
+
+/* Builds s->policy from s->spec (HTTP kinds). VELO_EINVAL when the URL
+ * has no host curl understands. Release with ingest_src_policy_fini. */
+VELO_MUST_CHECK int ingest_src_policy_init(struct ingest_src *s);
+void                ingest_src_policy_fini(struct ingest_src *s);
+
+/* True for an http:// or https:// URL: the only schemes a feed URL found
+ * in a payload (gbfs.json) may have. */
+bool ingest_src_url_is_http(const char *url);
 
 /* A fetch request with the service's limits filled in. */
 void ingest_src_fetch_req(const struct ingest_src *s, const char *url,
                           struct velo_fetch_req *req);
 
 /* Classifies an HTTP result: VELO_OK for 2xx with a body; otherwise fills
- * o (err, kind, status, retry_after_ms, detail) and returns o->err. */
+ * o (err, kind, status, retry_after_ms, detail) and returns o->err. A
+ * request the address policy refused is "refused" (never dead-lettered). */
 int ingest_src_classify(const struct velo_fetch_result *res,
                         struct ingest_outcome          *o);
 

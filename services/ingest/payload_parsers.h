@@ -1,5 +1,5 @@
-/* parse.h: payload parsers, one per source format. Pure functions: bytes
- * in, a batch out; no I/O, so every case is tested on recorded payloads.
+/* payload_parsers.h: payload parsers, one per source format. Pure functions:
+ * bytes in, a batch out; no I/O, so every case is tested on recorded payloads.
  *
  * Contract shared by every parser:
  * - body is len bytes, not necessarily NUL-terminated.
@@ -14,8 +14,8 @@
  * - Every item gets system_id = ctx->system_id, fetched_at_ms =
  *   ctx->fetched_at_ms and source_format (e.g. "jcdecaux-v1", "gbfs-2.3").
  */
-#ifndef INGEST_PARSE_H
-#define INGEST_PARSE_H
+#ifndef INGEST_PAYLOAD_PARSERS_H
+#define INGEST_PAYLOAD_PARSERS_H
 
 #include <stddef.h>
 #include <stdint.h>

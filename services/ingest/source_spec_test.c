@@ -1,4 +1,4 @@
-/* source_test.c: source spec parsing. */
+/* source_spec_test.c: source spec parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "source.h"
+#include "source_spec.h"
 
 static void
 test_source_jcdecaux_contract_comes_from_system_id(void **state)
@@ -97,6 +97,44 @@ test_source_bad_specs_say_why(void **state)
     expect_bad("x:y=simulate:f,speed=0", "speed");
 }
 
+static void
+test_source_bad_urls_are_config_errors(void **state)
+{
+    (void)state;
+    expect_bad("x:y=gbfs:file:///etc/passwd", "http:// or https://");
+    expect_bad("x:y=gbfs:gopher://h/gbfs.json", "http:// or https://");
+    expect_bad("x:y=jcdecaux-v3:ftp://api.jcdecaux.com", "http:// or https://");
+    expect_bad("x:y=gbfs:http:///gbfs.json", "no host");
+    expect_bad("x:y=jcdecaux-v3:https://api.jcdecaux.com?q=1#frag",
+               "query or fragment");
+    expect_bad("x:y=jcdecaux-v1:https://api.jcdecaux.com/?apiKey=x", "query");
+    expect_bad("x:y=gbfs:https://h/gbfs.json#x", "fragment");
+    expect_bad("x:y=gbfs:https://h/gbfs.json,allow=a/b", "allow");
+}
+
+static void
+test_source_allow_list(void **state)
+{
+    struct ingest_source_spec s;
+    char                      err[256];
+
+    (void)state;
+    assert_int_equal(
+        ingest_source_spec_parse("g:x=GBFS:HTTPS://h/gbfs.json?token=1,"
+                                 "allow=feeds.internal;10.0.0.7:8080",
+                                 &s, err, sizeof(err)),
+        VELO_EINVAL); /* kind names are lower case */
+    assert_int_equal(
+        ingest_source_spec_parse("g:x=gbfs:HTTPS://h/gbfs.json?token=1,"
+                                 "allow=feeds.internal;10.0.0.7:8080",
+                                 &s, err, sizeof(err)),
+        VELO_OK);
+    assert_int_equal(s.nallow, 2);
+    assert_string_equal(s.allow[0], "feeds.internal");
+    assert_string_equal(s.allow[1], "10.0.0.7:8080");
+    ingest_source_spec_fini(&s);
+}
+
 int
 main(void)
 {
@@ -105,6 +143,8 @@ main(void)
         cmocka_unit_test(test_source_options_after_comma),
         cmocka_unit_test(test_source_url_keeps_its_colons),
         cmocka_unit_test(test_source_bad_specs_say_why),
+        cmocka_unit_test(test_source_bad_urls_are_config_errors),
+        cmocka_unit_test(test_source_allow_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
