@@ -54,6 +54,10 @@ static const struct velo_opt batch_opts[] = {
     {"once", "VELO_BATCH_ONCE", "false", VELO_OPT_BOOL, CFG(once),
      "process everything up to the ends of the partitions at start, emit "
      "every complete window, commit and exit 0 (the CronJob form)"},
+    {"crash-after-records", "VELO_BATCH_CRASH_AFTER_RECORDS", "0", VELO_OPT_U32,
+     CFG(crash_after),
+     "tests only: kill the process (SIGKILL) after handling this many "
+     "records, inside an open transaction (0: never)"},
 };
 
 const struct velo_cfg_spec batch_cfg_spec = {

@@ -3,6 +3,7 @@
 #include "batch_svc.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,9 @@ loop(void *arg)
             continue;
         }
         velo_backoff_reset(&b);
+        if (s->cfg->crash_after > 0 &&
+            batch_run_records(s->run) >= s->cfg->crash_after)
+            raise(SIGKILL); /* fault injection: kill -9 at a known point */
     }
     rv = batch_run_flush(s->run);
     if (rv != VELO_OK)

@@ -14,7 +14,8 @@
 
 #define OUT_PARTITIONS 6 /* velib_aggregates when batch creates it */
 #define PROBE_POLL_MS 100
-#define DLQ_MAX (900 * 1024) /* value bytes kept in a dead letter */
+#define DLQ_MAX (900 * 1024)   /* value bytes kept in a dead letter */
+#define SYSTEMS_RETRY_MS 30000 /* a missing systems topic, looked up again */
 
 struct zone_entry {
     char          *system_id;
@@ -27,8 +28,8 @@ struct batch_kio {
     velo_kafka_txn       *kt;
     velo_kafka_consumer  *kc; /* velib_data, the group's */
     bool                  assigned;
-    velo_kafka_consumer  *ks;      /* velib_systems */
-    bool                  ks_done; /* read to its end once */
+    velo_kafka_consumer  *ks;          /* velib_systems */
+    int64_t               ks_retry_at; /* mono ms: next try when missing */
     velo_kafka_producer  *dlq;
     rd_kafka_t           *probe; /* metadata and timestamp look-ups */
     struct velo_kafka_msg cur;
@@ -170,7 +171,10 @@ k_zones(void *ctx, bool wait, batch_zone_fn fn, void *arg)
     struct zone_entry *z, *tmp;
     int                rv;
 
+    if (k->ks == NULL && !wait && velo_mono_ms() < k->ks_retry_at)
+        return VELO_OK;
     if (k->ks == NULL) {
+        k->ks_retry_at = velo_mono_ms() + SYSTEMS_RETRY_MS;
         rv = consumer(k, "batch-consumer.systems", &k->ks);
         if (rv == VELO_OK)
             rv = velo_kafka_assign_all(k->ks, k->cfg.systems_topic,
@@ -348,9 +352,12 @@ k_next(void *ctx, struct batch_in *in, int timeout_ms)
                             .keylen = k->cur.keylen,
                             .value = k->cur.value,
                             .len = k->cur.len};
-    /* Over the limit: never decoded (an empty value is a dead letter). */
-    if (in->len > k->cfg.max_record_bytes)
+    /* Over the limit: never decoded, a dead letter. */
+    if (in->len > k->cfg.max_record_bytes) {
+        in->too_big = true;
+        in->value = NULL;
         in->len = 0;
+    }
     return VELO_OK;
 }
 

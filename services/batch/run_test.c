@@ -232,7 +232,7 @@ append(struct fake *f, int p, int64_t ts, const char *station, int64_t t,
  * pseudo-random walk; every 53rd record arrives 20-110 min late; one
  * record in partition 1 does not decode. */
 static struct fake *
-fake_new(void)
+fake_make(bool future)
 {
     static const char *st[4] = {"a", "b", "c", "d"};
     struct fake       *f = calloc(1, sizeof(*f));
@@ -252,6 +252,8 @@ fake_new(void)
                 ev -= (int64_t)(20 + x % 90) * M;
             append(f, i / 2, t + i * M + 1000, st[i], ev, (x >> 16) % 25);
         }
+        if (future && t == T0 + 300 * M) /* fetched_at 10 days ahead */
+            append(f, 0, t + 2 * M, "a", t + 14400 * M, 1);
         if (t == T0 + 600 * M) {
             struct rec *r = &f->part[1][f->n[1]];
             r->ts = t + 4 * M;
@@ -261,6 +263,12 @@ fake_new(void)
         }
     }
     return f;
+}
+
+static struct fake *
+fake_new(void)
+{
+    return fake_make(false);
 }
 
 static void
@@ -380,12 +388,35 @@ test_second_once_run_adds_nothing(void **state)
     fake_free(f);
 }
 
+/* A snapshot fetched "10 days after" its record was produced would close
+ * every window of its partition: it is a dead letter, and the output is
+ * that of the log without it. */
+static void
+test_fetch_time_far_past_record_time_is_a_dead_letter(void **state)
+{
+    struct fake *a = fake_new(), *b = fake_make(true);
+    size_t       i;
+
+    (void)state;
+    run_all(a, NULL, 0);
+    run_all(b, NULL, 0);
+    assert_int_equal(b->dead, 2);
+    assert_int_equal(b->nout, a->nout);
+    qsort(a->out, a->nout, sizeof(char *), cmp);
+    qsort(b->out, b->nout, sizeof(char *), cmp);
+    for (i = 0; i < a->nout; i++)
+        assert_string_equal(a->out[i], b->out[i]);
+    fake_free(a);
+    fake_free(b);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_killed_runs_commit_exactly_what_one_run_does),
         cmocka_unit_test(test_second_once_run_adds_nothing),
+        cmocka_unit_test(test_fetch_time_far_past_record_time_is_a_dead_letter),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
