@@ -58,7 +58,7 @@ svc_create(void **out, const void *cfgp, velo_metrics *m)
                            cfg->common.kafka_brokers, cfg->topic,
                            cfg->systems_topic, cfg->out_topic, cfg->dlq_topic,
                            cfg->group_id, cfg->transactional_id,
-                           cfg->txn_timeout_ms, cfg->max_record_bytes});
+                           cfg->txn_timeout_ms, cfg->max_record_bytes, m});
     if (rv == VELO_OK) {
         batch_kio_ops(s->kio, &io);
         rv = batch_run_new(

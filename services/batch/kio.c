@@ -43,7 +43,8 @@ consumer(const batch_kio *k, const char *group, velo_kafka_consumer **out)
         out, &(struct velo_kafka_consumer_cfg){.brokers = k->cfg.brokers,
                                                .group_id = group,
                                                .client_id = "velo-batch",
-                                               .read_committed = true});
+                                               .read_committed = true,
+                                               .metrics = k->cfg.metrics});
 }
 
 static int

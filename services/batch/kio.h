@@ -13,15 +13,16 @@
 typedef struct batch_kio batch_kio;
 
 struct batch_kio_cfg {
-    const char *brokers;
-    const char *topic;
-    const char *systems_topic;
-    const char *out_topic;
-    const char *dlq_topic;
-    const char *group_id;
-    const char *transactional_id;
-    uint32_t    timeout_ms;
-    uint32_t    max_record_bytes;
+    const char   *brokers;
+    const char   *topic;
+    const char   *systems_topic;
+    const char   *out_topic;
+    const char   *dlq_topic;
+    const char   *group_id;
+    const char   *transactional_id;
+    uint32_t      timeout_ms;
+    uint32_t      max_record_bytes;
+    velo_metrics *metrics; /* borrowed, may be NULL: the group's lag */
 };
 
 /* Connects the transactional producer (fencing an older instance) and

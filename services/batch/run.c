@@ -18,7 +18,7 @@
 struct run_metrics {
     velo_metric *records, *replayed, *dead, *rows_h, *rows_d, *corrections;
     velo_metric *late, *late_dropped, *commits, *aborts, *recoveries, *held;
-    velo_metric *stations;
+    velo_metric *stations, *last_success;
 };
 
 struct batch_run {
@@ -79,6 +79,9 @@ metrics_init(struct run_metrics *rm, velo_metrics *m)
                                   NULL);
     rm->stations = velo_metrics_gauge(m, "velo_batch_stations",
                                       "stations in memory", NULL);
+    rm->last_success = velo_metrics_gauge(
+        m, "velo_batch_last_success_timestamp_seconds",
+        "Unix time of the last committed transaction (0: none yet)", NULL);
 }
 
 static void
@@ -375,6 +378,9 @@ commit(batch_run *r, int64_t now_ms)
     r->pending = 0;
     r->txn_since = now_ms;
     bump(r->m.commits, 1);
+    /* Wall clock, not now_ms (monotonic): alerts compare it to time(). */
+    if (r->m.last_success != NULL)
+        velo_metric_set(r->m.last_success, (double)velo_now_ms() / 1000.0);
     return VELO_OK;
 }
 

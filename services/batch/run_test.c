@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "run.h"
+#include "velo/clock.h"
 #include "velo/v1/station.pb-c.h"
 
 #define M 60000LL
@@ -286,7 +287,7 @@ fake_free(struct fake *f)
 }
 
 static batch_run *
-run_new(struct fake *f)
+run_new_m(struct fake *f, velo_metrics *m)
 {
     struct batch_io      io = {f_zones,       f_partitions,
                                f_committed,   f_timestamp_at,
@@ -306,8 +307,14 @@ run_new(struct fake *f)
                                 .once = true};
     batch_run           *r = NULL;
 
-    assert_int_equal(batch_run_new(&r, &cfg, &io, NULL), VELO_OK);
+    assert_int_equal(batch_run_new(&r, &cfg, &io, m), VELO_OK);
     return r;
+}
+
+static batch_run *
+run_new(struct fake *f)
+{
+    return run_new_m(f, NULL);
 }
 
 /* Runs until done; kills the run (frees it with its transaction open:
@@ -373,6 +380,35 @@ test_killed_runs_commit_exactly_what_one_run_does(void **state)
 }
 
 /* A second --once over the same input adds nothing. */
+/* "A batch run missed" is time() - this gauge: it holds the wall-clock
+ * time of the last commit, 0 before any. */
+static void
+test_last_success_is_the_wall_clock_of_the_last_commit(void **state)
+{
+    struct fake  *f = fake_new();
+    velo_metrics *m = NULL;
+    velo_metric  *g;
+    batch_run    *r;
+    bool          done = false;
+    int           step = 0;
+    double        before = (double)velo_now_ms() / 1000.0;
+
+    (void)state;
+    assert_int_equal(velo_metrics_new(&m), VELO_OK);
+    r = run_new_m(f, m);
+    g = velo_metrics_gauge(m, "velo_batch_last_success_timestamp_seconds", "",
+                           NULL);
+    assert_true(velo_metric_value(g) == 0);
+    while (!done && step < 200000)
+        assert_int_equal(batch_run_step(r, step++, 0, &done), VELO_OK);
+    assert_true(done);
+    assert_true(velo_metric_value(g) >= before);
+    assert_true(velo_metric_value(g) <= (double)velo_now_ms() / 1000.0);
+    batch_run_free(r);
+    velo_metrics_free(m);
+    fake_free(f);
+}
+
 static void
 test_second_once_run_adds_nothing(void **state)
 {
@@ -416,6 +452,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_killed_runs_commit_exactly_what_one_run_does),
         cmocka_unit_test(test_second_once_run_adds_nothing),
+        cmocka_unit_test(
+            test_last_success_is_the_wall_clock_of_the_last_commit),
         cmocka_unit_test(test_fetch_time_far_past_record_time_is_a_dead_letter),
     };
 
