@@ -28,6 +28,7 @@ class SourceServer:
         self.hits = {}
         self.queries = []
         self.overrides = {}  # path -> bytes served instead of the fixture
+        self.faults = {}  # path -> HTTP status served instead (e.g. 503)
         self.other = None  # base URL of another server (SSRF target)
         self.lock = threading.Lock()
         handler = self._handler()
@@ -97,6 +98,8 @@ class SourceServer:
     def route(self, path):
         """(status, headers, body) for a path; None body means a fault."""
         fx = self.fx
+        if path in self.faults:
+            return self.faults[path], {}, b"unavailable"
         if path in self.overrides:
             return 200, {}, self.overrides[path]
         if path == "/ok/vls/v1/stations":
