@@ -255,7 +255,9 @@ def main():
     got = rows(brokers, names["out"])
     check_rows(got)
     dead = kdump(brokers, names["dlq"], raw=True)
-    check(len(dead) == 1 and dead[0]["headers"].get("velo-error"),
+    check(len(dead) == 1 and dead[0]["headers"].get("velo-error") and
+          dead[0]["headers"].get("velo-source") == "velo-batch" and
+          dead[0]["headers"].get("velo-origin-topic") == names["data"],
           "dead letters: %s" % dead)
 
     # Nothing new: nothing emitted, nothing dead-lettered again.
