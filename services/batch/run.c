@@ -81,7 +81,7 @@ metrics_init(struct run_metrics *rm, velo_metrics *m)
                                       "stations in memory", NULL);
     rm->last_success = velo_metrics_gauge(
         m, "velo_batch_last_success_timestamp_seconds",
-        "Unix time of the last committed transaction (0: none yet)", NULL);
+        "Unix time of the last commit or finished pass (0: none yet)", NULL);
 }
 
 static void
@@ -343,6 +343,16 @@ fail_txn(batch_run *r, int cause)
     r->e = NULL;
 }
 
+/* velo_batch_last_success_timestamp_seconds: a commit, or a pass (--once,
+ * --schedule) done. Wall clock, not the loop's monotonic now_ms: alerts
+ * compare it to time(). */
+static void
+mark_success(batch_run *r)
+{
+    if (r->m.last_success != NULL)
+        velo_metric_set(r->m.last_success, (double)velo_now_ms() / 1000.0);
+}
+
 static int
 commit(batch_run *r, int64_t now_ms)
 {
@@ -378,9 +388,7 @@ commit(batch_run *r, int64_t now_ms)
     r->pending = 0;
     r->txn_since = now_ms;
     bump(r->m.commits, 1);
-    /* Wall clock, not now_ms (monotonic): alerts compare it to time(). */
-    if (r->m.last_success != NULL)
-        velo_metric_set(r->m.last_success, (double)velo_now_ms() / 1000.0);
+    mark_success(r);
     return VELO_OK;
 }
 
@@ -432,8 +440,10 @@ batch_run_step(batch_run *r, int64_t now_ms, int wait_ms, bool *done)
         if (rv != VELO_OK || r->e == NULL)
             return rv;
     }
-    if (r->cfg.once && caught_up && r->pending == 0 && !r->txn_open)
+    if (r->cfg.once && caught_up && r->pending == 0 && !r->txn_open) {
         *done = true;
+        mark_success(r); /* a pass with nothing new succeeded too */
+    }
     return VELO_OK;
 }
 
