@@ -34,6 +34,9 @@ PENDING = {}
 for _n in ("velo_warehouse_rows_loaded_total", "velo_warehouse_batch_failures_total",
            "velo_warehouse_db_up", "velo_warehouse_rejected_total"):
     PENDING[_n] = "velo-warehouse, branch whsvc"
+for _n in ("velo_gateway_sse_clients", "velo_gateway_upstream_errors_total",
+           "velo_gateway_rate_limited_total", "velo_gateway_sse_dropped_total"):
+    PENDING[_n] = "velo-gateway, branch gateway"
 for _n in ("velo_consul_up", "velo_consul_registered", "velo_consul_lock_held"):
     PENDING[_n] = "Consul registration and ingest leadership, branch consul"
 
