@@ -161,12 +161,37 @@ def start_stack(brokers, srv):
     # velo-batch needs records on the topic: velo-stream holds them first.
     wait_for("velo-stream holds stations", lambda: stream.metric(
         "velo_stream_stations") > 0, 60)
-    if os.path.exists(os.path.join(BIN, "velo-batch")):
+    if have("velo-batch"):
         svcs["velo-batch"] = start_batch(common + [
             "--topic", names["data"], "--systems-topic", names["systems"],
             "--out-topic", names["agg"], "--dlq-topic", names["dlq"],
             "--group", names["grp"], "--transactional-id", names["grp"]])
+    warehouse_rpc = "tcp://127.0.0.1:1"  # nothing listens: history 503s
+    if have("velo-warehouse"):
+        wh = Service("velo-warehouse", common + [
+            "--rpc-url", "tcp://127.0.0.1:0",
+            "--db", "sqlite://" + os.path.join(RUN, unique("wh") + ".db"),
+            "--topic", names["agg"], "--dlq-topic", names["agg"] + ".dlq",
+            "--group", names["grp"] + "-wh", "--batch-wait-ms", "200"],
+            ready_timeout=60)
+        svcs["velo-warehouse"] = wh
+        warehouse_rpc = wh.addrs[1]
+    if have("velo-gateway"):
+        svcs["velo-gateway"] = Service("velo-gateway", [
+            "--port", "0", "--admin-port", "0",
+            "--assets", os.path.join(BIN, "..", "web"),
+            "--stream-rpc", stream.addrs[1], "--stream-pub", stream.addrs[2],
+            "--warehouse-rpc", warehouse_rpc], admin_last=True)
     return svcs, stream_args
+
+
+def have(binary):
+    return os.path.exists(os.path.join(BIN, binary))
+
+
+def admin(svc):
+    """The admin address: first in the ready file, last for velo-gateway."""
+    return getattr(svc, "admin", svc.addrs[0])
 
 
 def start_batch(args):
@@ -328,7 +353,7 @@ def fault_source(prom, srv):
 
 def fault_stream(prom, svcs, stream_args):
     stream = svcs["velo-stream"]
-    admin_port = stream.addrs[0].rsplit(":", 1)[1]
+    admin_port = admin(stream).rsplit(":", 1)[1]
     check(stream.stop() == 0, "velo-stream exit status after SIGTERM")
     print("fault: velo-stream stopped")
     wait_for("VeloServiceDown firing", lambda: firing(
@@ -345,14 +370,22 @@ def fault_stream(prom, svcs, stream_args):
         prom, "VeloStreamUnavailable", ("pending", "firing")), 120, 0.5)
 
 
-def rpc_calls(svcs):
-    """A few RPC calls, so the per-method series exist."""
+def traffic(svcs):
+    """A few RPC calls and gateway requests, so the per-method and
+    per-route series exist."""
     import subprocess
     for args in (["systems"], ["station", "jcdecaux:dublin", "42"],
                  ["station", "jcdecaux:dublin", "nope"]):
         subprocess.run([os.path.join(BIN, "veloctl"), "--rpc",
                         svcs["velo-stream"].addrs[1]] + args,
                        capture_output=True, timeout=30)
+    if "velo-gateway" in svcs:
+        for path in ("/api/v1/systems", "/api/v1/stations?system=x"):
+            try:
+                urllib.request.urlopen("http://%s%s" % (
+                    svcs["velo-gateway"].addrs[0], path), timeout=10).read()
+            except urllib.error.HTTPError:
+                pass
 
 
 def main():
@@ -367,8 +400,8 @@ def main():
         for svc in svcs.values():
             service_ready(svc)
         for job, svc in svcs.items():
-            set_targets(job, [svc.addrs[0]])
-        rpc_calls(svcs)
+            set_targets(job, [admin(svc)])
+        traffic(svcs)
         wait_healthy(prom, svcs, [
             'velo_build_info{job="velo-stream"}', "velo_ready",
             "velo:data_age_seconds:max", "velo:ingest_source_up:min",
