@@ -171,8 +171,8 @@ def start_stack(brokers, srv):
         wh = Service("velo-warehouse", common + [
             "--rpc-url", "tcp://127.0.0.1:0",
             "--db", "sqlite://" + os.path.join(RUN, unique("wh") + ".db"),
-            "--topic", names["agg"], "--dlq-topic", names["agg"] + ".dlq",
-            "--group", names["grp"] + "-wh", "--batch-wait-ms", "200"],
+            "--topic", names["agg"], "--group", names["grp"] + "-wh",
+            "--batch-wait-ms", "200"],
             ready_timeout=60)
         svcs["velo-warehouse"] = wh
         warehouse_rpc = wh.addrs[1]
