@@ -144,7 +144,9 @@ def cleanup(prom, jobs):
 
 # ---- the stack ----
 
-def start_stack(brokers, srv):
+def start_stack(brokers, srv, svcs):
+    """Starts the services into svcs (so the caller stops every one that
+    started, even when a later one fails); returns velo-stream's args."""
     names = {k: unique(k) for k in ("data", "dlq", "systems", "agg", "grp")}
     common = ["--admin-port", "0", "--kafka-brokers", brokers]
     ingest = Service("velo-ingest", common + [
@@ -152,12 +154,13 @@ def start_stack(brokers, srv):
         "--systems-topic", names["systems"], "--interval-s", "1",
         "--source", "jcdecaux:dublin=jcdecaux-v1:%s/ok" % srv.base],
         env={"JCDECAUX_API_KEY": KEY})
+    svcs["velo-ingest"] = ingest
     service_ready(ingest)  # it polled: the topics exist for the others
     stream_args = common + [
         "--topic", names["data"], "--dlq-topic", names["dlq"],
         "--rpc-url", "tcp://127.0.0.1:0", "--pub-url", "tcp://127.0.0.1:0"]
     stream = Service("velo-stream", stream_args, ready_timeout=60)
-    svcs = {"velo-ingest": ingest, "velo-stream": stream}
+    svcs["velo-stream"] = stream
     # velo-batch needs records on the topic: velo-stream holds them first.
     wait_for("velo-stream holds stations", lambda: stream.metric(
         "velo_stream_stations") > 0, 60)
@@ -182,7 +185,7 @@ def start_stack(brokers, srv):
             "--assets", os.path.join(BIN, "..", "web"),
             "--stream-rpc", stream.addrs[1], "--stream-pub", stream.addrs[2],
             "--warehouse-rpc", warehouse_rpc], admin_last=True)
-    return svcs, stream_args
+    return stream_args
 
 
 def have(binary):
@@ -392,10 +395,10 @@ def main():
     brokers = kafka_addr()
     prom = Prom(prom_addr())
     srv = SourceServer(FIXTURES)
-    svcs, stream_args, jobs = {}, [], []
+    svcs, stream_args, jobs = {}, [], []  # svcs: started so far
     try:
         install_rules(prom)
-        svcs, stream_args = start_stack(brokers, srv)
+        stream_args = start_stack(brokers, srv, svcs)
         jobs = list(svcs)
         for svc in svcs.values():
             service_ready(svc)
@@ -420,7 +423,8 @@ def main():
     finally:
         for svc in svcs.values():
             svc.stop()
-        cleanup(prom, jobs or ["velo-ingest", "velo-stream", "velo-batch"])
+        cleanup(prom, ["velo-ingest", "velo-stream", "velo-batch",
+                       "velo-warehouse", "velo-gateway"])
         srv.close()
 
 
