@@ -8,7 +8,8 @@
 #   svc.sh stop NAME RUN_DIR           SIGTERM; requires exit status 0 within
 #                                      10 s (SIGKILL and fail otherwise)
 #
-# NAME=kafka delegates to kafka.sh (a real broker, no CMD). start and stop
+# NAME=kafka delegates to kafka.sh (a real broker, no CMD), NAME=postgres to
+# postgres.sh (a real PostgreSQL; RUN_DIR/postgres.ready holds its URL). start and stop
 # run in different processes, so a small wrapper (svc.sh _run) waits on the
 # service and records "PID STATUS" in RUN_DIR/NAME.rc for stop to check.
 # A script's background jobs ignore SIGINT, so services are stopped with
@@ -100,11 +101,17 @@ start)
   if [ "$name" = kafka ]; then
     exec "$here/kafka.sh" start "$run"
   fi
+  if [ "$name" = postgres ]; then
+    exec "$here/postgres.sh" start "$run"
+  fi
   start "$name" "$run" "$@"
   ;;
 stop)
   if [ "$name" = kafka ]; then
     exec "$here/kafka.sh" stop "$run"
+  fi
+  if [ "$name" = postgres ]; then
+    exec "$here/postgres.sh" stop "$run"
   fi
   stop "$name" "$run"
   ;;
