@@ -106,8 +106,7 @@ txn(velo_db *db, const struct velo_db_row *rows, size_t n)
  * loaded here stay loaded if the database goes away midway: loading them
  * again later changes nothing. */
 static int
-load_split(struct wh_batch *b, velo_db *db, wh_reject_fn on_reject,
-           void *ctx)
+load_split(struct wh_batch *b, velo_db *db, wh_reject_fn on_reject, void *ctx)
 {
     size_t i;
     int    rv;

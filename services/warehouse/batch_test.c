@@ -74,7 +74,7 @@ add_hourly(struct fixture *f, const Velo__V1__HourlyStationStats *m, int h)
 static void
 fill(struct fixture *f)
 {
-    static const char *const ids[] = {"1", "2"};
+    static const char *const     ids[] = {"1", "2"};
     Velo__V1__HourlyStationStats h;
     Velo__V1__DailyStationStats  d;
     enum wh_reject               why;
@@ -122,16 +122,14 @@ test_batch_loads_and_reloads_identically(void **state)
     fill(f);
     assert_int_equal(f->b.nparts, 2);
     assert_int_equal(f->b.parts[0].next, 7); /* offsets 0..6 noted */
-    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, NULL, NULL),
-                     VELO_OK);
+    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, NULL, NULL), VELO_OK);
     first = dump(f->db);
     assert_non_null(strstr(first, "gbfs:t\t1\t1764547200000"));
     assert_non_null(strstr(first, "Gare du Nord"));
     assert_non_null(strstr(first, "Test Bikes\tEurope/Paris"));
     wh_batch_clear(&f->b);
     fill(f);
-    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, NULL, NULL),
-                     VELO_OK);
+    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, NULL, NULL), VELO_OK);
     second = dump(f->db);
     assert_string_equal(first, second);
     free(first);
@@ -158,8 +156,7 @@ test_locked_database_fails_whole_batch_then_loads(void **state)
     free(after);
     velo_db_rollback(other);
     /* The same held batch, loaded again: it lands whole. */
-    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, NULL, NULL),
-                     VELO_OK);
+    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, NULL, NULL), VELO_OK);
     after = dump(f->db);
     assert_non_null(strstr(after, "gbfs:t\t2\t1764554400000"));
     free(before);
@@ -176,16 +173,14 @@ test_absent_names_keep_the_current_version(void **state)
 
     h = t_hourly("gbfs:t", "1", 0);
     add_hourly(f, &h, 0);
-    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, NULL, NULL),
-                     VELO_OK);
+    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, NULL, NULL), VELO_OK);
     wh_batch_clear(&f->b);
     /* A later batch without any dimension values. */
     h = t_hourly("gbfs:t", "1", 5);
     h.station_name = h.system_name = h.timezone = NULL;
     h.has_lat = h.has_lon = false;
     add_hourly(f, &h, 5);
-    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, NULL, NULL),
-                     VELO_OK);
+    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, NULL, NULL), VELO_OK);
     d = dump(f->db);
     /* One version of the station, still current, still named. */
     assert_non_null(strstr(d, "== dim_station\ngbfs:t\t1\t1764547200000\t"));
@@ -201,8 +196,7 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_batch_loads_and_reloads_identically, setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_locked_database_fails_whole_batch_then_loads, setup,
-            teardown),
+            test_locked_database_fails_whole_batch_then_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_absent_names_keep_the_current_version, setup, teardown),
     };

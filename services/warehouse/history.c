@@ -120,9 +120,9 @@ id_ok(const char *s)
 
 /* Rows collected by a query callback into a growing array. */
 struct collect {
-    void  ***rows; /* &reply->rows */
-    size_t  *n;    /* &reply->n_rows */
-    size_t   cap;
+    void ***rows; /* &reply->rows */
+    size_t *n;    /* &reply->n_rows */
+    size_t  cap;
 };
 
 static int
@@ -195,9 +195,8 @@ run_history(velo_db *db, void *ctx)
 {
     struct history_run *r = ctx;
 
-    return velo_db_history(db, &r->q, r->q.gran == VELO_DB_HOUR ? hourly_cb
-                                                                 : daily_cb,
-                           &r->c);
+    return velo_db_history(
+        db, &r->q, r->q.gran == VELO_DB_HOUR ? hourly_cb : daily_cb, &r->c);
 }
 
 /* Validates rq into q; NULL or the INVALID_ARGUMENT text. */
@@ -220,8 +219,8 @@ history_args(const struct wh_history *h, const Velo__V1__HistoryRequest *rq,
     q->from_ms = rq->has_from_ms ? rq->from_ms : q->to_ms - span;
     if (q->from_ms >= q->to_ms)
         return "from_ms must be before to_ms";
-    q->limit = rq->has_limit && rq->limit > 0 ? rq->limit
-                                              : WH_HISTORY_LIMIT_DEFAULT;
+    q->limit =
+        rq->has_limit && rq->limit > 0 ? rq->limit : WH_HISTORY_LIMIT_DEFAULT;
     return NULL;
 }
 
@@ -325,7 +324,8 @@ top_args(const Velo__V1__TopStationsRequest *rq, struct velo_db_top_q *q)
     }
     q->system_id = rq->system_id;
     q->local_date = rq->local_date;
-    q->limit = rq->has_limit && rq->limit > 0 ? rq->limit : WH_TOP_LIMIT_DEFAULT;
+    q->limit =
+        rq->has_limit && rq->limit > 0 ? rq->limit : WH_TOP_LIMIT_DEFAULT;
     return NULL;
 }
 
@@ -358,9 +358,9 @@ h_top_stations(void *ctx, struct velo_rpc_call *call)
 static int
 h_health(void *ctx, struct velo_rpc_call *call)
 {
-    struct wh_history         *h = ctx;
+    struct wh_history            *h = ctx;
     Velo__V1__HistoryHealthReply *r = malloc(sizeof(*r));
-    struct wh_status_view      v;
+    struct wh_status_view         v;
 
     if (r == NULL)
         return query_status(call, VELO_ENOMEM, NULL, "");

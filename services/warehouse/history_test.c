@@ -200,12 +200,12 @@ test_handlers_follow_descriptor_order(void **state)
 static void
 test_get_hourly_returns_the_range_oldest_first(void **state)
 {
-    struct fixture           *f = *state;
-    Velo__V1__HistoryRequest  rq = hreq("2", T_H0 + T_HOUR_MS,
-                                        T_H0 + 4 * T_HOUR_MS);
-    Velo__V1__HourlyHistory  *r;
-    char                      err[256];
-    size_t                    i;
+    struct fixture          *f = *state;
+    Velo__V1__HistoryRequest rq =
+        hreq("2", T_H0 + T_HOUR_MS, T_H0 + 4 * T_HOUR_MS);
+    Velo__V1__HourlyHistory *r;
+    char                     err[256];
+    size_t                   i;
 
     assert_int_equal(call(f, "GetHourly", &rq.base,
                           &velo__v1__hourly_history__descriptor,
@@ -341,7 +341,7 @@ test_bad_arguments_name_the_parameter(void **state)
 static void
 test_health_reports_the_loader(void **state)
 {
-    struct fixture              *f = *state;
+    struct fixture                *f = *state;
     Velo__V1__HistoryHealthRequest rq = VELO__V1__HISTORY_HEALTH_REQUEST__INIT;
     Velo__V1__HistoryHealthReply  *r;
     char                           err[256];
@@ -433,8 +433,7 @@ test_unavailable_before_the_schema(void **state)
 static void
 test_unreachable_database_is_unavailable_at_once(void **state)
 {
-    struct fixture *f =
-        fixture_new("postgresql://velo@127.0.0.1:1/warehouse");
+    struct fixture *f = fixture_new("postgresql://velo@127.0.0.1:1/warehouse");
     Velo__V1__HistoryRequest rq = hreq("1", T_H0, T_H0 + T_HOUR_MS);
     ProtobufCMessage        *r;
     char                     err[256];

@@ -239,11 +239,10 @@ static void
 loader_record(wh_loader *l, const struct velo_kafka_msg *msg)
 {
     struct wh_record *rec = wh_batch_slot(&l->batch);
-    struct wh_raw     raw = {msg->key, msg->keylen, msg->value, msg->len,
-                             NULL,     0};
-    const void       *ct;
-    enum wh_reject    why;
-    char              detail[160];
+    struct wh_raw  raw = {msg->key, msg->keylen, msg->value, msg->len, NULL, 0};
+    const void    *ct;
+    enum wh_reject why;
+    char           detail[160];
 
     if (velo_kafka_msg_header(msg, "content-type", &ct,
                               &raw.content_type_len) == VELO_OK)

@@ -49,7 +49,7 @@ typedef struct wh_loader wh_loader;
 /* Makes the Kafka consumer (no broker contact yet); the database is opened
  * by the thread. cfg's strings, status and m are borrowed and outlive the
  * loader. VELO_EINVAL (bad cfg, logged), VELO_ENOMEM. */
-VELO_MUST_CHECK int wh_loader_new(wh_loader                  **out,
+VELO_MUST_CHECK int wh_loader_new(wh_loader                 **out,
                                   const struct wh_loader_cfg *cfg,
                                   struct wh_status *status, velo_metrics *m);
 

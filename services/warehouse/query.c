@@ -113,8 +113,7 @@ wh_query_run(wh_query *q, int (*fn)(velo_db *, void *), void *ctx,
         return velo_errf(VELO_EUNAVAIL, why, why_size,
                          "database not reached yet");
     if (velo_mono_ms() < atomic_load(&q->down_until))
-        return velo_errf(VELO_EUNAVAIL, why, why_size,
-                         "database unavailable");
+        return velo_errf(VELO_EUNAVAIL, why, why_size, "database unavailable");
     s = slot_take(q, deadline_mono_ms);
     if (s == NULL)
         return velo_errf(VELO_EUNAVAIL, why, why_size,

@@ -40,8 +40,8 @@ VELO_MUST_CHECK int wh_query_new(wh_query **out, const char *url,
  * cannot be made, or no connection is free by deadline_mono_ms (a
  * velo_mono_ms instant). */
 VELO_MUST_CHECK int wh_query_run(wh_query *q, int (*fn)(velo_db *, void *),
-                                 void *ctx, int64_t deadline_mono_ms,
-                                 char *why, size_t why_size);
+                                 void *ctx, int64_t deadline_mono_ms, char *why,
+                                 size_t why_size);
 
 /* Closes every connection (none may be in use) and frees. NULL: no-op. */
 void wh_query_free(wh_query *q);

@@ -305,7 +305,8 @@ wh_record_decode(struct wh_record *out, const struct wh_raw *raw,
     const char                       *p;
 
     memset(out, 0, sizeof(*out));
-    if (!key_split(&k, raw->key, raw->keylen) || (d = gran_desc(k.gran)) == NULL)
+    if (!key_split(&k, raw->key, raw->keylen) ||
+        (d = gran_desc(k.gran)) == NULL)
         return reject(why, WH_REJECT_KEY, detail, detail_size,
                       "key is not system/station/hourly|daily/window");
     if (!content_type_ok(raw, d))

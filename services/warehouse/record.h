@@ -62,7 +62,7 @@ struct wh_raw {
 /* Decodes raw into *out (zeroed first). On VELO_EPROTO *why and detail (a
  * short reason, cut to detail_size) say what was wrong and *out holds
  * nothing to free. VELO_ENOMEM. */
-VELO_MUST_CHECK int wh_record_decode(struct wh_record *out,
+VELO_MUST_CHECK int wh_record_decode(struct wh_record    *out,
                                      const struct wh_raw *raw,
                                      enum wh_reject *why, char *detail,
                                      size_t detail_size);

@@ -86,7 +86,7 @@ static int
 decode_raw(const char *key, const void *val, size_t len, const char *ct,
            enum wh_reject *why)
 {
-    struct wh_raw    raw = {key, strlen(key), val, len, ct, ct ? strlen(ct) : 0};
+    struct wh_raw raw = {key, strlen(key), val, len, ct, ct ? strlen(ct) : 0};
     struct wh_record rec;
     char             detail[64];
     int              rv;
@@ -127,10 +127,13 @@ test_content_type_must_name_the_keys_message(void **state)
 static void
 test_bad_keys_and_values_are_rejected(void **state)
 {
-    static const char *const keys[] = {
-        "", "s/1/hourly", "s/1/weekly/2025-12-01", "s//hourly/x",
-        "s/1/hourly/2025-12-01T00:00Z/extra", "/1/hourly/x"};
-    static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0x07, 0x00};
+    static const char *const     keys[] = {"",
+                                           "s/1/hourly",
+                                           "s/1/weekly/2025-12-01",
+                                           "s//hourly/x",
+                                           "s/1/hourly/2025-12-01T00:00Z/extra",
+                                           "/1/hourly/x"};
+    static const uint8_t         garbage[] = {0xff, 0xff, 0xff, 0x07, 0x00};
     Velo__V1__HourlyStationStats m = t_hourly("s", "1", 0);
     enum wh_reject               why;
     size_t                       i, len;
@@ -224,8 +227,7 @@ test_names_are_repaired_and_cut(void **state)
     m.station_name = name;
     m.system_name = (char *)"Bad \xff name";
     assert_int_equal(
-        t_decode(&rec, &m.base, "s/1/hourly/2025-12-01T00:00Z", &why),
-        VELO_OK);
+        t_decode(&rec, &m.base, "s/1/hourly/2025-12-01T00:00Z", &why), VELO_OK);
     assert_true(strlen(rec.station_name) <= VELO_DB_NAME_MAX);
     assert_true(velo_utf8_valid(rec.station_name, strlen(rec.station_name)));
     assert_string_equal(rec.system_name, "Bad \xef\xbf\xbd name");

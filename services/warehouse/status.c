@@ -36,8 +36,7 @@ wh_status_db_down(struct wh_status *s, const char *reason)
 {
     pthread_mutex_lock(&s->mu);
     s->db_ok = false;
-    snprintf(s->reason, sizeof(s->reason), "database unavailable: %s",
-             reason);
+    snprintf(s->reason, sizeof(s->reason), "database unavailable: %s", reason);
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -88,12 +88,11 @@ warehouse_rpc_make(warehouse *w, velo_metrics *m)
 }
 
 int
-warehouse_new(warehouse **out, const struct warehouse_cfg *cfg,
-              velo_metrics *m)
+warehouse_new(warehouse **out, const struct warehouse_cfg *cfg, velo_metrics *m)
 {
-    char        where[512];
+    char       where[512];
     warehouse *w;
-    int         rv;
+    int        rv;
 
     w = calloc(1, sizeof(*w));
     if (w == NULL)
@@ -105,8 +104,8 @@ warehouse_new(warehouse **out, const struct warehouse_cfg *cfg,
     sqlite_dir(cfg->db_url);
     rv = velo_db_password_load(&w->password);
     if (rv == VELO_OK)
-        rv = wh_query_new(&w->query, cfg->db_url, w->password,
-                          cfg->query_conns, &w->status);
+        rv = wh_query_new(&w->query, cfg->db_url, w->password, cfg->query_conns,
+                          &w->status);
     if (rv == VELO_OK)
         rv = warehouse_loader_make(w, m);
     if (rv == VELO_OK)

@@ -26,9 +26,9 @@ typedef struct warehouse warehouse;
 /* cfg and m are borrowed and outlive the object. VELO_EUNAVAIL: the RPC
  * listener could not bind; VELO_EINVAL: bad URL or Kafka config; VELO_EIO:
  * the password file cannot be read. */
-VELO_MUST_CHECK int warehouse_new(warehouse **out,
+VELO_MUST_CHECK int warehouse_new(warehouse                 **out,
                                   const struct warehouse_cfg *cfg,
-                                  velo_metrics *m);
+                                  velo_metrics               *m);
 VELO_MUST_CHECK int warehouse_start(warehouse *w);
 /* The result of the last load at stop. */
 VELO_MUST_CHECK int warehouse_stop(warehouse *w);
