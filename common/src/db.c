@@ -178,8 +178,12 @@ velo_db_password_load(char **out)
 }
 
 int
-db_fail(const velo_db *db, int err, const char *op, const char *cause)
+db_fail(velo_db *db, int err, const char *op, const char *cause)
 {
+    if (velo_err_retryable(err))
+        db->stats.errors_retryable++;
+    else
+        db->stats.errors_other++;
     velo_warn("db.error", VELO_S("db", db->where), VELO_S("op", op),
               VELO_S("error", velo_strerror(err)), VELO_S("cause", cause));
     return err;
@@ -203,12 +207,11 @@ velo_db_connect(velo_db **out, const char *url, const struct velo_db_opts *opts)
         return rv;
     }
     s = scheme_of(url);
-    rv = s->ops->connect(&db, &u, opts != NULL ? opts : &defaults);
+    rv = s->ops->connect(&db, &u, opts != NULL ? opts : &defaults, where);
     if (rv != VELO_OK)
         return rv;
     db->ops = s->ops;
     db->kind = u.kind;
-    memcpy(db->where, where, sizeof(where));
     velo_info("db.connected", VELO_S("db", db->where));
     *out = db;
     return VELO_OK;
@@ -248,6 +251,8 @@ velo_db_commit(velo_db *db)
 
     if (rv != VELO_OK)
         db->ops->rollback(db);
+    else
+        db->stats.batches_committed++;
     db->in_tx = false;
     return rv;
 }
@@ -273,6 +278,8 @@ velo_db_upsert(velo_db *db, const struct velo_db_row *rows, size_t n)
     if (rv != VELO_OK)
         return rv;
     rv = db->ops->load(db, &b);
+    if (rv == VELO_OK)
+        db->stats.rows_upserted += b.n;
     db_batch_fini(&b);
     return rv;
 }
@@ -326,6 +333,12 @@ velo_db_dump(velo_db *db, const char *table, struct velo_buf *out)
                                  db_sql_tables[i].order, out);
     }
     return VELO_EINVAL;
+}
+
+void
+velo_db_stats_get(const velo_db *db, struct velo_db_stats *out)
+{
+    *out = db->stats;
 }
 
 enum velo_db_kind

@@ -37,8 +37,10 @@ apply(velo_db *db, const struct db_migration *m)
     if (rv == VELO_OK)
         rv = db->ops->record(db, m->version, m->name);
     if (rv == VELO_OK)
-        return velo_db_commit(db);
-    velo_db_rollback(db);
+        rv = db->ops->commit(db); /* not counted as a batch */
+    if (rv != VELO_OK)
+        db->ops->rollback(db);
+    db->in_tx = false;
     return rv;
 }
 

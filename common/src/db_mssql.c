@@ -29,6 +29,9 @@ struct db_mssql {
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int            init_rc = FAIL;
+/* db-lib reports a failed dbopen before there is a DBPROCESS to carry our
+ * handle, so that one message waits here for ms_open (same thread). */
+static _Thread_local char open_cause[256];
 
 /* db-lib's handlers are process-wide; dbsetuserdata leads back to the
  * handle, whose last message becomes the logged `cause`. */
@@ -40,11 +43,14 @@ on_err(DBPROCESS *proc, int sev, int dberr, int oserr, char *dberrstr,
 
     (void)sev;
     (void)oserr;
-    (void)oserrstr;
     if (m != NULL) {
         m->msgno = 0;
         snprintf(m->cause, sizeof(m->cause), "db-lib %d: %s", dberr,
                  dberrstr ? dberrstr : "");
+    } else {
+        snprintf(open_cause, sizeof(open_cause), "db-lib %d: %s%s%s%s", dberr,
+                 dberrstr ? dberrstr : "", oserrstr ? " (" : "",
+                 oserrstr ? oserrstr : "", oserrstr ? ")" : "");
     }
     return INT_CANCEL;
 }
@@ -126,10 +132,11 @@ ms_open(velo_db *db)
     int              rv;
 
     m->cause[0] = '\0';
+    open_cause[0] = '\0';
     m->proc = dbopen(m->login, m->server);
     if (m->proc == NULL)
         return db_fail(db, VELO_EUNAVAIL, "connect",
-                       m->cause[0] ? m->cause : "dbopen failed");
+                       open_cause[0] ? open_cause : "dbopen failed");
     dbsetuserdata(m->proc, (BYTE *)m);
     if (dbuse(m->proc, m->dbname) == FAIL)
         return fail(db, "connect");
@@ -151,6 +158,7 @@ revive(velo_db *db)
     if (m->proc != NULL)
         dbclose(m->proc);
     m->proc = NULL;
+    db->stats.reconnects++;
     return ms_open(db);
 }
 
@@ -182,7 +190,7 @@ ms_login(struct db_mssql *m, const struct velo_db_url *u,
 
 static int
 ms_connect(velo_db **out, const struct velo_db_url *u,
-           const struct velo_db_opts *o)
+           const struct velo_db_opts *o, const char *where)
 {
     struct db_mssql *m;
     int              rv;
@@ -193,8 +201,7 @@ ms_connect(velo_db **out, const struct velo_db_url *u,
     m = calloc(1, sizeof(*m));
     if (m == NULL)
         return VELO_ENOMEM;
-    snprintf(m->base.where, sizeof(m->base.where), "mssql://%s:%u/%s", u->host,
-             (unsigned)u->port, u->dbname);
+    snprintf(m->base.where, sizeof(m->base.where), "%s", where);
     rv = ms_login(m, u, o);
     if (rv == VELO_OK)
         rv = ms_open(&m->base);

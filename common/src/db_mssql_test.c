@@ -1,6 +1,8 @@
 /* db_mssql_test.c: the SQL Server backend without a server: the bcp bind
  * table against the staging DDL, staged values, the MERGE text, GO
  * splitting and error mapping. integration.db_mssql covers a real server. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -270,6 +274,31 @@ test_procedures_use_indexed_columns(void **state)
                                 "local_date = @local_date"));
 }
 
+/* The real db-lib connect path, against a port nothing listens on: a
+ * clean VELO_EUNAVAIL within the login timeout, no crash, nothing kept. */
+static void
+test_connect_refused_is_unavail(void **state)
+{
+    struct velo_db_opts o = {.password = "pw", .connect_timeout_ms = 2000};
+    velo_db            *db = NULL;
+    int                 fd, port;
+    struct sockaddr_in  a = {.sin_family = AF_INET};
+    socklen_t           len = sizeof(a);
+    char                url[64];
+
+    (void)state;
+    /* A port that was free a moment ago and is closed now. */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    snprintf(url, sizeof(url), "mssql://sa@127.0.0.1:%d/warehouse", port);
+    assert_int_equal(velo_db_open(&db, url, &o), VELO_EUNAVAIL);
+    assert_null(db);
+}
+
 int
 main(void)
 {
@@ -281,6 +310,7 @@ main(void)
         cmocka_unit_test(test_split_go),
         cmocka_unit_test(test_error_map),
         cmocka_unit_test(test_procedures_use_indexed_columns),
+        cmocka_unit_test(test_connect_refused_is_unavail),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

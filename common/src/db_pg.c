@@ -1,13 +1,17 @@
 /* db_pg.c: the PostgreSQL backend (libpq). A batch is COPYed into a
  * session-local staging table, then merged by INSERT ... ON CONFLICT.
  * Query values travel as PQexecParams parameters. */
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "db_int.h"
 #include "velo/buf.h"
+#include "velo/clock.h"
 #include "velo/log.h"
 
 #define COPY_CHUNK 65536 /* bytes handed to PQputCopyData at a time */
@@ -15,6 +19,7 @@
 struct db_pg {
     velo_db base; /* first: velo_db * and db_pg * convert */
     PGconn *conn;
+    int64_t wait_ms; /* client-side limit on one command's answer */
 };
 
 #define PG(db) (((struct db_pg *)(db))->conn)
@@ -73,10 +78,106 @@ check(velo_db *db, PGresult *res, ExecStatusType want, const char *op,
     return rv;
 }
 
+/* Past the deadline: drop the connection. libpq then sees it broken, so
+ * the next call outside a transaction reconnects (PQreset). */
+static void
+give_up(velo_db *db)
+{
+    (void)shutdown(PQsocket(PG(db)), SHUT_RDWR);
+    (void)PQconsumeInput(PG(db));
+}
+
+/* Waits until libpq has the whole answer, or returns false at the
+ * deadline. poll() bounds the wait: a frozen server (stopped process, hung
+ * host) still ACKs at the TCP level, so neither keepalives nor its own
+ * statement_timeout would ever end a blocking PQexec. */
+static bool
+wait_ready(PGconn *c, int64_t deadline)
+{
+    struct pollfd pfd;
+    int64_t       left;
+
+    while (PQisBusy(c)) {
+        left = deadline - velo_mono_ms();
+        if (left <= 0)
+            return false;
+        pfd.fd = PQsocket(c);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+            return true; /* let PQgetResult report the failure */
+        if (!PQconsumeInput(c))
+            return true; /* broken: PQgetResult reports it */
+    }
+    return true;
+}
+
+/* The answer to the command just sent, like PQexec: the first error, else
+ * the last result; a COPY IN result at once. *timed_out on the deadline. */
+static PGresult *
+await(velo_db *db, bool *timed_out)
+{
+    PGconn   *c = PG(db);
+    PGresult *res, *keep = NULL;
+    int64_t   deadline = velo_mono_ms() + ((struct db_pg *)db)->wait_ms;
+
+    *timed_out = false;
+    for (;;) {
+        if (!wait_ready(c, deadline)) {
+            *timed_out = true;
+            PQclear(keep);
+            give_up(db);
+            return NULL;
+        }
+        res = PQgetResult(c);
+        if (res == NULL)
+            return keep;
+        if (PQresultStatus(res) == PGRES_COPY_IN) {
+            PQclear(keep);
+            return res;
+        }
+        if (keep != NULL && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+            PQclear(res);
+        } else {
+            PQclear(keep);
+            keep = res;
+        }
+    }
+}
+
+/* Sends sql (with n text parameters), waits at most wait_ms, and checks
+ * the status. With out, the caller owns *out on success and PQclears it. */
+static int
+pg_query(velo_db *db, const char *op, const char *sql, int n,
+         const char *const *params, ExecStatusType want, PGresult **out)
+{
+    PGresult *res;
+    bool      timed_out;
+    char      why[96];
+    int       sent, rv;
+
+    sent = n == 0
+               ? PQsendQuery(PG(db), sql)
+               : PQsendQueryParams(PG(db), sql, n, NULL, params, NULL, NULL, 0);
+    if (!sent)
+        return db_fail(db, map_state(PG(db), NULL), op, PQerrorMessage(PG(db)));
+    res = await(db, &timed_out);
+    if (timed_out) {
+        snprintf(why, sizeof(why),
+                 "no answer within %lld ms: connection dropped",
+                 (long long)((struct db_pg *)db)->wait_ms);
+        return db_fail(db, VELO_ETIMEDOUT, op, why);
+    }
+    rv = check(db, res, want, op, out != NULL);
+    if (rv == VELO_OK && out != NULL)
+        *out = res;
+    return rv;
+}
+
 static int
 pg_exec(velo_db *db, const char *sql)
 {
-    return check(db, PQexec(PG(db), sql), PGRES_COMMAND_OK, "exec", false);
+    return pg_query(db, "exec", sql, 0, NULL, PGRES_COMMAND_OK, NULL);
 }
 
 /* NOTICEs ("relation already exists, skipping") go to the debug log, not
@@ -101,13 +202,14 @@ revive(velo_db *db)
     PQreset(PG(db));
     if (PQstatus(PG(db)) != CONNECTION_OK)
         return db_fail(db, VELO_EUNAVAIL, "reconnect", PQerrorMessage(PG(db)));
+    db->stats.reconnects++;
     velo_info("db.reconnected", VELO_S("db", db->where));
     return VELO_OK;
 }
 
 static int
 pg_connect(velo_db **out, const struct velo_db_url *u,
-           const struct velo_db_opts *o)
+           const struct velo_db_opts *o, const char *where)
 {
     struct db_pg *p;
     char          port[8], ctimeout[16], options[64];
@@ -132,6 +234,9 @@ pg_connect(velo_db **out, const struct velo_db_url *u,
     p = calloc(1, sizeof(*p));
     if (p == NULL)
         return VELO_ENOMEM;
+    snprintf(p->base.where, sizeof(p->base.where), "%s", where);
+    /* The server's statement_timeout answers first while it is alive. */
+    p->wait_ms = (int64_t)sms + 5000;
     snprintf(port, sizeof(port), "%u", (unsigned)u->port);
     /* libpq counts whole seconds and treats 1 as 2. */
     snprintf(ctimeout, sizeof(ctimeout), "%u", cms < 2000 ? 2 : cms / 1000);
@@ -152,8 +257,6 @@ pg_connect(velo_db **out, const struct velo_db_url *u,
     vals[12] = NULL;
     p->conn = PQconnectdbParams(keys, vals, 0);
     if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
-        snprintf(p->base.where, sizeof(p->base.where), "postgresql://%s:%s",
-                 u->host, port);
         rv = db_fail(&p->base, p->conn ? VELO_EUNAVAIL : VELO_ENOMEM, "connect",
                      p->conn ? PQerrorMessage(p->conn) : "out of memory");
         PQfinish(p->conn);
@@ -177,9 +280,9 @@ pg_version(velo_db *db, int64_t *out)
                          "version BIGINT PRIMARY KEY, name TEXT NOT NULL)");
     if (rv != VELO_OK)
         return rv;
-    res = PQexec(PG(db), "SELECT COALESCE(MAX(version), 0) FROM "
-                         "schema_migrations");
-    rv = check(db, res, PGRES_TUPLES_OK, "version", true);
+    rv = pg_query(db, "version",
+                  "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", 0,
+                  NULL, PGRES_TUPLES_OK, &res);
     if (rv != VELO_OK)
         return rv;
     *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -194,12 +297,10 @@ pg_record(velo_db *db, int64_t version, const char *name)
     const char *params[2] = {v, name};
 
     snprintf(v, sizeof(v), "%lld", (long long)version);
-    return check(db,
-                 PQexecParams(PG(db),
-                              "INSERT INTO schema_migrations (version, name) "
-                              "VALUES ($1, $2)",
-                              2, NULL, params, NULL, NULL, 0),
-                 PGRES_COMMAND_OK, "record", false);
+    return pg_query(db, "record",
+                    "INSERT INTO schema_migrations (version, name) "
+                    "VALUES ($1, $2)",
+                    2, params, PGRES_COMMAND_OK, NULL);
 }
 
 static int
@@ -221,7 +322,8 @@ pg_rollback(velo_db *db)
 {
     if (PQstatus(PG(db)) == CONNECTION_OK &&
         PQtransactionStatus(PG(db)) != PQTRANS_IDLE)
-        PQclear(PQexec(PG(db), "ROLLBACK"));
+        (void)pg_query(db, "rollback", "ROLLBACK", 0, NULL, PGRES_COMMAND_OK,
+                       NULL);
 }
 
 /* COPY text format: backslash, tab, newline and CR escaped; NULL is \N. */
@@ -294,10 +396,12 @@ copy_rows(velo_db *db, const struct db_batch *b)
 static int
 copy_in(velo_db *db, const struct db_batch *b)
 {
-    int rv, rv2;
+    PGresult *res;
+    bool      timed_out;
+    int       rv, rv2;
 
-    rv = check(db, PQexec(PG(db), "COPY stg_station_stats FROM STDIN"),
-               PGRES_COPY_IN, "copy", false);
+    rv = pg_query(db, "copy", "COPY stg_station_stats FROM STDIN", 0, NULL,
+                  PGRES_COPY_IN, NULL);
     if (rv != VELO_OK)
         return rv;
     rv = copy_rows(db, b);
@@ -306,10 +410,10 @@ copy_in(velo_db *db, const struct db_batch *b)
             1 &&
         rv == VELO_OK)
         rv = db_fail(db, VELO_EUNAVAIL, "copy", PQerrorMessage(PG(db)));
-    rv2 = check(db, PQgetResult(PG(db)), PGRES_COMMAND_OK, "copy", false);
-    /* Drain: libpq needs the NULL result before the next command. */
-    while (PQgetResult(PG(db)) != NULL)
-        ;
+    /* Sending is bounded by tcp_user_timeout; the answer by wait_ms. */
+    res = await(db, &timed_out);
+    rv2 = timed_out ? db_fail(db, VELO_ETIMEDOUT, "copy", "no answer")
+                    : check(db, res, PGRES_COMMAND_OK, "copy", false);
     return rv != VELO_OK ? rv : rv2;
 }
 
@@ -358,8 +462,7 @@ query(velo_db *db, const char *sql, int n, const char *const *params,
     rv = revive(db);
     if (rv != VELO_OK)
         return rv;
-    res = PQexecParams(PG(db), sql, n, NULL, params, NULL, NULL, 0);
-    rv = check(db, res, PGRES_TUPLES_OK, "query", true);
+    rv = pg_query(db, "query", sql, n, params, PGRES_TUPLES_OK, &res);
     if (rv != VELO_OK)
         return rv;
     rv = emit_rows(db, res, gran, cb, ctx);
@@ -415,8 +518,7 @@ pg_ping(velo_db *db)
 
     if (rv != VELO_OK)
         return rv;
-    return check(db, PQexec(PG(db), "SELECT 1"), PGRES_TUPLES_OK, "ping",
-                 false);
+    return pg_query(db, "ping", "SELECT 1", 0, NULL, PGRES_TUPLES_OK, NULL);
 }
 
 static int
@@ -427,8 +529,9 @@ pg_dump(velo_db *db, const char *table, const char *order, struct velo_buf *out)
     int       r, c, rv;
 
     snprintf(sql, sizeof(sql), "SELECT * FROM %s ORDER BY %s", table, order);
-    res = PQexec(PG(db), sql);
-    rv = check(db, res, PGRES_TUPLES_OK, "dump", true);
+    rv = pg_query(db, "dump", sql, 0, NULL, PGRES_TUPLES_OK, &res);
+    if (rv != VELO_OK)
+        return rv;
     for (r = 0; rv == VELO_OK && r < PQntuples(res); r++) {
         for (c = 0; rv == VELO_OK && c < PQnfields(res); c++)
             rv = velo_buf_printf(
@@ -437,8 +540,7 @@ pg_dump(velo_db *db, const char *table, const char *order, struct velo_buf *out)
         if (rv == VELO_OK)
             rv = velo_buf_puts(out, "\n");
     }
-    if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
-        PQclear(res);
+    PQclear(res);
     return rv;
 }
 

@@ -77,7 +77,7 @@ sq_prepare(velo_db *db, const char *sql, sqlite3_stmt **st)
 
 static int
 sq_connect(velo_db **out, const struct velo_db_url *u,
-           const struct velo_db_opts *o)
+           const struct velo_db_opts *o, const char *where)
 {
     struct db_sqlite *s;
     int               rc, rv = VELO_OK;
@@ -85,7 +85,7 @@ sq_connect(velo_db **out, const struct velo_db_url *u,
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return VELO_ENOMEM;
-    snprintf(s->base.where, sizeof(s->base.where), "sqlite://%s", u->dbname);
+    snprintf(s->base.where, sizeof(s->base.where), "%s", where);
     rc = sqlite3_open_v2(
         u->dbname, &s->h,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -256,12 +256,21 @@ sq_load(velo_db *db, const struct db_batch *b)
     return rv;
 }
 
+/* Text of column i; NULL for SQL NULL. REAL columns are printed with 17
+ * digits: sqlite3_column_text uses 15, which does not round-trip every
+ * double (1.0 / 3 came back changed). */
 static const char *
-col_text(sqlite3_stmt *st, int i)
+col_text(sqlite3_stmt *st, int i, char *buf, size_t size)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL
-               ? NULL
-               : (const char *)sqlite3_column_text(st, i);
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL:
+        return NULL;
+    case SQLITE_FLOAT:
+        snprintf(buf, size, "%.17g", sqlite3_column_double(st, i));
+        return buf;
+    default:
+        return (const char *)sqlite3_column_text(st, i);
+    }
 }
 
 /* Steps st to the end, handing each row to cb. */
@@ -270,12 +279,13 @@ emit_rows(velo_db *db, sqlite3_stmt *st, enum velo_db_gran gran,
           velo_db_row_cb cb, void *ctx)
 {
     const char        *v[DB_SQL_FACT_NCOLS + 1];
+    char               bufs[DB_SQL_FACT_NCOLS + 1][32];
     struct velo_db_row row;
-    int                rc, rv = VELO_OK, i;
+    int                rc = SQLITE_DONE, rv = VELO_OK, i;
 
     while (rv == VELO_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         for (i = 0; i <= DB_SQL_FACT_NCOLS; i++)
-            v[i] = col_text(st, i);
+            v[i] = col_text(st, i, bufs[i], sizeof(bufs[i]));
         rv = db_row_from_text(&row, gran, v, v[DB_SQL_FACT_NCOLS]);
         if (rv == VELO_OK)
             rv = cb(ctx, &row);
@@ -350,15 +360,15 @@ static int
 sq_dump(velo_db *db, const char *table, const char *order, struct velo_buf *out)
 {
     sqlite3_stmt *st = NULL;
-    char          sql[256];
-    int           rv, rc, i, n;
+    char          sql[256], buf[32];
+    int           rv, rc = SQLITE_DONE, i, n;
 
     snprintf(sql, sizeof(sql), "SELECT * FROM %s ORDER BY %s", table, order);
     rv = sq_prepare(db, sql, &st);
     while (rv == VELO_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         n = sqlite3_column_count(st);
         for (i = 0; rv == VELO_OK && i < n; i++) {
-            const char *t = col_text(st, i);
+            const char *t = col_text(st, i, buf, sizeof(buf));
 
             rv = velo_buf_printf(out, "%s%s", i ? "\t" : "",
                                  t != NULL ? t : "\\N");

@@ -1,8 +1,12 @@
 /* db_sqlite_test.c: the velo_db contract on a real SQLite file, plus what
  * is SQLite's own: WAL, the query plans, busy mapping, newer schemas. */
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "velo/file.h"
+#include "velo/log.h"
 
 #include "db_test_util.h"
 
@@ -135,35 +139,41 @@ test_sqlite_newer_schema_refused(void **state)
 static void
 test_sqlite_wal_and_busy_is_unavail(void **state)
 {
-    struct velo_db_opts o = {.busy_timeout_ms = 50};
-    struct velo_db_row  r = dbt_row(VELO_DB_HOUR, "s1", 0);
-    struct tmp          t;
-    velo_db            *db;
-    sqlite3            *h;
-    char                plan[64];
+    struct velo_db_opts  o = {.busy_timeout_ms = 50};
+    struct velo_db_stats st;
+    struct velo_db_row   r = dbt_row(VELO_DB_HOUR, "s1", 0);
+    struct tmp           t;
+    velo_db             *db;
+    sqlite3             *h;
+    char                 mode[64];
 
     (void)state;
     tmp_init(&t);
     assert_int_equal(velo_db_open(&db, t.url, &o), VELO_OK);
     assert_int_equal(sqlite3_open(t.path, &h), SQLITE_OK);
-    plan[0] = '\0';
+    mode[0] = '\0';
     {
-        sqlite3_stmt *st;
+        sqlite3_stmt *stmt;
 
         assert_int_equal(
-            sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL),
+            sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &stmt, NULL),
             SQLITE_OK);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        snprintf(plan, sizeof(plan), "%s", sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
+        assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+        snprintf(mode, sizeof(mode), "%s", sqlite3_column_text(stmt, 0));
+        sqlite3_finalize(stmt);
     }
-    assert_string_equal(plan, "wal");
+    assert_string_equal(mode, "wal");
     assert_int_equal(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(velo_db_begin(db), VELO_EUNAVAIL);
     assert_int_equal(sqlite3_exec(h, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
     dbt_load(db, &r, 1);
+    velo_db_stats_get(db, &st);
+    assert_true(st.errors_retryable == 1);
+    assert_true(st.errors_other == 0);
+    assert_true(st.batches_committed == 1);
+    assert_true(st.rows_upserted == 1);
     velo_db_close(db);
     tmp_fini(&t);
 }
@@ -182,6 +192,63 @@ test_sqlite_open_errors(void **state)
     assert_null(db);
 }
 
+static size_t
+count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay++;
+    }
+    return n;
+}
+
+/* A constraint the server enforces is VELO_EINVAL, a missing table
+ * VELO_EPROTO; each logs the driver's text once as `cause`, and the batch
+ * leaves nothing behind. */
+static void
+test_sqlite_errors_mapped_and_logged_once(void **state)
+{
+    struct velo_db_row r = dbt_row(VELO_DB_HOUR, "s1", 0);
+    struct tmp         t;
+    velo_db           *db;
+    char               logpath[160], *log;
+    size_t             len;
+    int                fd;
+
+    (void)state;
+    tmp_init(&t);
+    snprintf(logpath, sizeof(logpath), "%s/log", t.dir);
+    fd = open(logpath, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    velo_log_init("test", VELO_LOG_INFO, fd);
+    assert_int_equal(velo_db_open(&db, t.url, NULL), VELO_OK);
+    exec_raw(t.path, "CREATE TRIGGER no666 BEFORE INSERT ON "
+                     "fact_station_hourly WHEN NEW.samples = 666 BEGIN "
+                     "SELECT RAISE(ABORT, 'samples 666 refused'); END");
+    r.samples = 666;
+    assert_int_equal(velo_db_begin(db), VELO_OK);
+    assert_int_equal(velo_db_upsert(db, &r, 1), VELO_EINVAL);
+    velo_db_rollback(db);
+    exec_raw(t.path, "DROP TABLE dim_time");
+    r.samples = 1;
+    assert_int_equal(velo_db_begin(db), VELO_OK);
+    assert_int_equal(velo_db_upsert(db, &r, 1), VELO_EPROTO);
+    velo_db_rollback(db);
+    velo_db_close(db);
+    velo_log_init("test", VELO_LOG_INFO, STDOUT_FILENO);
+    close(fd);
+    assert_int_equal(velo_file_read(logpath, 1 << 16, &log, &len), VELO_OK);
+    assert_int_equal(count(log, "\"event\":\"db.error\""), 2);
+    assert_int_equal(count(log, "samples 666 refused"), 1);
+    assert_int_equal(count(log, "no such table: dim_time"), 1);
+    assert_int_equal(count(log, "\"error\":\"invalid argument\""), 1);
+    free(log);
+    unlink(logpath);
+    tmp_fini(&t);
+}
+
 int
 main(void)
 {
@@ -191,6 +258,7 @@ main(void)
         cmocka_unit_test(test_sqlite_newer_schema_refused),
         cmocka_unit_test(test_sqlite_wal_and_busy_is_unavail),
         cmocka_unit_test(test_sqlite_open_errors),
+        cmocka_unit_test(test_sqlite_errors_mapped_and_logged_once),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,6 +199,9 @@ test_batch_rejects_bad_rows(void **state)
     r = dbt_row(VELO_DB_HOUR, "s1", 0);
     r.status = NULL;
     assert_int_equal(db_batch_prepare(&b, &r, 1), VELO_EINVAL);
+    /* The count is checked before any row is read. */
+    assert_int_equal(db_batch_prepare(&b, &r, VELO_DB_BATCH_MAX + 1),
+                     VELO_ETOOBIG);
 }
 
 /* db_stage_val follows db_sql_stage_cols: each named column carries the

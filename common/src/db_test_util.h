@@ -44,7 +44,7 @@ dbt_row(enum velo_db_gran gran, const char *station, int hour)
     r.local_dow = 1;
     r.samples = 12 + hour;
     r.bikes_avg = 3.25 + hour;
-    r.bikes_min = 1;
+    r.bikes_min = 1.0 / 3.0; /* needs all 17 digits to round-trip */
     r.bikes_max = 7;
     r.docks_avg = 0.1 + hour; /* not exact in binary: must round-trip */
     r.docks_min = 2;
@@ -170,6 +170,7 @@ dbt_history(velo_db *db)
     assert_true(c.v[1].window_start_ms == T0 + 2 * HOUR_MS);
     assert_true(c.v[0].docks_avg == want.docks_avg); /* exact */
     assert_true(c.v[0].bikes_avg == want.bikes_avg);
+    assert_true(c.v[0].bikes_min == want.bikes_min);
     assert_true(c.v[0].samples == want.samples);
     assert_true(c.v[0].bikes_in == want.bikes_in);
     assert_false(c.v[0].flow_reliable);

@@ -9,15 +9,26 @@
  * freed right after (h2o's per-request memory). Bodies are bounded twice:
  * CURLOPT_MAXFILESIZE_LARGE rejects a too large Content-Length before any
  * byte arrives, and the write callback stops at the velo_buf's max for
- * bodies without one (or that decompress past it). */
+ * bodies without one (or that decompress past it).
+ *
+ * A request with an address policy gets two checks: CURLOPT_OPENSOCKETFUNCTION
+ * sees every address curl is about to connect to (after DNS, on every
+ * redirect hop) and refuses an internal one before any packet leaves;
+ * CURLOPT_PREREQFUNCTION sees the peer of every transfer just before the
+ * request is sent, which also covers a connection reused from the cache
+ * (no socket is opened then). The host judged is that of the URL being
+ * fetched now (CURLINFO_EFFECTIVE_URL follows redirects). */
 #include "velo/http_client.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "velo/clock.h"
@@ -37,9 +48,12 @@ struct fetch {
     velo_fetch_cb            cb;
     void                    *ctx;
     struct velo_fetch_result res;
-    int                      abort_err; /* why the write callback said 0 */
-    int64_t                  start_ns;
-    struct fetch            *prev, *next; /* fetcher's in-flight list */
+    int                      abort_err;      /* why the write callback said 0 */
+    const struct velo_fetch_policy *policy;  /* borrowed, NULL: none */
+    bool                            refused; /* an address was refused */
+    char                            refused_why[200];
+    int64_t                         start_ns;
+    struct fetch                   *prev, *next; /* fetcher's in-flight list */
 };
 
 /* Thread: owner thread only, except multi for curl_multi_wakeup. */
@@ -124,6 +138,102 @@ fetch_on_header(char *p, size_t size, size_t nmemb, void *ud)
     v[vlen] = '\0';
     fe->res.retry_after_ms = fetch_retry_after(v);
     return n;
+}
+
+/* The host and effective port of the URL curl fetches now; NULL when
+ * curl cannot say. The caller frees both with curl_free. */
+static char *
+fetch_url_host(struct fetch *fe, char **port)
+{
+    char  *url = NULL, *host = NULL;
+    CURLU *u = curl_url();
+
+    *port = NULL;
+    if (u == NULL ||
+        curl_easy_getinfo(fe->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK ||
+        url == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) !=
+            CURLUE_OK) {
+        curl_free(host);
+        curl_free(*port);
+        *port = NULL;
+        host = NULL;
+    }
+    curl_url_cleanup(u);
+    return host;
+}
+
+/* Judges a peer address of class cls (NULL: public) for the current URL;
+ * notes a refusal in fe. */
+static bool
+fetch_peer_ok(struct fetch *fe, const char *cls, const char *ip)
+{
+    char *port = NULL, *host;
+    bool  ok;
+
+    if (cls == NULL)
+        return true;
+    host = fetch_url_host(fe, &port);
+    ok = host != NULL && velo_fetch_policy_allows(fe->policy, host, port);
+    if (!ok) {
+        fe->refused = true;
+        snprintf(fe->refused_why, sizeof(fe->refused_why),
+                 "refused: %s address %s of host %.64s:%s is not allowed", cls,
+                 ip, host != NULL ? host : "?", port != NULL ? port : "?");
+    }
+    curl_free(host);
+    curl_free(port);
+    return ok;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: only set with a policy. */
+static curl_socket_t
+fetch_on_opensocket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct fetch *fe = ud;
+    char          ip[INET6_ADDRSTRLEN] = "?";
+    const void   *bin = NULL;
+
+    if (purpose == CURLSOCKTYPE_IPCXN) {
+        if (a->family == AF_INET)
+            bin = &((const struct sockaddr_in *)&a->addr)->sin_addr;
+        else if (a->family == AF_INET6)
+            bin = &((const struct sockaddr_in6 *)&a->addr)->sin6_addr;
+        if (bin != NULL)
+            (void)inet_ntop(a->family, bin, ip, sizeof(ip));
+        if (!fetch_peer_ok(fe, velo_addr_internal(&a->addr), ip))
+            return CURL_SOCKET_BAD; /* curl tries the next address, if any */
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+/* CURLOPT_PREREQFUNCTION: only set with a policy. */
+static int
+fetch_on_prereq(void *ud, char *peer_ip, char *local_ip, int peer_port,
+                int local_port)
+{
+    struct fetch *fe = ud;
+
+    (void)local_ip, (void)peer_port, (void)local_port;
+    return fetch_peer_ok(fe, velo_addr_internal_str(peer_ip), peer_ip)
+               ? CURL_PREREQFUNC_OK
+               : CURL_PREREQFUNC_ABORT;
+}
+
+static int
+fetch_setopt_policy(struct fetch *fe)
+{
+    CURL *e = fe->easy;
+    int   bad = 0; /* set when any option is refused */
+
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
+                            fetch_on_opensocket) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, fe) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, fetch_on_prereq) !=
+           CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_PREREQDATA, fe) != CURLE_OK;
+    return bad ? VELO_EINVAL : VELO_OK;
 }
 
 /* Maps a finished transfer's CURLcode onto velo_err. */
@@ -253,9 +363,12 @@ fetch_new(struct fetch **out, const struct velo_fetch_req *req)
         rv = VELO_ENOMEM;
         goto fail;
     }
+    fe->policy = req->policy;
     rv = fetch_setopt_common(fe);
     if (rv == VELO_OK)
         rv = fetch_setopt_req(fe, req);
+    if (rv == VELO_OK && fe->policy != NULL)
+        rv = fetch_setopt_policy(fe);
     if (rv != VELO_OK)
         goto fail;
     *out = fe;
@@ -344,7 +457,14 @@ fetch_done(struct fetch *fe, CURLcode cc)
         CURLE_OK)
         fe->res.status = status;
     err = fetch_map_code(fe, cc);
-    if (cc == CURLE_WRITE_ERROR && fe->abort_err == VELO_ETOOBIG)
+    if (cc != CURLE_OK && fe->refused) {
+        /* Nothing of a refused peer leaves this module: not its body. */
+        err = VELO_EINVAL;
+        fe->res.refused = true;
+        fe->res.status = 0;
+        velo_buf_reset(&fe->res.body);
+        snprintf(fe->res.cause, sizeof(fe->res.cause), "%s", fe->refused_why);
+    } else if (cc == CURLE_WRITE_ERROR && fe->abort_err == VELO_ETOOBIG)
         snprintf(fe->res.cause, sizeof(fe->res.cause),
                  "body larger than max_body (%zu bytes)", fe->res.body.max);
     else if (cc != CURLE_OK && fe->res.cause[0] == '\0')

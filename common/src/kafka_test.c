@@ -24,6 +24,8 @@
 #define PARTITIONS 6
 #define NMSG 12
 
+static int64_t lag_of(velo_kafka_consumer *kc);
+
 struct fixture {
     rd_kafka_t              *host; /* the mock cluster lives in its threads */
     rd_kafka_mock_cluster_t *mc;
@@ -155,7 +157,7 @@ producer_new(const struct fixture *f, struct deliveries *d, uint32_t max)
 }
 
 static velo_kafka_consumer *
-consumer_new(const struct fixture *f, const char *group)
+consumer_new_cfg(const struct fixture *f, const char *group, bool rebuild)
 {
     struct velo_kafka_consumer_cfg cfg = {
         .brokers = f->brokers,
@@ -164,11 +166,18 @@ consumer_new(const struct fixture *f, const char *group)
         /* The mock holds a first join for 3 s and drops members whose
          * session expires meanwhile (librdkafka 2.0.2). */
         .session_timeout_ms = 6000,
+        .time_miss_from_beginning = rebuild,
     };
     velo_kafka_consumer *kc = NULL;
 
     assert_int_equal(velo_kafka_consumer_new(&kc, &cfg), VELO_OK);
     return kc;
+}
+
+static velo_kafka_consumer *
+consumer_new(const struct fixture *f, const char *group)
+{
+    return consumer_new_cfg(f, group, false);
 }
 
 /* Produces NMSG records "sys/stN" -> "value-N" with two headers, the
@@ -362,6 +371,89 @@ test_assign_all_checks_start_and_runs_once(void **state)
     assert_int_equal(
         velo_kafka_assign_all(kc, TOPIC, VELO_KAFKA_OFFSET_END, 5000),
         VELO_EINVAL);
+    velo_kafka_consumer_free(kc);
+}
+
+/* Fault 9: a restart of velo-stream on the dev broker started at the end
+ * (the mock answers "end" to every time) and served an empty state. A
+ * time with no offset must start a partition holding records at its
+ * beginning, and the rebuild is not caught up until they are read. */
+static void
+test_assign_by_time_without_answer_starts_at_beginning(void **state)
+{
+    struct fixture      *f = *state;
+    struct deliveries    d = {0};
+    velo_kafka_producer *kp;
+    velo_kafka_consumer *kc;
+
+    kp = producer_new(f, &d, 0);
+    produce_all(kp, &d);
+    velo_kafka_producer_free(kp);
+    /* Strict "at or after" (velo-kdump --start-ms): the mock's "end". */
+    kc = consumer_new(f, "g-time-strict");
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, velo_now_ms() - 300000, 5000),
+        VELO_OK);
+    assert_true(velo_kafka_caught_up(kc));
+    assert_int_equal(lag_of(kc), 0);
+    velo_kafka_consumer_free(kc);
+    /* A rebuild: from the beginning of every partition with records. */
+    kc = consumer_new_cfg(f, "g-time-start", true);
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, velo_now_ms() - 300000, 5000),
+        VELO_OK);
+    assert_false(velo_kafka_caught_up(kc));
+    assert_int_equal(lag_of(kc), NMSG);
+    consume_all(kc, velo_mono_ms() + 15000);
+    assert_true(velo_kafka_caught_up(kc));
+    velo_kafka_consumer_free(kc);
+}
+
+/* Fault 10's building block: records below the group's committed offset
+ * at assign time were handled by an earlier run. */
+static void
+test_handled_before_follows_the_groups_commit(void **state)
+{
+    struct fixture       *f = *state;
+    struct deliveries     d = {0};
+    velo_kafka_producer  *kp;
+    velo_kafka_consumer  *kc;
+    struct velo_kafka_msg m;
+    int32_t               part;
+    int64_t               off;
+    int                   got = 0, before = 0;
+
+    kp = producer_new(f, &d, 0);
+    produce_all(kp, &d);
+    velo_kafka_producer_free(kp);
+    kc = consumer_new(f, "g-handled");
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, VELO_KAFKA_OFFSET_BEGINNING, 5000),
+        VELO_OK);
+    while (velo_kafka_consume(kc, &m, 500) != VELO_OK)
+        ;
+    assert_false(velo_kafka_handled_before(kc, &m)); /* never committed */
+    assert_int_equal(velo_kafka_commit(kc, &m), VELO_OK);
+    part = m.partition;
+    off = m.offset;
+    velo_kafka_msg_release(&m);
+    velo_kafka_consumer_free(kc);
+
+    kc = consumer_new(f, "g-handled");
+    assert_false(velo_kafka_handled_before(kc, &m)); /* not assigned */
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, VELO_KAFKA_OFFSET_BEGINNING, 5000),
+        VELO_OK);
+    while (got < NMSG) {
+        if (velo_kafka_consume(kc, &m, 500) != VELO_OK)
+            continue;
+        got++;
+        assert_int_equal(velo_kafka_handled_before(kc, &m),
+                         m.partition == part && m.offset <= off);
+        before += velo_kafka_handled_before(kc, &m);
+        velo_kafka_msg_release(&m);
+    }
+    assert_int_equal(before, off + 1);
     velo_kafka_consumer_free(kc);
 }
 
@@ -714,6 +806,11 @@ main(void)
             test_commit_stores_next_offset_for_group, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_lag_and_caught_up_follow_consumption, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_assign_by_time_without_answer_starts_at_beginning, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_handled_before_follows_the_groups_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_topic_is_caught_up_at_once,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

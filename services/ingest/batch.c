@@ -7,10 +7,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define HASH_NONFATAL_OOM 1 /* a failed add leaves hh.tbl NULL */
+#include <uthash.h>
+
 /* The largest count (capacity, bikes, docks, ...) a real station can have.
  * The biggest docking stations hold a few hundred bikes; anything far past
  * that is a corrupt record, not a station. */
 #define SNAPSHOT_MAX_COUNT 100000u
+
+/* uthash: the id set is per payload and may hold 100000 ids, so lookups
+ * must not be linear. */
+struct ingest_batch_id {
+    UT_hash_handle hh;
+    char           id[]; /* NUL-terminated key */
+};
+
+int
+ingest_batch_claim_id(struct ingest_batch *b, const char *id, bool *dup)
+{
+    struct ingest_batch_id *e = NULL;
+    size_t                  n = strlen(id);
+
+    HASH_FIND(hh, b->ids, id, n, e);
+    if (e != NULL) {
+        *dup = true;
+        return VELO_OK;
+    }
+    e = malloc(sizeof(*e) + n + 1);
+    if (e == NULL)
+        return VELO_ENOMEM;
+    memcpy(e->id, id, n + 1);
+    HASH_ADD_KEYPTR(hh, b->ids, e->id, n, e);
+    if (e->hh.tbl == NULL) {
+        free(e);
+        return VELO_ENOMEM;
+    }
+    *dup = false;
+    return VELO_OK;
+}
+
+static void
+ids_free(struct ingest_batch *b)
+{
+    struct ingest_batch_id *e, *tmp;
+
+    HASH_ITER(hh, b->ids, e, tmp)
+    {
+        HASH_DEL(b->ids, e);
+        free(e);
+    }
+}
 
 void
 ingest_batch_init(struct ingest_batch *b, size_t max)
@@ -132,6 +178,7 @@ ingest_batch_fini(struct ingest_batch *b)
         free(b->rejects[i].raw);
     free(b->items);
     free(b->rejects);
+    ids_free(b);
     /* Keep max so the batch can be filled again after an error. */
     ingest_batch_init(b, max);
 }

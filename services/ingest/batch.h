@@ -12,6 +12,7 @@
 #ifndef INGEST_BATCH_H
 #define INGEST_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,12 +26,16 @@ struct ingest_reject {
     char   reason[160];    /* "bikes_available: negative" */
 };
 
+struct ingest_batch_id; /* a station id seen in this batch (uthash) */
+
 struct ingest_batch {
     Velo__V1__StationSnapshot *items;
     size_t                     len, cap;
     struct ingest_reject      *rejects;
     size_t                     nrejects, rejcap;
     size_t                     max; /* items + rejects; ETOOBIG past it */
+    struct ingest_batch_id    *ids; /* every id claimed, for duplicates */
+    size_t repaired;                /* strings whose bad bytes became U+FFFD */
 };
 
 /* Empty batch holding at most max records (valid and rejected). */
@@ -41,6 +46,12 @@ void ingest_batch_init(struct ingest_batch *b, size_t max);
  * VELO_ENOMEM. */
 VELO_MUST_CHECK int ingest_batch_add(struct ingest_batch        *b,
                                      Velo__V1__StationSnapshot **out);
+
+/* Claims station id for this payload: *dup is set when an earlier record
+ * of the same payload already claimed it (the later one is then a
+ * duplicate, dead-lettered rather than silently winning). VELO_ENOMEM. */
+VELO_MUST_CHECK int ingest_batch_claim_id(struct ingest_batch *b,
+                                          const char *id, bool *dup);
 
 /* Drops the last added item (used when validation fails after add). */
 void ingest_batch_pop(struct ingest_batch *b);

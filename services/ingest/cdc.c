@@ -1,25 +1,28 @@
-/* cdc.c: open-addressing hash table key -> (state hash, last emit). */
+/* cdc.c: key -> (state hash, last emit), in a uthash table.
+ *
+ * uthash rather than a table of our own: it is the hash map every C
+ * programmer already knows, and the table here is plain bookkeeping. It
+ * runs in non-fatal out-of-memory mode (an add that cannot allocate
+ * leaves hh.tbl NULL), so a failed insert is VELO_ENOMEM, not an exit. */
 #include "cdc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct cdc_slot {
-    char    *key; /* owned; NULL = empty; TOMB = deleted */
-    uint64_t hash;
-    int64_t  emitted_ms;
+#define HASH_NONFATAL_OOM 1
+#include <uthash.h>
+
+struct cdc_entry {
+    UT_hash_handle hh;
+    uint64_t       hash;
+    int64_t        emitted_ms;
+    char           key[]; /* NUL-terminated, the uthash key */
 };
 
 struct ingest_cdc {
-    struct cdc_slot *slots;
-    size_t           cap;  /* power of two */
-    size_t           used; /* live + tombstones */
-    size_t           live;
-    int64_t          heartbeat_ms;
+    struct cdc_entry *map; /* uthash head */
+    int64_t           heartbeat_ms;
 };
-
-static char tomb_;
-#define TOMB (&tomb_)
 
 static const uint64_t FNV_OFF = 1469598103934665603ULL;
 static const uint64_t FNV_PRIME = 1099511628211ULL;
@@ -90,12 +93,6 @@ ingest_cdc_new(ingest_cdc **out, int64_t heartbeat_ms)
 
     if (c == NULL)
         return VELO_ENOMEM;
-    c->cap = 1024;
-    c->slots = calloc(c->cap, sizeof(*c->slots));
-    if (c->slots == NULL) {
-        free(c);
-        return VELO_ENOMEM;
-    }
     c->heartbeat_ms = heartbeat_ms;
     *out = c;
     return VELO_OK;
@@ -104,108 +101,74 @@ ingest_cdc_new(ingest_cdc **out, int64_t heartbeat_ms)
 void
 ingest_cdc_free(ingest_cdc *c)
 {
-    size_t i;
+    struct cdc_entry *e, *tmp;
 
     if (c == NULL)
         return;
-    for (i = 0; i < c->cap; i++) {
-        if (c->slots[i].key != NULL && c->slots[i].key != TOMB)
-            free(c->slots[i].key);
+    HASH_ITER(hh, c->map, e, tmp)
+    {
+        HASH_DEL(c->map, e);
+        free(e);
     }
-    free(c->slots);
     free(c);
 }
 
-/* The slot holding key, or NULL. */
-static struct cdc_slot *
+static struct cdc_entry *
 find(const ingest_cdc *c, const char *key)
 {
-    size_t i = fnv_str(FNV_OFF, key) & (c->cap - 1);
+    struct cdc_entry *e = NULL;
 
-    for (;; i = (i + 1) & (c->cap - 1)) {
-        struct cdc_slot *s = &c->slots[i];
-        if (s->key == NULL)
-            return NULL;
-        if (s->key != TOMB && strcmp(s->key, key) == 0)
-            return s;
-    }
+    HASH_FIND_STR(c->map, key, e);
+    return e;
 }
 
 bool
 ingest_cdc_due(const ingest_cdc *c, const char *key, uint64_t hash,
                int64_t now_ms, int64_t slack_ms)
 {
-    const struct cdc_slot *s = find(c, key);
+    const struct cdc_entry *e = find(c, key);
 
-    if (s == NULL || s->hash != hash)
+    if (e == NULL || e->hash != hash)
         return true;
-    return now_ms - s->emitted_ms + slack_ms >= c->heartbeat_ms;
-}
-
-static int
-grow(ingest_cdc *c)
-{
-    struct cdc_slot *old = c->slots;
-    size_t           oldcap = c->cap, i, j;
-
-    c->slots = calloc(oldcap * 2, sizeof(*c->slots));
-    if (c->slots == NULL) {
-        c->slots = old;
-        return VELO_ENOMEM;
-    }
-    c->cap = oldcap * 2;
-    c->used = c->live;
-    for (i = 0; i < oldcap; i++) {
-        if (old[i].key == NULL || old[i].key == TOMB)
-            continue;
-        j = fnv_str(FNV_OFF, old[i].key) & (c->cap - 1);
-        while (c->slots[j].key != NULL)
-            j = (j + 1) & (c->cap - 1);
-        c->slots[j] = old[i];
-    }
-    free(old);
-    return VELO_OK;
+    return now_ms - e->emitted_ms + slack_ms >= c->heartbeat_ms;
 }
 
 int
 ingest_cdc_mark(ingest_cdc *c, const char *key, uint64_t hash, int64_t now_ms)
 {
-    struct cdc_slot *s = find(c, key);
-    size_t           i;
+    struct cdc_entry *e = find(c, key);
+    size_t            n;
 
-    if (s == NULL) {
-        if ((c->used + 1) * 4 > c->cap * 3 && grow(c) != VELO_OK)
+    if (e == NULL) {
+        n = strlen(key);
+        e = calloc(1, sizeof(*e) + n + 1);
+        if (e == NULL)
             return VELO_ENOMEM;
-        i = fnv_str(FNV_OFF, key) & (c->cap - 1);
-        while (c->slots[i].key != NULL && c->slots[i].key != TOMB)
-            i = (i + 1) & (c->cap - 1);
-        s = &c->slots[i];
-        if (s->key == NULL)
-            c->used++;
-        s->key = strdup(key);
-        if (s->key == NULL)
+        memcpy(e->key, key, n + 1);
+        HASH_ADD_KEYPTR(hh, c->map, e->key, n, e);
+        if (e->hh.tbl == NULL) { /* uthash could not allocate */
+            free(e);
             return VELO_ENOMEM;
-        c->live++;
+        }
     }
-    s->hash = hash;
-    s->emitted_ms = now_ms;
+    e->hash = hash;
+    e->emitted_ms = now_ms;
     return VELO_OK;
 }
 
 void
 ingest_cdc_forget(ingest_cdc *c, const char *key)
 {
-    struct cdc_slot *s = find(c, key);
+    struct cdc_entry *e = find(c, key);
 
-    if (s == NULL)
+    if (e == NULL)
         return;
-    free(s->key);
-    s->key = TOMB;
-    c->live--;
+    HASH_DEL(c->map, e);
+    free(e);
 }
 
 size_t
 ingest_cdc_size(const ingest_cdc *c)
 {
-    return c->live;
+    return HASH_COUNT(c->map);
 }

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
+#include "payload_json.h"
+#include "payload_parsers.h"
 #include "velo/json.h"
 
 void
@@ -128,7 +129,7 @@ ingest_gbfs_discovery_parse(const char *body, size_t len, const char *lang,
     int                      rv;
 
     memset(&f, 0, sizeof(f));
-    rv = velo_json_parse(body, len, &root);
+    rv = ingest_payload_json_parse(body, len, &root);
     if (rv != VELO_OK || !cJSON_IsObject(root)) {
         snprintf(err, err_size, "gbfs.json: %s",
                  rv != VELO_OK ? "malformed or truncated JSON"

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payload_json.h"
 #include "velo/json.h"
 
 struct gbfs_vtype {
@@ -100,7 +101,7 @@ ingest_gbfs_open(const char *body, size_t len, const char *feed,
     const cJSON *data, *arr;
     cJSON       *r = NULL;
 
-    if (velo_json_parse(body, len, &r) != VELO_OK) {
+    if (ingest_payload_json_parse(body, len, &r) != VELO_OK) {
         snprintf(err, err_size, "%s: malformed or truncated JSON", feed);
         return VELO_EPROTO;
     }

@@ -1,5 +1,5 @@
 /* gbfs_static.h: what gbfs_status.c needs from gbfs_static.c. Private to
- * velo-ingest's GBFS parser; parse.h is the public contract.
+ * velo-ingest's GBFS parser; payload_parsers.h is the public contract.
  *
  * Thread: the owner of the ingest_gbfs_static (one poller). Pointers
  * returned here are borrowed until the next ingest_gbfs_info_parse /
@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "parse.h"
+#include "payload_parsers.h"
 
 /* Room for a station or vehicle type id. A longer id is unusable: that
  * station_status element is rejected, that information or type skipped. */

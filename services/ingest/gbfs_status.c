@@ -6,18 +6,19 @@
  * - 1.x/2.x count `num_bikes_*`, 3.x `num_vehicles_*` (a feed carrying
  *   both is read with the name of its own version);
  * - 1.x/2.x `last_reported` is POSIX seconds, 3.x an RFC 3339 string.
- * A wrong field rejects that station (parse.h); the rest are kept. */
+ * A wrong field rejects that station (payload_parsers.h); the rest are kept. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gbfs_static.h"
-#include "record.h"
+#include "station_record.h"
 #include "velo/clock.h"
 #include "velo/json.h"
 
-_Static_assert(INGEST_GBFS_ID_MAX <= INGEST_REC_ID_MAX, "ids fit record.c");
+_Static_assert(INGEST_GBFS_ID_MAX <= INGEST_REC_ID_MAX,
+               "ids fit station_record.c");
 
 /* What every station of one station_status payload shares. */
 struct gbfs_job {
@@ -157,13 +158,13 @@ status_split(struct ingest_rec *r, const ingest_gbfs_static *st,
 
 /* Name, address, position and capacity from station_information. */
 static void
-status_join(struct ingest_batch *b, Velo__V1__StationSnapshot *s,
+status_join(struct ingest_rec *r, Velo__V1__StationSnapshot *s,
             const struct ingest_gbfs_info *in)
 {
     if (in == NULL)
         return;
-    s->name = ingest_batch_strdup(b, in->name);
-    s->address = ingest_batch_strdup(b, in->address);
+    ingest_rec_text(r, in->name, &s->name);
+    ingest_rec_text(r, in->address, &s->address);
     s->has_lat = in->has_lat;
     s->lat = in->lat;
     s->has_lon = in->has_lon;
@@ -179,7 +180,7 @@ status_map(struct ingest_rec *r, const cJSON *el, const void *arg)
     const struct gbfs_job     *j = arg;
     Velo__V1__StationSnapshot *s = r->snapshot;
 
-    status_join(r->batch, s, ingest_gbfs_static_station(j->st, s->station_id));
+    status_join(r, s, ingest_gbfs_static_station(j->st, s->station_id));
     status_counts(r, el, j->major);
     status_flags(r, el);
     status_time(r, el);

@@ -543,6 +543,121 @@ test_missing_data_or_stations_is_eproto(void **state)
 
 /* station_information is lenient: a bad field is unknown, an entry with
  * no id is skipped, and the other stations still join. */
+/* The literal payloads of the hardening issue: "4\u0000x" must not become
+ * station 4, invalid UTF-8 must not be stored, duplicates must not win. */
+static void
+test_nul_and_bad_utf8_ids_are_rejected_not_cut(void **state)
+{
+    ingest_gbfs_static *st;
+    struct ingest_batch b;
+
+    (void)state;
+    assert_int_equal(ingest_gbfs_static_new(&st), VELO_OK);
+    assert_int_equal(
+        status_str(st,
+                   STATUS("{\"station_id\":\"4\",\"num_bikes_available\":1},"
+                          "{\"station_id\":\"4\\u0000x\","
+                          "\"num_bikes_available\":2},"
+                          "{\"station_id\":\"\\u0000\"},"
+                          "{\"station_id\":\"a\\\\u0000\"},"
+                          "{\"station_id\":\"\xff\xfe\"},"
+                          "{\"station_id\":\"\xc3\xa9t\xc3\xa9\"}"),
+                   "2.3", &b),
+        VELO_OK);
+    /* "4", the escaped backslash (a literal \u0000 text, not a NUL) and
+     * valid UTF-8 stand; the rest are dead-lettered, not cut. */
+    assert_int_equal(b.len, 3);
+    assert_string_equal(b.items[0].station_id, "4");
+    assert_int_equal(b.items[0].bikes_available, 1);
+    assert_string_equal(b.items[1].station_id, "a\\u0000");
+    assert_string_equal(b.items[2].station_id, "\xc3\xa9t\xc3\xa9");
+    assert_int_equal(b.nrejects, 3);
+    assert_string_equal(b.rejects[0].reason,
+                        "station_id: contains NUL (U+0000)");
+    assert_string_equal(b.rejects[0].station_id, "");
+    assert_string_equal(b.rejects[1].reason,
+                        "station_id: contains NUL (U+0000)");
+    assert_string_equal(b.rejects[2].reason, "station_id: not valid UTF-8");
+    ingest_batch_fini(&b);
+    ingest_gbfs_static_free(st);
+}
+
+static void
+test_duplicate_ids_are_dead_lettered(void **state)
+{
+    ingest_gbfs_static *st;
+    struct ingest_batch b;
+
+    (void)state;
+    assert_int_equal(ingest_gbfs_static_new(&st), VELO_OK);
+    assert_int_equal(
+        status_str(st,
+                   STATUS("{\"station_id\":\"7\",\"num_bikes_available\":1},"
+                          "{\"station_id\":\"8\",\"num_bikes_available\":1},"
+                          "{\"station_id\":7,\"num_bikes_available\":9},"
+                          "{\"station_id\":\"7\",\"num_bikes_available\":5}"),
+                   "2.3", &b),
+        VELO_OK);
+    assert_int_equal(b.len, 2);
+    assert_string_equal(b.items[0].station_id, "7");
+    assert_int_equal(b.items[0].bikes_available, 1); /* not last-wins */
+    assert_int_equal(b.nrejects, 2);
+    assert_string_equal(b.rejects[0].reason, "duplicate-id");
+    assert_string_equal(b.rejects[0].station_id, "7");
+    assert_string_equal(b.rejects[1].reason, "duplicate-id");
+    ingest_batch_fini(&b);
+    ingest_gbfs_static_free(st);
+}
+
+static void
+test_bad_names_are_repaired_and_counted(void **state)
+{
+    static const char info[] =
+        "{\"data\":{\"stations\":["
+        "{\"station_id\":\"a\",\"name\":\"Gare\xff\xfe\","
+        "\"address\":\"rue\\u0000x\"},"
+        "{\"station_id\":\"b\",\"name\":\"Op\xc3\xa9ra\"}]}}";
+    ingest_gbfs_static *st;
+    struct ingest_batch b;
+    char                err[160];
+
+    (void)state;
+    assert_int_equal(ingest_gbfs_static_new(&st), VELO_OK);
+    assert_int_equal(ingest_gbfs_info_parse(st, info, sizeof(info) - 1, NULL,
+                                            err, sizeof(err)),
+                     VELO_OK);
+    assert_int_equal(
+        status_str(st, STATUS("{\"station_id\":\"a\"},{\"station_id\":\"b\"}"),
+                   "2.3", &b),
+        VELO_OK);
+    assert_int_equal(b.len, 2);
+    assert_string_equal(b.items[0].name, "Gare\xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(b.items[0].address, "rue\xef\xbf\xbdx");
+    assert_string_equal(b.items[1].name, "Op\xc3\xa9ra");
+    assert_int_equal(b.repaired, 2);
+    ingest_batch_fini(&b);
+    ingest_gbfs_static_free(st);
+}
+
+static void
+test_raw_nul_byte_is_malformed(void **state)
+{
+    static const char   body[] = "{\"data\":{\"stations\":[{\"station_id\":"
+                                 "\"4\0x\"}]}}";
+    ingest_gbfs_static *st;
+    struct ingest_batch b;
+    uint32_t            ttl = 0;
+
+    (void)state;
+    assert_int_equal(ingest_gbfs_static_new(&st), VELO_OK);
+    assert_int_equal(
+        status_buf(st, body, sizeof(body) - 1, "2.3", &ctx23, &b, &ttl),
+        VELO_EPROTO);
+    assert_int_equal(b.len, 0);
+    ingest_batch_fini(&b);
+    ingest_gbfs_static_free(st);
+}
+
 static void
 test_info_drops_bad_fields_not_stations(void **state)
 {
@@ -710,6 +825,10 @@ main(void)
         cmocka_unit_test(test_nulls_are_absent_not_zero),
         cmocka_unit_test(test_missing_data_or_stations_is_eproto),
         cmocka_unit_test(test_info_drops_bad_fields_not_stations),
+        cmocka_unit_test(test_nul_and_bad_utf8_ids_are_rejected_not_cut),
+        cmocka_unit_test(test_duplicate_ids_are_dead_lettered),
+        cmocka_unit_test(test_bad_names_are_repaired_and_counted),
+        cmocka_unit_test(test_raw_nul_byte_is_malformed),
         cmocka_unit_test(test_more_stations_than_max_is_etoobig_and_empty),
         cmocka_unit_test(test_truncated_payloads_are_eproto_and_empty),
         cmocka_unit_test(test_flipped_bytes_never_crash),

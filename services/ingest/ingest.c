@@ -12,17 +12,16 @@
 
 #include "cdc.h"
 #include "emit.h"
-#include "src.h"
+#include "poll_delay.h"
+#include "source_kind.h"
 #include "velo/clock.h"
 #include "velo/http_client.h"
 #include "velo/log.h"
 
-#define BACKOFF_BASE_MS 2000
-#define BACKOFF_MAX_MS (300 * 1000)
 #define LOOP_MAX_WAIT_MS 200
 
 struct src_metrics {
-    velo_metric *emitted, *unchanged, *dead, *staleness, *duration;
+    velo_metric *emitted, *unchanged, *dead, *staleness, *duration, *repaired;
 };
 
 struct ingest {
@@ -39,7 +38,7 @@ struct ingest {
     bool                     started;
     atomic_bool              stop;
     atomic_bool              done;
-    uint64_t                 rng; /* jitter; loop thread only */
+    int64_t                  started_ms; /* wall ms: staleness before any ok */
     velo_metric             *lost;
 };
 
@@ -91,6 +90,9 @@ metrics_init(ingest *p, size_t i)
     sm->staleness = velo_metrics_gauge(
         p->m, "velo_ingest_source_staleness_seconds",
         "seconds since the source last polled successfully", labels);
+    sm->repaired = velo_metrics_counter(
+        p->m, "velo_ingest_strings_repaired_total",
+        "names and addresses whose invalid UTF-8 or NUL became U+FFFD", labels);
     sm->duration = velo_metrics_histogram(
         p->m, "velo_ingest_poll_duration_seconds", "poll latency", labels,
         velo_metrics_latency_bounds, velo_metrics_latency_nbounds);
@@ -111,7 +113,13 @@ src_open(ingest *p, size_t i)
     s->done = src_done;
     s->owner = p;
     s->index = i;
+    velo_backoff_init(&s->backoff, INGEST_BACKOFF_BASE_MS,
+                      INGEST_BACKOFF_MAX_MS, 0);
     metrics_init(p, i);
+    if (ingest_src_policy_init(s) != VELO_OK) {
+        velo_error("source.bad_url", VELO_S("source", s->spec->system_id));
+        return VELO_EINVAL;
+    }
     return s->ops->open(s);
 }
 
@@ -135,6 +143,7 @@ ingest_free(ingest *p)
     for (i = 0; i < p->nsrcs; i++) {
         if (p->srcs[i].ops != NULL && p->srcs[i].kstate != NULL)
             p->srcs[i].ops->close(&p->srcs[i]);
+        ingest_src_policy_fini(&p->srcs[i]);
     }
     ingest_cdc_free(p->cdc);
     free(p->srcs);
@@ -156,7 +165,7 @@ ingest_new(ingest **out, const struct ingest_cfg *cfg,
     p->cfg = cfg;
     p->sink = *sink;
     p->m = m;
-    p->rng = (uint64_t)velo_now_ms() | 1;
+    p->started_ms = velo_now_ms();
     p->nsrcs = cfg->nspecs;
     p->srcs = calloc(p->nsrcs, sizeof(*p->srcs));
     p->sm = calloc(p->nsrcs, sizeof(*p->sm));
@@ -180,31 +189,20 @@ ingest_new(ingest **out, const struct ingest_cfg *cfg,
     return VELO_OK;
 }
 
-/* Next due time after a poll: the interval (or the data's ttl if longer)
- * on success; jittered exponential backoff, or Retry-After if longer, on
- * failure. A rejected key (403) waits the longest. */
+/* Next due time after a poll (poll_delay.h); a cap that cut what the
+ * source asked for is logged, as it hides the source's own wish. */
 static int64_t
 next_delay_ms(ingest *p, struct ingest_src *s, const struct ingest_outcome *o)
 {
-    int64_t interval = ingest_cfg_interval_ms(p->cfg, s->index);
-    int64_t d;
-    double  jitter;
+    struct ingest_delay d;
 
-    if (o->err == VELO_OK) {
-        d = interval;
-        if ((int64_t)o->ttl_s * 1000 > d)
-            d = (int64_t)o->ttl_s * 1000;
-        return d;
-    }
-    d = BACKOFF_BASE_MS << (s->failures < 8 ? s->failures - 1 : 7);
-    if (strcmp(o->kind, "forbidden") == 0 || d > BACKOFF_MAX_MS)
-        d = BACKOFF_MAX_MS;
-    p->rng ^= p->rng << 13, p->rng ^= p->rng >> 7, p->rng ^= p->rng << 17;
-    jitter = 0.8 + 0.4 * (double)(p->rng >> 11) / 9007199254740992.0;
-    d = (int64_t)((double)d * jitter);
-    if (o->retry_after_ms > d)
-        d = o->retry_after_ms;
-    return d;
+    ingest_poll_delay(&s->backoff, o, ingest_cfg_interval_ms(p->cfg, s->index),
+                      (int64_t)p->cfg->max_wait_s * 1000, &d);
+    if (d.capped != NULL)
+        velo_warn("poll.wait_capped", VELO_S("source", s->spec->system_id),
+                  VELO_S("asked", d.capped), VELO_I("asked_ms", d.asked_ms),
+                  VELO_I("cap_ms", (int64_t)p->cfg->max_wait_s * 1000));
+    return d.ms;
 }
 
 static void
@@ -248,6 +246,7 @@ handle_ok(ingest *p, struct ingest_src *s, struct ingest_batch *b,
     velo_metric_add(sm->emitted, (double)st.emitted);
     velo_metric_add(sm->unchanged, (double)st.unchanged);
     velo_metric_add(sm->dead, (double)st.rejected);
+    velo_metric_add(sm->repaired, (double)b->repaired);
     atomic_store(&p->last_ok_ms[s->index], velo_now_ms());
     if (s->last_kind != NULL && strcmp(s->last_kind, "ok") != 0)
         velo_info("poll.recovered", VELO_S("source", s->spec->system_id),
@@ -322,8 +321,11 @@ start_due(ingest *p)
     for (i = 0; i < p->nsrcs; i++) {
         struct ingest_src *s = &p->srcs[i];
         int64_t            ok = atomic_load(&p->last_ok_ms[i]);
-        if (ok > 0)
-            velo_metric_set(p->sm[i].staleness, (double)(wall - ok) / 1000.0);
+        /* A source that never succeeded is stale since the service started:
+         * a 0 here would hide a source broken from the start. */
+        velo_metric_set(p->sm[i].staleness,
+                        (double)(wall - (ok > 0 ? ok : p->started_ms)) /
+                            1000.0);
         if (s->in_flight || s->finished ||
             (p->cfg->exit_after_polls && s->polls >= p->cfg->exit_after_polls))
             continue;

@@ -44,6 +44,10 @@ static const struct velo_opt ingest_opts[] = {
      CFG(ready_max_age_s),
      "/readyz fails when no source succeeded this recently (0: 3x the "
      "longest interval, at least 60)"},
+    {"max-wait-s", "VELO_MAX_WAIT_S", "3600", VELO_OPT_U32, CFG(max_wait_s),
+     "the longest a source's ttl or Retry-After may delay its next poll "
+     "(larger values are cut and logged as poll.wait_capped)",
+     .min = 1, .max = 604800},
 };
 
 const struct velo_cfg_spec ingest_cfg_spec = {

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "source.h"
+#include "source_spec.h"
 #include "velo/cfg.h"
 
 struct ingest_cfg {
@@ -23,6 +23,7 @@ struct ingest_cfg {
     const char            *api_key;          /* JCDECAUX_API_KEY, secret */
     uint32_t               exit_after_polls; /* 0: run until signalled */
     uint32_t               ready_max_age_s;  /* 0: 3 x longest interval */
+    uint32_t               max_wait_s; /* cap of a source's ttl/Retry-After */
     /* Derived by ingest_cfg_load: the parsed sources (owned). */
     struct ingest_source_spec *specs;
     size_t                     nspecs;

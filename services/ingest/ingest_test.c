@@ -129,6 +129,7 @@ run_ingest(const char *const *specs, size_t nspecs, uint32_t polls)
     cfg.max_stations = 100000;
     cfg.http_timeout_ms = 1000;
     cfg.exit_after_polls = polls;
+    cfg.max_wait_s = 3600;
     assert_int_equal(velo_metrics_new(&m), VELO_OK);
     assert_int_equal(ingest_new(&p, &cfg, &sink, m), VELO_OK);
     assert_int_equal(ingest_start(p), VELO_OK);

@@ -4,7 +4,7 @@
  * (unique within a contract only; the system id names the contract). Each
  * element is mapped on its own: a bad element becomes a reject with its raw
  * JSON, the rest of the batch is kept. Only a payload that is not JSON, or
- * whose root is not an array, fails the whole batch (parse.h).
+ * whose root is not an array, fails the whole batch (payload_parsers.h).
  *
  * A list of contracts (`/vls/v1/contracts`) parsed as stations is not
  * detected as such: none of its elements has a `number`, so every element
@@ -13,7 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "record.h"
+#include "payload_json.h"
+#include "station_record.h"
 #include "velo/clock.h"
 #include "velo/json.h"
 
@@ -165,7 +166,7 @@ jcd_parse(const struct jcd_format *fmt, const char *body, size_t len,
     cJSON      *root = NULL;
     int         rv;
 
-    rv = velo_json_parse(body, len, &root);
+    rv = ingest_payload_json_parse(body, len, &root);
     if (rv != VELO_OK) {
         snprintf(err, err_size, "%s: malformed or truncated JSON", name);
         return VELO_EPROTO;

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
-#include "src.h"
+#include "payload_parsers.h"
+#include "source_kind.h"
 #include "velo/clock.h"
 #include "velo/log.h"
 
@@ -143,7 +143,10 @@ parse_slow(struct ingest_src *s, struct gbfs *g, const char *body, size_t len,
     }
 }
 
-/* A slow feed could not be refreshed: go on with the old copy if any. */
+/* A slow feed could not be refreshed: go on with the old copy if any.
+ * station_status has no old copy that could stand in: its failure ends the
+ * poll with its own outcome, so the scheduler counts it and backs off
+ * (going on would re-request it at once, in a tight loop). */
 static bool
 have_old_copy(const struct gbfs *g)
 {
@@ -152,8 +155,10 @@ have_old_copy(const struct gbfs *g)
         return g->have_feeds;
     case STEP_INFO:
         return g->have_info;
-    default:
+    case STEP_VTYPES:
         return true; /* without vehicle types, e-bike counts stay absent */
+    default:
+        return false;
     }
 }
 
@@ -202,7 +207,9 @@ fetch_done(void *ctx, struct velo_fetch_result *res)
         if (rv != VELO_OK)
             ingest_src_malformed(&o, rv, why, res->body.data, res->body.len);
     }
-    if (rv != VELO_OK && (rv == VELO_ECLOSED || !have_old_copy(g))) {
+    /* A refused address is an attack, not an outage: no old copy hides it. */
+    if (rv != VELO_OK && (rv == VELO_ECLOSED || !have_old_copy(g) ||
+                          strcmp(o.kind, "refused") == 0)) {
         s->done(s, &o, NULL);
         return;
     }
@@ -222,6 +229,16 @@ step_run(struct ingest_src *s)
     int                   rv;
 
     ingest_src_fetch_req(s, step_url(s, g), &req);
+    if (!ingest_src_url_is_http(req.url)) {
+        /* gbfs.json is a third party's word: a feed must be http(s). */
+        o.err = VELO_EINVAL;
+        o.kind = "refused";
+        o.url = "(feed URL from gbfs.json)"; /* not echoed: could be anything */
+        snprintf(o.detail, sizeof(o.detail),
+                 "refused: a feed URL in gbfs.json is not http(s)");
+        s->done(s, &o, NULL);
+        return;
+    }
     rv = velo_fetcher_add(s->fetcher, &req, fetch_done, s);
     if (rv != VELO_OK) {
         o.err = rv;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
-#include "src.h"
+#include "payload_parsers.h"
+#include "source_kind.h"
 #include "velo/clock.h"
 
 struct jcd {

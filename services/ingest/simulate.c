@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "parse.h"
-#include "src.h"
+#include "payload_parsers.h"
+#include "source_kind.h"
 #include "velo/clock.h"
 #include "velo/file.h"
 #include "velo/log.h"

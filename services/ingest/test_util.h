@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "parse.h"
+#include "payload_parsers.h"
 
 /* cmocka 1.1.5 (Debian 12) has no assert_double_equal. */
 #define assert_near(a, b) assert_true(fabs((a) - (b)) < 1e-9)
@@ -144,7 +144,7 @@ test_flips(const char *path, int iterations, uint32_t *seed, test_part_fn check,
 }
 
 /* What a parser may return for a damaged payload: VELO_OK with every item
- * valid, or VELO_EPROTO with nothing in the batch (parse.h). */
+ * valid, or VELO_EPROTO with nothing in the batch (payload_parsers.h). */
 static inline void
 test_assert_ok_or_empty(int rv, const struct ingest_batch *b)
 {

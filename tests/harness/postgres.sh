@@ -9,6 +9,8 @@
 #            RUN_DIR/NAME.password  the password (for VELO_WAREHOUSE_PASSWORD_FILE)
 #          after a halt: starts the same cluster on the same port again.
 #   halt   pg_ctl stop -m fast, keeping the data (restart tests).
+#   freeze SIGSTOP the postmaster and its children (a hung server: the
+#          kernel still ACKs TCP, nothing answers); thaw: SIGCONT them.
 #   stop   halt, then remove RUN_DIR/NAME and the ready/password files.
 #
 # NAME defaults to "postgres". initdb refuses to run as root, so as root the
@@ -22,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${VELO_PG_BIN:-/usr/lib/postgresql/15/bin}
 
 usage() {
-  echo "usage: $0 start|stop|halt RUN_DIR [NAME]" >&2
+  echo "usage: $0 start|stop|halt|freeze|thaw RUN_DIR [NAME]" >&2
   exit 2
 }
 
@@ -82,10 +84,27 @@ start() {
   echo "postgres.sh: $name ready at $(cat "$run/$name.ready")"
 }
 
+# signal_cluster RUN NAME SIG: the postmaster (by the PID in its pid file)
+# and its children.
+signal_cluster() {
+  local dir=$1/$2 sig=$3 pid kids
+  pid=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && pid_alive "$pid" || return 0
+  kids=$(pgrep -P "$pid" || true)
+  if [ "$sig" = STOP ]; then
+    # shellcheck disable=SC2086
+    kill -STOP "$pid" $kids
+  else
+    # shellcheck disable=SC2086
+    kill -CONT $kids "$pid"
+  fi
+}
+
 halt() {
   local run=$1 name=$2 dir pid
   dir=$run/$name
   [ -d "$dir/data" ] || return 0
+  signal_cluster "$run" "$name" CONT # never leave stopped processes behind
   rm -f "$run/$name.ready"
   if ! as_pg "$bin/pg_ctl" stop -w -t 30 -m fast -D "$dir/data" \
     >/dev/null 2>&1; then
@@ -110,6 +129,8 @@ cmd=$1 run=$2 name=${3:-postgres}
 case $cmd in
 start) start "$run" "$name" ;;
 halt) halt "$run" "$name" ;;
+freeze) signal_cluster "$run" "$name" STOP ;;
+thaw) signal_cluster "$run" "$name" CONT ;;
 stop) stop "$run" "$name" ;;
 *) usage ;;
 esac

@@ -8,9 +8,9 @@
 #   svc.sh stop NAME RUN_DIR           SIGTERM; requires exit status 0 within
 #                                      10 s (SIGKILL and fail otherwise)
 #
-# NAME=kafka delegates to kafka.sh (a real broker, no CMD), NAME=postgres to
-# postgres.sh (a real PostgreSQL; RUN_DIR/postgres.ready holds its URL). start and stop
-# run in different processes, so a small wrapper (svc.sh _run) waits on the
+# NAME=kafka delegates to kafka.sh (a real broker, no CMD), NAME=postgres
+# to postgres.sh (a real PostgreSQL; RUN_DIR/postgres.ready holds its URL).
+# start and stop run in different processes, so a small wrapper (svc.sh _run) waits on the
 # service and records "PID STATUS" in RUN_DIR/NAME.rc for stop to check.
 # A script's background jobs ignore SIGINT, so services are stopped with
 # SIGTERM, which every velo service treats as a graceful stop.

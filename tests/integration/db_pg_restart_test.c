@@ -1,6 +1,6 @@
-/* db_pg_restart_test.c (integration.db_pg_restart): PostgreSQL stops while
- * velo_db is using it. The adapter must answer VELO_EUNAVAIL within its
- * timeouts (no crash, no hang), lose the whole in-flight batch (one
+/* db_pg_restart_test.c (integration.db_pg_restart): PostgreSQL stops (or
+ * freezes) while velo_db is using it. The adapter must answer VELO_EUNAVAIL
+ * within its timeouts (no crash, no hang), lose the whole in-flight batch (one
  * transaction), and work again once the server is back, without a new
  * velo_db. Runs its own cluster (tests/harness/postgres.sh, NAME
  * postgres_restart) so stopping it disturbs no other test. */
@@ -71,14 +71,15 @@ samples_of_s1_hour0(velo_db *db, int *rv)
 static void
 test_pg_stop_mid_batch_then_back(void **state)
 {
-    struct velo_db_opts o = {.password = password,
-                             .connect_timeout_ms = 2000,
-                             .statement_timeout_ms = 5000};
-    struct velo_db_row  rows[8], r;
-    size_t              n = dbt_batch(rows);
-    velo_db            *db;
-    int64_t             t0;
-    int                 rv;
+    struct velo_db_opts  o = {.password = password,
+                              .connect_timeout_ms = 2000,
+                              .statement_timeout_ms = 5000};
+    struct velo_db_row   rows[8], r;
+    size_t               n = dbt_batch(rows);
+    velo_db             *db;
+    struct velo_db_stats st;
+    int64_t              t0;
+    int                  rv;
 
     (void)state;
     assert_int_equal(velo_db_open(&db, url, &o), VELO_OK);
@@ -113,6 +114,41 @@ test_pg_stop_mid_batch_then_back(void **state)
     assert_int_equal(harness("start"), 0);
     dbt_load(db, rows, n);
     assert_true(samples_of_s1_hour0(db, &rv) == 12);
+    velo_db_stats_get(db, &st);
+    assert_true(st.reconnects == 2);
+    assert_true(st.errors_retryable >= 5);
+    assert_true(st.batches_committed == 3);
+    velo_db_close(db);
+}
+
+/* A frozen server (processes stopped: the kernel still answers TCP) must
+ * not hang a query: the client-side limit (statement timeout + 5 s) ends
+ * it with VELO_ETIMEDOUT, and the handle reconnects after the thaw. */
+static void
+test_pg_frozen_server_times_out(void **state)
+{
+    struct velo_db_opts o = {.password = password,
+                             .connect_timeout_ms = 2000,
+                             .statement_timeout_ms = 1000};
+    struct velo_db_row  rows[8];
+    size_t              n = dbt_batch(rows);
+    velo_db            *db;
+    int64_t             t0, took;
+    int                 rv;
+
+    (void)state;
+    assert_int_equal(velo_db_open(&db, url, &o), VELO_OK);
+    dbt_load(db, rows, n);
+    assert_int_equal(harness("freeze"), 0);
+    t0 = velo_mono_ms();
+    rv = velo_db_ping(db);
+    took = velo_mono_ms() - t0;
+    assert_int_equal(harness("thaw"), 0);
+    assert_int_equal(rv, VELO_ETIMEDOUT);
+    assert_true(took >= 5000 && took < 9000);
+    assert_int_equal(velo_db_ping(db), VELO_OK);
+    assert_true(samples_of_s1_hour0(db, &rv) == 12);
+    assert_int_equal(rv, VELO_OK);
     velo_db_close(db);
 }
 
@@ -121,6 +157,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pg_stop_mid_batch_then_back),
+        cmocka_unit_test(test_pg_frozen_server_times_out),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

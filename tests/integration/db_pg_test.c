@@ -3,12 +3,15 @@
  * the query plans, and password handling. The URL comes from
  * $VELO_RUN_DIR/postgres.ready, the password from the file beside it
  * through VELO_WAREHOUSE_PASSWORD_FILE, as in production. */
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "db_test_util.h"
 #include "velo/file.h"
+#include "velo/log.h"
 
 static char  url[512];
 static char *password;
@@ -153,6 +156,54 @@ test_pg_plans_use_indexes(void **state)
     velo_db_close(db);
 }
 
+/* Server-side constraint -> VELO_EINVAL, missing table -> VELO_EPROTO,
+ * each with the server's text as cause; the password appears in no log
+ * line and the URL only redacted. */
+static void
+test_pg_errors_mapped_and_redacted(void **state)
+{
+    struct velo_db_opts o = {.password = password};
+    struct velo_db_row  r = dbt_row(VELO_DB_HOUR, "s1", 0);
+    velo_db            *db;
+    char                logpath[] = "/tmp/velo-pglog-XXXXXX", *log;
+    size_t              len;
+    int                 fd;
+
+    (void)state;
+    reset_schema();
+    fd = mkstemp(logpath);
+    assert_true(fd >= 0);
+    velo_log_init("test", VELO_LOG_DEBUG, fd);
+    assert_int_equal(velo_db_open(&db, url, &o), VELO_OK);
+    free(raw("ALTER TABLE fact_station_hourly ADD CONSTRAINT no666 "
+             "CHECK (samples <> 666)"));
+    r.samples = 666;
+    assert_int_equal(velo_db_begin(db), VELO_OK);
+    assert_int_equal(velo_db_upsert(db, &r, 1), VELO_EINVAL);
+    velo_db_rollback(db);
+    free(raw("DROP TABLE dim_time"));
+    r.samples = 1;
+    assert_int_equal(velo_db_begin(db), VELO_OK);
+    assert_int_equal(velo_db_upsert(db, &r, 1), VELO_EPROTO);
+    velo_db_rollback(db);
+    velo_db_close(db);
+    o.password = "wr0ng-secret";
+    assert_int_equal(velo_db_open(&db, url, &o), VELO_EUNAVAIL);
+    velo_log_init("test", VELO_LOG_INFO, STDOUT_FILENO);
+    close(fd);
+    assert_int_equal(velo_file_read(logpath, 1 << 20, &log, &len), VELO_OK);
+    unlink(logpath);
+    assert_non_null(strstr(log, "violates check constraint"));
+    assert_non_null(strstr(log, "\"error\":\"invalid argument\""));
+    assert_non_null(strstr(log, "relation \\\"dim_time\\\" does not "
+                                "exist"));
+    assert_non_null(strstr(log, "password authentication failed"));
+    assert_non_null(strstr(log, "\"db\":\"postgresql://***@127.0.0.1:"));
+    assert_null(strstr(log, password));
+    assert_null(strstr(log, "wr0ng-secret"));
+    free(log);
+}
+
 struct loader {
     velo_db           *db;
     struct velo_db_row row;
@@ -224,6 +275,7 @@ main(void)
         cmocka_unit_test(test_pg_conformance),
         cmocka_unit_test(test_pg_password_required),
         cmocka_unit_test(test_pg_plans_use_indexes),
+        cmocka_unit_test(test_pg_errors_mapped_and_redacted),
         cmocka_unit_test(test_pg_concurrent_loaders_both_succeed),
     };
 

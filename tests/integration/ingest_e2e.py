@@ -6,7 +6,14 @@ Checks every record's key and decoded fields against the source payloads,
 the dead-letter topic, that an unchanged second poll emits nothing, that
 each fault is classified and counted, that the API key never reaches the
 log, /readyz, and that SIGTERM flushes and exits 0.
+
+Hardening: a failing GBFS station_status ends the poll with its outcome
+and backs off (no tight loop), a huge Retry-After is capped, a source
+broken since start is stale since start, feed URLs and redirects to
+another internal server are refused (nothing fetched, nothing
+dead-lettered), and bad source URLs are a configuration error (exit 78).
 """
+import subprocess
 import json
 import os
 import sys
@@ -94,9 +101,59 @@ def check_records(recs, expected):
                   "%s: v1 sent no e-bike split, record made one up" % key)
 
 
+def check_bad_config():
+    """Bad source URLs: exit 78 before anything starts, each reported."""
+    binary = os.path.join(os.environ.get("VELO_BIN_DIR", "build/bin"),
+                          "velo-ingest")
+    p = subprocess.run([binary, "--kafka-brokers", "127.0.0.1:1",
+                        "--source", "g:a=gbfs:file:///etc/passwd",
+                        "--source", "g:b=gbfs:gopher://h/gbfs.json",
+                        "--source", "j:c=jcdecaux-v3:http://h?q=1#frag"],
+                       capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, JCDECAUX_API_KEY="k"))
+    check(p.returncode == 78, "bad source URLs: exit %d, want 78 (%s)"
+          % (p.returncode, p.stderr))
+    for sid in ("g:a", "g:b", "j:c"):
+        check(sid in p.stderr, "%s not reported: %s" % (sid, p.stderr))
+
+
+def check_hardening(ingest, srv, other, dlq_recs):
+    def polled(source, outcome):
+        return ingest.metric("velo_ingest_polls_total", source=source,
+                             outcome=outcome) >= 1
+
+    for source, outcome in (("st404", "http_error"),
+                            ("st429", "rate_limited"),
+                            ("st500", "server_error"),
+                            ("stloop", "malformed"),
+                            ("ssrf", "refused"), ("ssrfredir", "refused"),
+                            ("ssrffile", "refused")):
+        wait_for("gbfs:%s counted as %s" % (source, outcome),
+                 lambda: polled("gbfs:" + source, outcome), 30)
+    for name in ("st404", "st429", "st500", "stloop"):
+        hits = srv.count("/%s/station_status.json" % name)
+        per_poll = 6 if name == "stloop" else 1  # 5 redirects followed
+        check(hits <= 10 * per_poll, "%s: station_status requested %d times: the "
+              "failure does not back off" % (name, hits))
+        stale = ingest.metric("velo_ingest_source_staleness_seconds",
+                              source="gbfs:" + name)
+        check(stale > 0, "%s: never succeeded, staleness %r" % (name, stale))
+    capped = [e for e in ingest.events("poll.wait_capped")
+              if e.get("source") == "gbfs:st429"]
+    check(capped and capped[0].get("cap_ms") == 3600 * 1000,
+          "huge Retry-After not capped: %s" % capped[:1])
+    check(other.count("/gbfs23/station_status.json") == 0,
+          "the internal server was fetched: %s" % other.hits)
+    leaked = [d for d in dlq_recs if d["key"].startswith("gbfs:ssrf")]
+    check(not leaked, "a refused response was dead-lettered: %s" % leaked[:1])
+
+
 def main():
+    check_bad_config()
     brokers = kafka_addr()
     srv = SourceServer(FIXTURES)
+    other = SourceServer(FIXTURES)  # another port: internal, not the source
+    srv.other = other.base
     topic, dlq = unique("velib_data"), unique("velib_data_dlq")
     b = srv.base
     sources = [
@@ -111,7 +168,8 @@ def main():
         "jcdecaux:big=jcdecaux-v1:%s/big" % b,
         "jcdecaux:stall=jcdecaux-v1:%s/stall" % b,
         "jcdecaux:trunc=jcdecaux-v1:%s/trunc" % b,
-    ]
+    ] + ["gbfs:%s=gbfs:%s/%s/gbfs.json" % (n, b, n) for n in (
+        "st404", "st429", "st500", "stloop", "ssrf", "ssrfredir", "ssrffile")]
     ingest = Service("velo-ingest", [
         "--admin-port", "0", "--kafka-brokers", brokers, "--topic", topic,
         "--dlq-topic", dlq, "--interval-s", "1", "--http-timeout-ms", "800",
@@ -145,6 +203,7 @@ def main():
     check(unchanged >= 114, "second poll of dublin: %d unchanged" % unchanged)
 
     dead = kdump(brokers, dlq, raw=True)
+    check_hardening(ingest, srv, other, dead)
     bad = [d for d in dead if d["key"] == "jcdecaux:bad"]
     check(bad, "the malformed payload is not in the DLQ: %s" % dead[:3])
     check(bad[0]["headers"].get("velo-source") == "jcdecaux:bad"
@@ -161,6 +220,7 @@ def main():
     rc = ingest.stop()
     check(rc == 0, "velo-ingest exit status %r after SIGTERM" % rc)
     srv.close()
+    other.close()
     print("ingest_e2e: %d records checked, %d dead letters; 1 passed, 0 failed"
           % (len(expected), len(dead)))
 

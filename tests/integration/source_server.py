@@ -2,8 +2,12 @@
 
 Serves recorded payloads from tests/fixtures and the faults a real source
 has: 403 (bad key), 429 with Retry-After, 500, a stall, a truncated body,
-malformed JSON and an oversize body. Counts requests per path and keeps
-the query strings (to check the API key is sent, never logged).
+malformed JSON and an oversize body; GBFS systems whose station_status
+fails (404, 429 with a huge Retry-After, 500, a redirect loop) and whose
+gbfs.json points a feed at another server (`other`, set by the test: an
+internal address the SSRF guard must refuse), directly, through a
+redirect, or with a file:// URL. Counts requests per path and keeps the
+query strings (to check the API key is sent, never logged).
 """
 import json
 import os
@@ -24,6 +28,7 @@ class SourceServer:
         self.hits = {}
         self.queries = []
         self.overrides = {}  # path -> bytes served instead of the fixture
+        self.other = None  # base URL of another server (SSRF target)
         self.lock = threading.Lock()
         handler = self._handler()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -53,6 +58,42 @@ class SourceServer:
                    "data": {"en": {"feeds": listed}}}
         return json.dumps(doc).encode()
 
+    def gbfs_faulty(self, name):
+        """gbfs.json of /<name>/: spec-v2.3 feeds, station_status varies."""
+        base = "%s/%s" % (self.base, name)
+        status = base + "/station_status.json"
+        if name == "ssrf":
+            status = self.other + "/gbfs23/station_status.json"
+        elif name == "ssrffile":
+            status = "file:///etc/passwd"
+        feeds = [{"name": n, "url": "%s/%s.json" % (base, n)}
+                 for n in ("station_information", "vehicle_types")]
+        feeds.append({"name": "station_status", "url": status})
+        return json.dumps({"last_updated": 1640887163, "ttl": 0,
+                           "version": "2.3",
+                           "data": {"en": {"feeds": feeds}}}).encode()
+
+    def route_faulty(self, path):
+        """GBFS systems with a failing or hostile station_status."""
+        fx = self.fx
+        name, _, rest = path[1:].partition("/")
+        if name not in ("st404", "st429", "st500", "stloop", "ssrf",
+                        "ssrfredir", "ssrffile"):
+            return None
+        if rest == "gbfs.json":
+            return 200, {}, self.gbfs_faulty(name)
+        if rest in ("station_information.json", "vehicle_types.json"):
+            return 200, {}, load("%s/gbfs/spec-v2.3/%s" % (fx, rest))
+        if name == "st429":
+            return 429, {"Retry-After": "99999999999"}, b"slow down"
+        if name == "st500":
+            return 500, {}, b"oops"
+        if name == "stloop":
+            return 302, {"Location": path}, b""
+        if name == "ssrfredir":
+            return 302, {"Location": self.other + "/gbfs23/" + rest}, b"moved"
+        return 404, {}, b"not found"
+
     def route(self, path):
         """(status, headers, body) for a path; None body means a fault."""
         fx = self.fx
@@ -69,6 +110,9 @@ class SourceServer:
             pre = "/gbfs%s/" % ver
             if path.startswith(pre):
                 return 200, {}, load("%s/gbfs/%s/%s" % (fx, d, path[len(pre):]))
+        faulty = self.route_faulty(path)
+        if faulty is not None:
+            return faulty
         if path == "/e403/vls/v1/stations":
             return 403, {}, b'{"error": "Unauthorized"}'
         if path == "/e429/vls/v1/stations":

@@ -20,6 +20,8 @@
  *
  * Errors: VELO_EUNAVAIL (connection lost, server starting or stopping,
  * serialization failure: back off, reconnect happens on the next call),
+ * VELO_ETIMEDOUT (statement timeout, or no answer within it + 5 s: the
+ * connection is dropped and re-opened on the next call),
  * VELO_EINVAL (bad URL, bad row, constraint violated), VELO_EPROTO (the
  * server rejected our SQL or sent something unexpected), VELO_ETOOBIG (a
  * string over its column's limit), VELO_ENOMEM. The driver's own text is
@@ -110,7 +112,8 @@ struct velo_db_url {
 
 /* Parses url into *out. VELO_EINVAL (with a reason in why, may be NULL) for
  * an unknown scheme, a password in the URL, a missing host or database, a
- * bad port or an over-long URL. Percent-escapes are not decoded. */
+ * bad port, a query string or an over-long URL. Percent-escapes are not
+ * decoded. */
 VELO_MUST_CHECK int velo_db_url_parse(struct velo_db_url *out, const char *url,
                                       char *why, size_t why_size);
 
@@ -208,6 +211,18 @@ VELO_MUST_CHECK int velo_db_ping(velo_db *db);
  * operators comparing databases. */
 VELO_MUST_CHECK int velo_db_dump(velo_db *db, const char *table,
                                  struct velo_buf *out);
+
+/* Counters for the service's /metrics (monotonic since open). */
+struct velo_db_stats {
+    uint64_t batches_committed;
+    uint64_t rows_upserted;    /* after de-duplication */
+    uint64_t errors_retryable; /* VELO_EUNAVAIL, VELO_ETIMEDOUT */
+    uint64_t errors_other;     /* every other failure logged as db.error */
+    uint64_t reconnects;
+};
+
+/* Copies the counters. Thread: the db's owner. */
+void velo_db_stats_get(const velo_db *db, struct velo_db_stats *out);
 
 /* The backend's kind. */
 enum velo_db_kind velo_db_kind_of(const velo_db *db);

@@ -7,25 +7,59 @@
  *
  * Every body is bounded by req.max_body: a larger one is aborted with
  * VELO_ETOOBIG (checked against Content-Length first, then while
- * receiving). Bodies are decompressed (gzip, deflate) transparently. */
+ * receiving). Bodies are decompressed (gzip, deflate) transparently.
+ *
+ * Only http and https are spoken, on the first request and on every
+ * redirect. A request may carry an address policy (velo_fetch_policy, an
+ * SSRF guard for URLs that come from a third party): then every address
+ * curl is about to connect to, after DNS resolution and on every redirect
+ * hop, must be public, unless the URL's host is on the policy's list. A
+ * refused request ends with res.refused set and an empty body. */
 #ifndef VELO_HTTP_CLIENT_H
 #define VELO_HTTP_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "velo/buf.h"
 #include "velo/err.h"
 
 typedef struct velo_fetcher velo_fetcher;
 
+/* Where a request may connect. Internal addresses (velo_addr_internal) are
+ * refused unless the host of the URL being fetched (the first one or a
+ * redirect target) matches an entry of internal_ok: "host" (any port) or
+ * "host:port" ("[::1]:8080" for IPv6), case-insensitive, the port being
+ * the URL's effective one (80/443 when absent). Public addresses are
+ * always allowed. Borrowed by velo_fetcher_add until the callback ran. */
+struct velo_fetch_policy {
+    const char *const *internal_ok;
+    size_t             ninternal_ok;
+};
+
+/* The class of an internal address: "unspecified", "loopback", "private",
+ * "link-local", "cgnat", "unique-local", "multicast", "broadcast" (for an
+ * IPv4-mapped or NAT64 IPv6 address, that of the IPv4 address inside), or
+ * NULL for a public address (and for a family other than IPv4/IPv6). */
+const char *velo_addr_internal(const struct sockaddr *sa);
+/* The same for a numeric address string ("10.1.2.3", "::1"); an
+ * unparsable string counts as internal ("unparsable"). */
+const char *velo_addr_internal_str(const char *ip);
+/* True when the URL host and port (as curl's URL API gives them: "[::1]",
+ * "8080") match one of policy's internal_ok entries. */
+bool velo_fetch_policy_allows(const struct velo_fetch_policy *pol,
+                              const char *host, const char *port);
+
 struct velo_fetch_req {
-    const char        *url;
-    uint32_t           timeout_ms;         /* whole transfer; 0: 30 s */
-    uint32_t           connect_timeout_ms; /* 0: 5 s */
-    size_t             max_body;           /* 0: 8 MiB */
-    const char *const *headers;            /* "Name: value", copied */
-    size_t             nheaders;
+    const char                     *url;
+    uint32_t                        timeout_ms; /* whole transfer; 0: 30 s */
+    uint32_t                        connect_timeout_ms; /* 0: 5 s */
+    size_t                          max_body;           /* 0: 8 MiB */
+    const char *const              *headers; /* "Name: value", copied */
+    size_t                          nheaders;
+    const struct velo_fetch_policy *policy; /* NULL: any address */
 };
 
 struct velo_fetch_result {
@@ -40,6 +74,7 @@ struct velo_fetch_result {
     int64_t         retry_after_ms; /* from Retry-After (secs or date), -1 */
     double          elapsed_ms;
     char            cause[256]; /* curl's error text, "" when none */
+    bool refused; /* the policy refused an address (err VELO_EINVAL) */
 };
 
 /* Called once per request, on the owner thread. res is valid until the
