@@ -56,6 +56,7 @@ warehouse_loader_make(warehouse *w, velo_metrics *m)
                .brokers = cfg->common.kafka_brokers,
                .topic = cfg->topic,
                .group_id = cfg->group_id,
+               .dlq_topic = cfg->dlq_topic,
                .db_url = cfg->db_url,
                .password = w->password,
                .batch_size = cfg->batch_size,

@@ -13,6 +13,7 @@ struct warehouse_cfg {
     const char            *db_url;
     const char            *topic;
     const char            *group_id;
+    const char            *dlq_topic;
     const char            *rpc_url; /* listen URL, port 0 ok */
     uint32_t               batch_size;
     uint32_t               batch_wait_ms;

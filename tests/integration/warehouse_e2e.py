@@ -5,7 +5,8 @@ on SQLite -> veloctl history/top and the tables themselves.
 - every row is loaded with exactly the values produced (veloctl --json);
   an aborted transaction is never loaded (read_committed);
 - top ranks by flow, minutes empty and minutes full;
-- garbage records are rejected and counted, the rest loads;
+- garbage records are rejected, counted and dead-lettered (once each, with
+  their reason and origin), the rest loads;
 - loading everything again (a second consumer group) leaves identical
   tables;
 - the database locked away by another writer: /readyz 503 naming the
@@ -22,7 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from velotest import (BIN, RUN, Service, check, fail, kafka_addr,  # noqa: E402
+from velotest import (BIN, RUN, Service, check, kafka_addr, kdump,  # noqa: E402
                       unique, wait_for)
 
 T0 = 1764547200000  # 2025-12-01T00:00:00Z
@@ -45,8 +46,8 @@ def warehouse(brokers, topic, db, group, *extra):
     return Service("velo-warehouse", [
         "--kafka-brokers", brokers, "--admin-port", "0",
         "--rpc-url", "tcp://127.0.0.1:0", "--db", "sqlite://" + db,
-        "--topic", topic, "--group", group, "--batch-wait-ms", "200",
-        "--retry-max-ms", "1000"] + list(extra))
+        "--topic", topic, "--dlq-topic", topic + ".dlq", "--group", group,
+        "--batch-wait-ms", "200", "--retry-max-ms", "1000"] + list(extra))
 
 
 def sql(db, query):
@@ -176,6 +177,13 @@ def test_load_reload_lock(brokers):
           "the garbage value counted once")
     check(wh.metric("velo_warehouse_rejected_total", reason="key") == 1,
           "the bad key counted once")
+    letters = kdump(brokers, topic + ".dlq", raw=True)
+    check(len(letters) == 2, "two dead letters: %r" % letters)
+    reasons = sorted(l["headers"]["velo-error"].split(":")[0] for l in letters)
+    check(reasons == ["decode", "key"], "dead-letter reasons %r" % reasons)
+    for l in letters:
+        check(l["headers"]["velo-source"] == "velo-warehouse", "velo-source")
+        check(l["headers"]["velo-origin-topic"] == topic, "velo-origin-topic")
     check_history(wh, system, stations, hours)
     check_top(wh, system, stations)
     out = veloctl(wh, "history", system, "1", "--from", "2025-12-02", "--to",

@@ -60,7 +60,8 @@ def warehouse(brokers, topic, url, pwfile, group, *extra):
     return Service("velo-warehouse", [
         "--kafka-brokers", brokers, "--admin-port", "0",
         "--rpc-url", "tcp://127.0.0.1:0", "--db", url, "--topic", topic,
-        "--group", group, "--batch-wait-ms", "200", "--retry-max-ms", "1000",
+        "--dlq-topic", topic + ".dlq", "--group", group,
+        "--batch-wait-ms", "200", "--retry-max-ms", "1000",
     ] + list(extra), env={"VELO_WAREHOUSE_PASSWORD_FILE": pwfile})
 
 
