@@ -353,19 +353,22 @@ batch_due(const wh_loader *l)
             velo_mono_ms() - l->batch.first_mono >= l->cfg.batch_wait_ms);
 }
 
-/* The topic exists before the subscription (librdkafka would otherwise
- * notice it only at its next metadata refresh, minutes later). */
+/* The topics are made before the subscription when the broker can make
+ * them (librdkafka would otherwise notice a topic created later only at
+ * its next metadata refresh, minutes later). A broker that cannot (the
+ * dev broker hangs on CreateTopics) gets the subscription anyway. */
 static bool
 loader_topic(wh_loader *l)
 {
+    const char *const topics[] = {l->cfg.topic, l->cfg.dlq_topic};
+    size_t            i;
+
+    for (i = 0; i < 2 && !atomic_load(&l->stop); i++)
+        if (velo_kafka_ensure_topic(l->cfg.brokers, topics[i], TOPIC_PARTITIONS,
+                                    TOPIC_TIMEOUT_MS) != VELO_OK)
+            velo_warn("warehouse.topic.unverified", VELO_S("topic", topics[i]));
     while (!atomic_load(&l->stop)) {
-        if (velo_kafka_ensure_topic(l->cfg.brokers, l->cfg.topic,
-                                    TOPIC_PARTITIONS,
-                                    TOPIC_TIMEOUT_MS) == VELO_OK &&
-            velo_kafka_ensure_topic(l->cfg.brokers, l->cfg.dlq_topic,
-                                    TOPIC_PARTITIONS,
-                                    TOPIC_TIMEOUT_MS) == VELO_OK &&
-            velo_kafka_subscribe(l->kc, l->cfg.topic) == VELO_OK)
+        if (velo_kafka_subscribe(l->kc, l->cfg.topic) == VELO_OK)
             return true;
         velo_warn("warehouse.subscribe.retry", VELO_S("topic", l->cfg.topic));
         if (loader_sleep(l, velo_backoff_next(&l->backoff)))
