@@ -7,10 +7,12 @@
 
 #include "record.h"
 #include "velo/clock.h"
+#include "velo/utf8.h"
 #include "velo/v1/history.pb-c.h"
 
 #define ST_OK VELO__V1__RPC_STATUS__RPC_OK
 #define ST_INVALID VELO__V1__RPC_STATUS__RPC_INVALID_ARGUMENT
+#define ST_NOT_FOUND VELO__V1__RPC_STATUS__RPC_NOT_FOUND
 #define ST_INTERNAL VELO__V1__RPC_STATUS__RPC_INTERNAL
 #define ST_UNAVAILABLE VELO__V1__RPC_STATUS__RPC_UNAVAILABLE
 
@@ -64,6 +66,9 @@ query_status(struct velo_rpc_call *call, int rv, ProtobufCMessage *reply,
         return ST_UNAVAILABLE;
     case VELO_EINVAL:
         return invalid(call, "the database refused the arguments");
+    case VELO_ENOTFOUND:
+        snprintf(call->error, sizeof(call->error), "%s", why);
+        return ST_NOT_FOUND;
     default:
         snprintf(call->error, sizeof(call->error), "query failed: %s",
                  velo_strerror(rv));
@@ -191,12 +196,59 @@ struct history_run {
 };
 
 static int
+found_cb(void *ctx, const struct velo_db_row *row)
+{
+    (void)row;
+    *(bool *)ctx = true;
+    return VELO_OK;
+}
+
+/* Whether the warehouse holds any row of the station, of either
+ * granularity: one primary-key lookup each. */
+static int
+station_known(velo_db *db, const struct velo_db_history_q *q, bool *known)
+{
+    struct velo_db_history_q any = *q;
+    int                      rv = VELO_OK, g;
+
+    *known = false;
+    any.from_ms = INT64_MIN;
+    any.to_ms = INT64_MAX;
+    any.limit = 1;
+    for (g = VELO_DB_HOUR; rv == VELO_OK && !*known && g <= VELO_DB_DAY; g++) {
+        any.gran = (enum velo_db_gran)g;
+        rv = velo_db_history(db, &any, found_cb, known);
+    }
+    return rv;
+}
+
+/* The range's rows; an empty range of a station the warehouse has never
+ * seen is VELO_ENOTFOUND (veloctl: exit 1), of a known one an empty
+ * list. */
+static int
 run_history(velo_db *db, void *ctx)
 {
     struct history_run *r = ctx;
+    bool                known = true;
+    int                 rv;
 
-    return velo_db_history(
+    rv = velo_db_history(
         db, &r->q, r->q.gran == VELO_DB_HOUR ? hourly_cb : daily_cb, &r->c);
+    if (rv == VELO_OK && *r->c.n == 0)
+        rv = station_known(db, &r->q, &known);
+    return rv == VELO_OK && !known ? VELO_ENOTFOUND : rv;
+}
+
+/* "no station SYS/ID in the warehouse": the peer chose both strings, so
+ * each is bounded, cut on a character boundary and repaired. */
+static void
+not_found_text(char *buf, size_t size, const Velo__V1__HistoryRequest *rq)
+{
+    char sys[100], sta[100];
+
+    velo_utf8_clip(sys, sizeof(sys), rq->system_id, 64);
+    velo_utf8_clip(sta, sizeof(sta), rq->station_id, 64);
+    snprintf(buf, size, "no station %s/%s in the warehouse", sys, sta);
 }
 
 /* Validates rq into q; NULL or the INVALID_ARGUMENT text. */
@@ -233,7 +285,7 @@ history_call(struct wh_history *h, struct velo_rpc_call *call,
     Velo__V1__DailyHistory         *dr = NULL;
     struct history_run              r;
     const char                     *bad;
-    char                            why[128] = "";
+    char                            why[256] = "";
     int                             rv;
 
     memset(&r, 0, sizeof(r));
@@ -256,6 +308,8 @@ history_call(struct wh_history *h, struct velo_rpc_call *call,
         return query_status(call, VELO_ENOMEM, NULL, why);
     rv = wh_query_run(h->query, run_history, &r, call_deadline(h, call), why,
                       sizeof(why));
+    if (rv == VELO_ENOTFOUND)
+        not_found_text(why, sizeof(why), rq);
     return query_status(call, rv, hr != NULL ? &hr->base : &dr->base, why);
 }
 

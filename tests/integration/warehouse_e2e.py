@@ -189,6 +189,8 @@ def test_load_reload_lock(brokers):
     out = veloctl(wh, "history", system, "1", "--from", "2025-12-02", "--to",
                   "2025-12-01", rc=1)
     check(b"from_ms" in out.stderr, "INVALID_ARGUMENT names from_ms")
+    out = veloctl(wh, "history", system, "999", rc=1)
+    check(b"no station" in out.stderr, "unknown station: %s" % out.stderr)
     first = dump(db)
     check(wh.stop() == 0, "SIGTERM: velo-warehouse exits 0")
 
