@@ -442,6 +442,7 @@ wh_loader_new(wh_loader **out, const struct wh_loader_cfg *cfg,
     metrics_init(&l->m, m);
     velo_backoff_init(&l->backoff, BACKOFF_BASE_MS, cfg->retry_max_ms, 0);
     rv = wh_batch_init(&l->batch, cfg->batch_size);
+    l->batch.crash_after = cfg->crash_after_rows;
     if (rv == VELO_OK)
         rv = wh_dims_new(&l->dims);
     if (rv == VELO_OK)

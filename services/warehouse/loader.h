@@ -46,6 +46,7 @@ struct wh_loader_cfg {
     uint32_t    batch_size;
     uint32_t    batch_wait_ms;
     uint32_t    retry_max_ms;
+    uint32_t    crash_after_rows; /* tests: SIGKILL mid-load, 0: never */
 };
 
 typedef struct wh_loader wh_loader;

@@ -62,6 +62,7 @@ warehouse_loader_make(warehouse *w, velo_metrics *m)
                .batch_size = cfg->batch_size,
                .batch_wait_ms = cfg->batch_wait_ms,
                .retry_max_ms = cfg->retry_max_ms,
+               .crash_after_rows = cfg->crash_after_rows,
     };
 
     return wh_loader_new(&w->loader, &lc, &w->status, m);

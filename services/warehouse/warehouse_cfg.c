@@ -50,6 +50,10 @@ static const struct velo_opt warehouse_opts[] = {
     {"max-frame-bytes", "VELO_WAREHOUSE_MAX_FRAME_BYTES", "4194304",
      VELO_OPT_U32, CFG(max_frame_bytes), "largest RPC request or reply",
      .min = 4096, .max = 268435456},
+    {"crash-after-rows", "VELO_WAREHOUSE_CRASH_AFTER_ROWS", "0", VELO_OPT_U32,
+     CFG(crash_after_rows),
+     "tests only: kill the process (SIGKILL) once this many rows were "
+     "upserted, inside the open transaction before its commit (0: never)"},
     {"instance", "VELO_WAREHOUSE_INSTANCE", NULL, VELO_OPT_STR, CFG(instance),
      "name in Health replies (default: hostname:pid)", .optional = true},
 };

@@ -20,6 +20,7 @@ struct warehouse_cfg {
     uint32_t               retry_max_ms;
     uint32_t               rpc_workers;
     uint32_t               query_conns;
+    uint32_t               crash_after_rows; /* tests: SIGKILL mid-load */
     uint32_t               max_frame_bytes;
     const char            *instance; /* NULL in the table: hostname:pid */
     char                   instance_buf[128];
