@@ -43,8 +43,11 @@ TABLES = ("dim_system", "dim_station", "dim_time", "fact_station_hourly",
           "fact_station_daily")
 
 
+T0 = time.time()
+
+
 def log(msg):
-    print("golden: " + msg, flush=True)
+    print("golden: [%5.1f s] %s" % (time.time() - T0, msg), flush=True)
 
 
 def topics():
