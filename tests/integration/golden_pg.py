@@ -89,6 +89,11 @@ def load(brokers, topic, pg, ref, what, group=None, *extra):
 
 def clean_load(brokers, topic, pg, ref):
     wh = load(brokers, topic, pg, ref, "the clean load")
+    # Every batch loaded whole: none refused for its content and split
+    # (a daily row between two hourly rows of its first hour once made
+    # PostgreSQL refuse every batch and load row by row).
+    check(not wh.events("db.error"), "database errors in a clean load: %s"
+          % wh.events("db.error")[:1])
     g.compare_facts(pg.facts(), ref, "PostgreSQL")
     g.check_history(wh, ref, g.history_picks(ref))
     g.check_top(wh, ref)
