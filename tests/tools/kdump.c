@@ -35,6 +35,7 @@ struct kdump_cfg {
     uint32_t            idle_ms;
     uint32_t            max;
     bool                raw;
+    bool                read_committed;
     const char         *start_ms;
     enum velo_log_level log_level;
 };
@@ -68,6 +69,11 @@ static const struct velo_opt kdump_opts[] = {
      .type = VELO_OPT_BOOL,
      CFG(raw),
      .help = "print every value as value_b64, never decoded"},
+    {.name = "read-committed",
+     .def = "false",
+     .type = VELO_OPT_BOOL,
+     CFG(read_committed),
+     .help = "skip records of aborted or open transactions"},
     {.name = "start-ms",
      .type = VELO_OPT_STR,
      CFG(start_ms),
@@ -315,6 +321,7 @@ main(int argc, char **argv)
     kcfg.brokers = cfg.brokers;
     kcfg.group_id = "velo-kdump"; /* required by librdkafka; never committed */
     kcfg.client_id = "velo-kdump";
+    kcfg.read_committed = cfg.read_committed;
     rv = velo_kafka_consumer_new(&kc, &kcfg);
     if (rv == VELO_OK)
         rv = velo_kafka_assign_all(kc, cfg.topic, start, 10000);
