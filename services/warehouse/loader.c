@@ -183,7 +183,8 @@ loader_db_down(wh_loader *l, int rv)
 static int
 loader_db_open(wh_loader *l)
 {
-    struct velo_db_opts o = {.password = l->cfg.password};
+    struct velo_db_opts o = {.password = l->cfg.password,
+                             .busy_timeout_ms = l->cfg.db_busy_ms};
     int64_t             v = 0;
     int                 rv;
 
