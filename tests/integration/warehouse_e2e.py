@@ -59,12 +59,15 @@ def sql(db, query):
 
 
 def count(db, table):
+    """Rows in table; -1 while it does not exist yet (the service has not
+    migrated the file, which the sqlite3 CLI may just have created)."""
+    out = subprocess.run(["sqlite3", "-batch", db,
+                          "SELECT COUNT(*) FROM %s" % table],
+                         capture_output=True, timeout=60)
     try:
-        return int(sql(db, "SELECT COUNT(*) FROM %s" % table).strip() or 0)
-    except SystemExit:
-        raise
+        return int(out.stdout.decode().strip()) if out.returncode == 0 else -1
     except ValueError:
-        return 0
+        return -1
 
 
 def dump(db, stable_versions=False):
