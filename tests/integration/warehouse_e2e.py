@@ -83,6 +83,27 @@ def dump(db, stable_versions=False):
     return "".join(text)
 
 
+def hold(db):
+    """Another writer: sqlite3 with an open EXCLUSIVE transaction, held
+    until its stdin closes (then it exits and the transaction rolls
+    back)."""
+    lock = subprocess.Popen(["sqlite3", db], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    lock.stdin.write(b"BEGIN EXCLUSIVE;\nINSERT INTO dim_system VALUES"
+                     b"('lock:x','x','UTC');\n")
+    lock.stdin.flush()
+    wait_for("the lock", lambda: subprocess.run(
+        ["sqlite3", "-cmd", ".timeout 0", db, "BEGIN IMMEDIATE; ROLLBACK;"],
+        capture_output=True).returncode != 0, 10)
+    return lock
+
+
+def release(lock):
+    lock.stdin.close()
+    lock.wait(30)
+
+
 def loaded(db, hourly, daily):
     return lambda: (count(db, "fact_station_hourly") == hourly and
                     count(db, "fact_station_daily") == daily)
@@ -209,13 +230,7 @@ def test_load_reload_lock(brokers):
     wh = warehouse(brokers, topic, db, unique("g3"))
     wait_for("third load", lambda: wh.metric(
         "velo_warehouse_rows_loaded_total") >= stations * (hours + days), 90)
-    lock = subprocess.Popen(["sqlite3", db], stdin=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    lock.stdin.write(b"BEGIN EXCLUSIVE;\nINSERT INTO dim_system VALUES"
-                     b"('lock:x','x','UTC');\n.shell sleep 12\nROLLBACK;\n")
-    lock.stdin.flush()
-    time.sleep(0.5)
+    lock = hold(db)
     feed(brokers, topic, system, 1, 5, "--variant", "1")
     status, body = wait_for("readyz 503", lambda: (
         readyz(wh) if readyz(wh)[0] == 503 else None), 30)
@@ -224,8 +239,7 @@ def test_load_reload_lock(brokers):
     veloctl(wh, "history", system, "2", "--from", "2025-12-01", "--to",
             "2025-12-02", "--json")
     check(time.time() - t < 2, "history waited behind the locked load")
-    lock.stdin.close()
-    lock.wait(30)
+    release(lock)
     wait_for("the held batch loaded", lambda: sql(
         db, "SELECT bikes_in FROM fact_station_hourly WHERE system_id='%s' "
         "AND station_id='1' AND window_start_ms=%d" % (system, T0)).strip()
@@ -235,40 +249,38 @@ def test_load_reload_lock(brokers):
 
 
 def test_kill_mid_batch(brokers):
+    """Stations 1-20 loaded and committed; another writer then holds the
+    database while stations 21-40 arrive, so their first batch is held
+    (rolled back, offsets not committed) when velo-warehouse is killed.
+    The restart loads the rest: the tables of one clean load of all."""
     topic, system = unique("wh_kill"), "test:kill"
-    stations, hours = 40, 48
-    total_h, total_d = stations * hours, stations * 2
-    feed(brokers, topic, system, stations, hours)
-    ref = os.path.join(RUN, unique("ref") + ".db")
-    clean = warehouse(brokers, topic, ref, unique("ref"), "--batch-size", "500")
-    wait_for("reference load", loaded(ref, total_h, total_d), 120)
-    check(clean.stop() == 0, "SIGTERM: exit 0")
-
+    half, hours = 20, 48
+    total_h, total_d = 2 * half * hours, 2 * half * 2
+    feed(brokers, topic, system, half, hours)
     db = os.path.join(RUN, unique("kill") + ".db")
     group = unique("gk")
-    wh = warehouse(brokers, topic, db, group, "--batch-size", "10")
-    wait_for("some batches", lambda: wh.metric(
-        "velo_warehouse_rows_loaded_total") > 0, 60, every=0.02)
-    # Hold the database so the next batch is held, uncommitted, then kill.
-    lock = subprocess.Popen(["sqlite3", db], stdin=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    lock.stdin.write(b"BEGIN EXCLUSIVE;\nINSERT INTO dim_system VALUES"
-                     b"('lock:x','x','UTC');\n.shell sleep 30\nROLLBACK;\n")
-    lock.stdin.flush()
+    wh = warehouse(brokers, topic, db, group, "--batch-size", "100")
+    wait_for("stations 1-20", loaded(db, half * hours, half * 2), 120)
+    lock = hold(db)
+    feed(brokers, topic, system, half, hours, "--first", str(half + 1))
     wait_for("a held batch", lambda: wh.metric(
-        "velo_warehouse_batch_failures_total") > 0, 30)
+        "velo_warehouse_batch_failures_total") > 0, 60)
     wh.proc.kill()
     wh.proc.wait()
-    lock.kill()
-    lock.wait()
-    partial = count(db, "fact_station_hourly")
-    check(partial < total_h, "killed after everything was loaded (%d)" % partial)
+    release(lock)
+    check(count(db, "fact_station_hourly") == half * hours,
+          "rows of the held batch stayed")
     again = warehouse(brokers, topic, db, group, "--batch-size", "500")
     wait_for("load after kill -9", loaded(db, total_h, total_d), 120)
+    check(again.stop() == 0, "SIGTERM after restart: exit 0")
+
+    ref = os.path.join(RUN, unique("ref") + ".db")
+    clean = warehouse(brokers, topic, ref, unique("ref"), "--batch-size",
+                      "500")
+    wait_for("reference load", loaded(ref, total_h, total_d), 120)
+    check(clean.stop() == 0, "SIGTERM: exit 0")
     check(dump(db, True) == dump(ref, True),
           "kill -9 and restart: tables differ from a clean load")
-    check(again.stop() == 0, "SIGTERM after restart: exit 0")
 
 
 def test_batch_chain(brokers):
