@@ -23,6 +23,7 @@
  * made it (velib_data's default); velo-batch's records land anywhere. */
 #define TOPIC_PARTITIONS 6
 #define DLQ_FLUSH_MS 5000 /* dead letters delivered before the offsets */
+#define PING_MS 2000      /* an idle loader checks the database this often */
 
 struct loader_metrics {
     velo_metric *rows, *batches, *failures, *commit_failures, *db_up;
@@ -49,6 +50,7 @@ struct wh_loader {
     struct velo_backoff backoff;
     unsigned            logged; /* one bit per reject reason already warned */
     int                 last_down; /* error last logged as db.down */
+    int64_t             next_ping; /* velo_mono_ms of the next idle ping */
 };
 
 static const double batch_bounds[] = {0.005, 0.01, 0.05, 0.1, 0.25,
@@ -183,7 +185,8 @@ loader_db_down(wh_loader *l, int rv)
 static int
 loader_db_open(wh_loader *l)
 {
-    struct velo_db_opts o = {.password = l->cfg.password};
+    struct velo_db_opts o = {.password = l->cfg.password,
+                             .busy_timeout_ms = l->cfg.db_busy_ms};
     int64_t             v = 0;
     int                 rv;
 
@@ -392,6 +395,26 @@ loader_open_first(wh_loader *l)
     loader_db_up(l);
 }
 
+/* With nothing to load, /readyz still follows the database: a cheap round
+ * trip every PING_MS (it also reconnects a lost connection). */
+static void
+loader_idle_ping(wh_loader *l)
+{
+    int64_t now = velo_mono_ms();
+    int     rv;
+
+    if (now < l->next_ping || l->db == NULL)
+        return;
+    rv = velo_db_ping(l->db);
+    l->next_ping = velo_mono_ms() + PING_MS;
+    if (rv != VELO_OK) {
+        loader_db_down(l, rv);
+    } else if (l->last_down != VELO_OK) {
+        wh_status_db_ok(l->status);
+        loader_db_up(l);
+    }
+}
+
 static void *
 loader_main(void *arg)
 {
@@ -409,6 +432,8 @@ loader_main(void *arg)
             loader_consume(l);
         if (batch_due(l))
             (void)loader_flush(l, false);
+        else if (l->batch.records == 0)
+            loader_idle_ping(l);
     }
     if (l->batch.records > 0 && l->db != NULL)
         l->stop_rv = loader_flush(l, true);

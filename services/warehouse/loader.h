@@ -46,6 +46,7 @@ struct wh_loader_cfg {
     uint32_t    batch_size;
     uint32_t    batch_wait_ms;
     uint32_t    retry_max_ms;
+    uint32_t    db_busy_ms;       /* SQLite lock wait; 0: velo_db's default */
     uint32_t    crash_after_rows; /* tests: SIGKILL mid-load, 0: never */
 };
 
