@@ -14,6 +14,7 @@ The day: from 2026-03-28T22:30Z, a poll a virtual minute, 1780 polls (to
 known 2026-03-28 of each too. Dublin's and New York's stations are
 different subsets of data/seeds/dublin.json (written to the run dir).
 """
+import datetime
 import json
 import math
 import os
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zoneinfo
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_agg  # noqa: E402
@@ -266,6 +268,38 @@ def compare_facts(facts, ref, what):
     check(not bad, "%s: %d fields differ from the reference:\n%s" % (
         what, len(bad), "\n".join(bad[:20])))
     log("%s: all %d fact rows equal the reference" % (what, len(want)))
+
+
+def check_dims(dim_time, dim_system, dim_station, ref, what):
+    """dim_time holds the local calendar of every hour with an hourly row
+    (computed here with zoneinfo: 01:00Z on 2026-03-29 is 02:00 in Dublin
+    after 00:59 GMT, 03:00 in Stockholm), dim_system the zones of
+    velib_systems, dim_station one current version per station with the
+    snapshot's name."""
+    want = {}
+    for (system, _, gran, start) in ref["rows"]:
+        if gran != "hour":
+            continue
+        zone = zoneinfo.ZoneInfo(ref["zones"][system])
+        local = datetime.datetime.fromtimestamp(
+            start / 1000, datetime.timezone.utc).astimezone(zone)
+        want[(system, start)] = (local.date().isoformat(), local.hour,
+                                 (local.weekday() + 1) % 7)
+    got = {(r["system_id"], int(r["hour_start_ms"])):
+           (r["local_date"], int(r["local_hour"]), int(r["day_of_week"]))
+           for r in dim_time}
+    bad = [(k, got.get(k), v) for k, v in sorted(want.items())
+           if got.get(k) != v]
+    check(not bad and len(got) == len(want), "%s: dim_time differs (%d "
+          "rows, want %d): %s" % (what, len(got), len(want), bad[:3]))
+    zones = {r["system_id"]: r["time_zone"] for r in dim_system}
+    check(zones == ref["zones"], "%s: dim_system zones %s" % (what, zones))
+    names = {(r["system_id"], r["station_id"]): r["name"]
+             for r in dim_station if int(r["is_current"]) == 1}
+    check(names == ref["stations"] and len(dim_station) == len(names),
+          "%s: dim_station differs from the snapshots' names" % what)
+    log("%s: dim_time (%d hours), dim_system, dim_station as expected"
+        % (what, len(got)))
 
 
 # --- HistoryService through veloctl ---------------------------------------

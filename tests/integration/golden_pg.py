@@ -95,6 +95,9 @@ def clean_load(brokers, topic, pg, ref):
     check(not wh.events("db.error"), "database errors in a clean load: %s"
           % wh.events("db.error")[:1])
     g.compare_facts(pg.facts(), ref, "PostgreSQL")
+    g.check_dims(pg.csv("SELECT * FROM dim_time"),
+                 pg.csv("SELECT * FROM dim_system"),
+                 pg.csv("SELECT * FROM dim_station"), ref, "PostgreSQL")
     g.check_history(wh, ref, g.history_picks(ref))
     g.check_top(wh, ref)
     check(pg.password not in wh.log_text(), "the password was logged")

@@ -40,6 +40,15 @@ def facts(db):
     return out
 
 
+def table(db, name):
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute("SELECT * FROM %s" % name)]
+    finally:
+        con.close()
+
+
 def count(db, table):
     """Rows in table, -1 while the loader has not made it."""
     if not os.path.exists(db):
@@ -90,7 +99,7 @@ def batch_killed(brokers, names, ref, stable):
     points = [n // 10, n // 5 + 37, n // 7, n // 4 + 101]
     for p in points:
         b.crash_after(p)
-    delays = [round(rnd.uniform(0.3, 2.5), 2) for _ in range(2)]
+    delays = [round(rnd.uniform(1.0, 3.5), 2) for _ in range(2)]
     for d in delays:
         b.kill_after(d)
     b.once()
@@ -143,6 +152,8 @@ def main():
     db = new_db()
     wh = load(brokers, a.out, db, ref, "the clean load")
     g.compare_facts(facts(db), ref, "SQLite")
+    g.check_dims(table(db, "dim_time"), table(db, "dim_system"),
+                 table(db, "dim_station"), ref, "SQLite")
     g.check_history(wh, ref, g.history_picks(ref))
     g.check_top(wh, ref)
     first, stable = dump(db), dump(db, True)
