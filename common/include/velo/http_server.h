@@ -75,6 +75,10 @@ const char *velo_http_query(const struct velo_http_req *req, const char *key);
  * the request), or NULL. */
 const char *velo_http_header(const struct velo_http_req *req, const char *name);
 
+/* Writes the client's IP address ("192.0.2.1", "::1") into buf, at least
+ * 46 bytes (INET6_ADDRSTRLEN); "" when unknown (unit tests). */
+void velo_http_peer(const struct velo_http_req *req, char *buf, size_t size);
+
 /* Prepares resp as the server does before calling a handler (for unit
  * tests of handlers); release with velo_http_resp_fini, which also ends a
  * stream the handler opened (its writes then return VELO_ECLOSED; the
