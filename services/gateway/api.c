@@ -312,7 +312,8 @@ gw_h_config(void *ctx, const struct velo_http_req *req,
     struct gateway   *gw = ctx;
     struct velo_jsonw w;
 
-    (void)req;
+    if (!gw_admit(gw, req, resp))
+        return;
     velo_jsonw_init(&w, &resp->body);
     velo_jsonw_obj_begin(&w);
     if (gw->cfg->tile_url != NULL && gw->cfg->tile_url[0] != '\0') {
@@ -329,8 +330,8 @@ void
 gw_h_openapi(void *ctx, const struct velo_http_req *req,
              struct velo_http_resp *resp)
 {
-    (void)ctx;
-    (void)req;
+    if (!gw_admit(ctx, req, resp))
+        return;
     if (velo_buf_append(&resp->body, gw_openapi_json, gw_openapi_json_len) !=
         VELO_OK) {
         gw_error(resp, 500, "internal", "out of memory");
@@ -345,8 +346,8 @@ void
 gw_h_api_unknown(void *ctx, const struct velo_http_req *req,
                  struct velo_http_resp *resp)
 {
-    (void)ctx;
-    (void)req;
+    if (!gw_admit(ctx, req, resp))
+        return;
     gw_error(resp, 404, "not_found",
              "no such resource; see /api/v1/openapi.json");
 }

@@ -196,9 +196,11 @@ gw_events_publish(gw_events *ev, const char *system, const char *json,
         free(copy);
         return;
     }
+    /* Event q lives at ring[q % ring], where replay looks for it. */
+    s->seq++;
     it = &s->ring[s->seq % ev->cfg.ring];
     free(it->data);
-    it->seq = ++s->seq;
+    it->seq = s->seq;
     it->data = copy;
     for (link = &s->clients; *link != NULL;) {
         if (write_event(ev, (*link)->st, it->seq, "station", copy) != VELO_OK)

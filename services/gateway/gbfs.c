@@ -281,9 +281,10 @@ void
 gw_h_gbfs(void *ctx, const struct velo_http_req *req,
           struct velo_http_resp *resp)
 {
-    struct gateway *gw = ctx;
-    char            buf[GW_SYSTEM_MAX + 128], tmpl[1024];
-    const char     *version, *system, *file;
+    struct gateway     *gw = ctx;
+    char                buf[GW_SYSTEM_MAX + 128], tmpl[1024];
+    const char         *version, *system, *file;
+    enum velo_gbfs_feed feed;
 
     if (!gw_admit(gw, req, resp))
         return;
@@ -301,5 +302,10 @@ gw_h_gbfs(void *ctx, const struct velo_http_req *req,
         return;
     resp->content_type = "application/json";
     resp->etag = resp->gzip = true;
-    gw_max_age(resp, gw->cfg->gbfs_ttl_s);
+    /* Caches keep a feed exactly as long as its ttl says. */
+    gw_max_age(resp, system != NULL &&
+                             velo_gbfs_out_feed_parse(file, &feed) == VELO_OK &&
+                             feed == VELO_GBFS_FEED_STATION_STATUS
+                         ? gw->cfg->gbfs_ttl_s
+                         : info_ttl(gw));
 }

@@ -89,13 +89,16 @@ def op_for(path):
 
 def openapi_check(path, status, doc):
     op = op_for(path)
-    if op is None or doc is None:
-        check(path.startswith("/api/v1/") is False or op is not None,
-              "%s is not in openapi.json" % path)
+    if doc is None:
         return
-    resp = op["get"]["responses"].get(str(status))
-    check(resp is not None, "%s: status %d not documented" % (path, status))
-    schema = dict(resp["content"]["application/json"]["schema"])
+    if op is None:  # an unknown path: a documented error body
+        check(status == 404, "%s is not in openapi.json" % path)
+        schema = {"$ref": "#/components/schemas/Error"}
+    else:
+        resp = op["get"]["responses"].get(str(status))
+        check(resp is not None, "%s: status %d not documented"
+              % (path, status))
+        schema = dict(resp["content"]["application/json"]["schema"])
     schema["components"] = OPENAPI["components"]
     v = jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
@@ -241,7 +244,8 @@ def check_http_rules(gw):
     r = c.getresponse()
     raw = r.read()
     check(r.getheader("Content-Encoding") == "gzip" and
-          len(raw) < len(body) / 3 and gzip.decompress(raw) == body,
+          len(raw) < len(body) / 3 and
+          len(json.loads(gzip.decompress(raw))["stations"]) == 114,
           "gzip: %s %d vs %d" % (r.getheader("Content-Encoding"), len(raw),
                                  len(body)))
     c.close()
@@ -373,7 +377,9 @@ def check_gbfs(gw):
             for f in [{"name": "gbfs"}] + feeds:
                 path = base + f["name"] + ".json"
                 if "url" in f:
-                    check(f["url"].endswith(path), "feed url %s" % f["url"])
+                    uq = urllib.parse.unquote
+                    check(uq(urllib.parse.urlsplit(f["url"]).path) == uq(path),
+                          "feed url %s" % f["url"])
                 status, hdrs, body = gw.req(path)
                 check(status == 200, "%s: %d" % (path, status))
                 doc = json.loads(body)
@@ -423,7 +429,7 @@ def start_gateway(stream, warehouse_rpc, extra=()):
             "--warehouse-rpc", warehouse_rpc, "--rpc-timeout-ms", "1500",
             "--rate-limit", "1000", "--rate-burst", "1000",
             "--gbfs-ebike-range-m", "40000"] + list(extra)
-    return Service("velo-gateway", args)
+    return Service("velo-gateway", args, admin_last=True)
 
 
 def main():

@@ -54,7 +54,10 @@ def unique(name):
 class Service:
     """One velopipe binary run as a child process."""
 
-    def __init__(self, name, args, env=None, ready_timeout=20):
+    def __init__(self, name, args, env=None, ready_timeout=20,
+                 admin_last=False):
+        """admin_last: the ready file names the admin address last
+        (velo-gateway: its public address comes first)."""
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="velo-%s-" % name, dir=RUN)
         self.ready = os.path.join(self.dir, "ready")
@@ -78,6 +81,7 @@ class Service:
             time.sleep(0.05)
         with open(self.ready) as f:
             self.addrs = [l.strip() for l in f if l.strip()]
+        self.admin = self.addrs[-1] if admin_last else self.addrs[0]
 
     def tail(self, n=30):
         self.log.flush()
@@ -101,7 +105,7 @@ class Service:
         return out
 
     def http(self, path, timeout=5):
-        url = "http://%s%s" % (self.addrs[0], path)
+        url = "http://%s%s" % (self.admin, path)
         try:
             with urllib.request.urlopen(url, timeout=timeout) as r:
                 return r.status, r.read().decode()
