@@ -343,10 +343,10 @@ split(const char *s, char *buf, size_t size, char **parts, size_t max)
     snprintf(buf, size, "%s", s);
     p = buf;
     for (;;) {
-        if (n == max || *p == '\0')
-            return 0;
-        parts[n++] = p;
         slash = strchr(p, '/');
+        if (n == max || *p == '\0' || slash == p)
+            return 0; /* too many parts, or an empty one */
+        parts[n++] = p;
         if (slash == NULL)
             return n;
         *slash = '\0';
