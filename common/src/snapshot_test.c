@@ -282,9 +282,9 @@ test_proto_json_writes_a_systeminfo(void **state)
     si.has_station_count = 1;
     si.station_count = 114;
     velo_buf_init(&b, 4096);
-    assert_int_equal(velo_proto_to_json(&si.base,
-                                        &velo__v1__system_info__descriptor, &b),
-                     VELO_OK);
+    assert_int_equal(
+        velo_proto_to_json(&si.base, &velo__v1__system_info__descriptor, &b),
+        VELO_OK);
     /* Absent fields (operator, language...) are omitted. */
     assert_string_equal(b.data, "{\"system_id\":\"jcdecaux:dublin\","
                                 "\"name\":\"dublin\\\"bikes\","

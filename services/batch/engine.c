@@ -251,7 +251,9 @@ close_hour(batch_engine *e, struct part *p)
         if (n < next)
             next = n;
     }
-    if (next == INT64_MAX)
+    /* Never past the first hour still open (one containing wm - lateness):
+     * a record for it may yet arrive in time. */
+    if (next > p->wm - e->cfg.lateness_ms)
         next = p->wm - e->cfg.lateness_ms;
     p->hour_next = hour_floor(next > end ? next : end);
     return VELO_OK;

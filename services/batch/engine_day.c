@@ -32,7 +32,7 @@ close_day(batch_engine *e, struct part *p, struct psys *y, const velo_tz *tz)
         if (n < next)
             next = n;
     }
-    if (next == INT64_MAX)
+    if (next > p->wm - e->cfg.lateness_ms) /* not past the first open day */
         next = p->wm - e->cfg.lateness_ms;
     day_at(y, tz, next > y->day_end ? next : y->day_end);
     return VELO_OK;

@@ -332,6 +332,39 @@ test_replay_after_restart_emits_exactly_the_rest(void **state)
     free(k2.rows);
 }
 
+/* hb 5 min. Station a at T0-2h, then (after a silence) at T0+61M: the
+ * jump closes the hours before T0 and skips those without information,
+ * but not [T0, T0+60M), still open (T0+60M + 2M > T0+61M). Station b's
+ * record at T0+30M is then in time, not late, and its hour is emitted
+ * once, as a normal row, when the watermark passes T0+62M. */
+static void
+test_skipping_empty_hours_stops_at_the_open_one(void **state)
+{
+    struct sink               k;
+    batch_engine             *e = engine(&k, 5 * M);
+    struct batch_engine_stats st;
+    const struct got         *g;
+    size_t                    i, n = 0;
+
+    (void)state;
+    add(e, &k, "a", T0 - 120 * M, 3);
+    add(e, &k, "a", T0 + 61 * M, 3);
+    add(e, &k, "b", T0 + 30 * M, 6);
+    batch_engine_stats(e, &st);
+    assert_int_equal(st.late_records, 0);
+    add(e, &k, "a", T0 + 63 * M, 3);
+    g = find(&k, BATCH_HOURLY, T0);
+    assert_non_null(g);
+    assert_string_equal(g->station, "b");
+    assert_false(g->row.correction);
+    assert_int_equal(g->stats.known_ms, 5 * M);
+    for (i = 0; i < k.n; i++)
+        n += k.rows[i].row.start_ms == T0;
+    assert_int_equal(n, 1);
+    batch_engine_free(e);
+    free(k.rows);
+}
+
 int
 main(void)
 {
@@ -342,6 +375,7 @@ main(void)
         cmocka_unit_test(test_daylight_saving_day_in_brussels),
         cmocka_unit_test(test_daily_windows_wait_for_the_zone),
         cmocka_unit_test(test_replay_after_restart_emits_exactly_the_rest),
+        cmocka_unit_test(test_skipping_empty_hours_stops_at_the_open_one),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,18 +22,19 @@ struct run_metrics {
 };
 
 struct batch_run {
-    struct batch_run_cfg      cfg;
-    struct batch_io           io;
-    struct run_metrics        m;
-    batch_engine             *e; /* NULL: recover first */
-    int32_t                   nparts;
-    int64_t                  *committed; /* per partition, next to read */
-    int64_t                  *next;      /* per partition, after what we read */
-    bool                      txn_open;
-    uint32_t                  pending; /* records read since the last commit */
-    int64_t                   txn_since;
-    atomic_bool               ready;
-    struct velo_buf           key, val;
+    struct batch_run_cfg cfg;
+    struct batch_io      io;
+    struct run_metrics   m;
+    batch_engine        *e; /* NULL: recover first */
+    int32_t              nparts;
+    int64_t             *committed; /* per partition, next to read */
+    int64_t             *next;      /* per partition, after what we read */
+    bool                 txn_open;
+    uint32_t             pending; /* records read since the last commit */
+    uint64_t             handled; /* records handled, replays not counted */
+    int64_t              txn_since;
+    atomic_bool          ready;
+    struct velo_buf      key, val;
     struct batch_engine_stats last; /* engine counters already reported */
 };
 
@@ -267,6 +268,14 @@ report(batch_run *r)
     r->last = st;
 }
 
+/* The record's offset goes into the next commit. */
+static void
+consumed(batch_run *r, const struct batch_in *in)
+{
+    r->next[in->partition] = in->offset + 1;
+    r->pending++;
+}
+
 static int
 handle(batch_run *r, const struct batch_in *in)
 {
@@ -275,16 +284,30 @@ handle(batch_run *r, const struct batch_in *in)
     bool             replay = in->offset < r->committed[in->partition];
     int              rv;
 
-    rv = batch_rec_decode(in->value, in->len, &rec, &why);
+    if (in->too_big) {
+        why = "too big";
+        rv = VELO_ETOOBIG;
+    } else {
+        rv = batch_rec_decode(in->value, in->len, &rec, &why);
+    }
+    if (rv == VELO_OK && in->timestamp_ms > 0 &&
+        rec.s.t_ms > in->timestamp_ms + BATCH_MAX_FUTURE_MS) {
+        why = "fetched_at_ms after the record's time";
+        rv = VELO_EPROTO;
+    }
     if (rv != VELO_OK) {
         if (replay)
             return VELO_OK; /* dead-lettered by the run that committed it */
         bump(r->m.dead, 1);
-        rv = r->io.dead_letter(r->io.ctx, in, why);
-    } else {
-        rv = batch_engine_add(r->e, in->partition, in->offset, rec.system_id,
-                              rec.station_id, &rec.s);
+        /* At least once, outside the transaction: a failure is logged and
+         * the record is still passed over (a redo would loop on it). */
+        if (r->io.dead_letter(r->io.ctx, in, why) != VELO_OK)
+            velo_warn("batch.dead_letter.fail", VELO_I("offset", in->offset));
+        consumed(r, in);
+        return VELO_OK;
     }
+    rv = batch_engine_add(r->e, in->partition, in->offset, rec.system_id,
+                          rec.station_id, &rec.s);
     if (rv != VELO_OK)
         return rv;
     if (replay) {
@@ -294,9 +317,9 @@ handle(batch_run *r, const struct batch_in *in)
         return VELO_OK;
     }
     bump(r->m.records, 1);
+    r->handled++;
     report(r);
-    r->next[in->partition] = in->offset + 1;
-    r->pending++;
+    consumed(r, in);
     return VELO_OK;
 }
 
@@ -408,6 +431,15 @@ batch_run_step(batch_run *r, int64_t now_ms, int wait_ms, bool *done)
     return VELO_OK;
 }
 
+void
+batch_run_rearm(batch_run *r)
+{
+    if (r->txn_open || r->pending > 0)
+        return; /* not done: the pass goes on */
+    batch_engine_free(r->e);
+    r->e = NULL;
+}
+
 int
 batch_run_flush(batch_run *r)
 {
@@ -430,6 +462,12 @@ batch_run_stats(const batch_run *r, struct batch_engine_stats *st)
         return;
     }
     batch_engine_stats(r->e, st);
+}
+
+uint64_t
+batch_run_records(const batch_run *r)
+{
+    return r->handled;
 }
 
 void

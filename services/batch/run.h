@@ -33,7 +33,7 @@ struct batch_in {
     size_t      keylen;
     const void *value;
     size_t      len;
-    void       *opaque; /* the io's */
+    bool        too_big; /* over the size limit: value not given */
 };
 
 /* One output record, borrowed for the call. */
@@ -81,6 +81,11 @@ struct batch_io {
     void *ctx;
 };
 
+/* A snapshot whose fetched_at_ms is this far past its record's (produce)
+ * time is refused: one absurd event time would otherwise close every
+ * window of its partition at once. */
+#define BATCH_MAX_FUTURE_MS (3600 * 1000LL)
+
 struct batch_run_cfg {
     struct batch_engine_cfg engine;
     const char             *topic;          /* input, for the offsets */
@@ -105,6 +110,11 @@ VELO_MUST_CHECK int batch_run_new(batch_run                 **out,
 VELO_MUST_CHECK int batch_run_step(batch_run *r, int64_t now_ms, int wait_ms,
                                    bool *done);
 
+/* After *done (--once), makes the next step start a new pass: recover
+ * from the committed offsets and read up to the partitions' ends then
+ * (--schedule runs one pass per firing). */
+void batch_run_rearm(batch_run *r);
+
 /* Commits what is pending (on stop). */
 VELO_MUST_CHECK int batch_run_flush(batch_run *r);
 
@@ -113,6 +123,9 @@ VELO_MUST_CHECK int batch_run_flush(batch_run *r);
 bool batch_run_ready(const batch_run *r);
 
 void batch_run_stats(const batch_run *r, struct batch_engine_stats *st);
+
+/* Records handled since this run started, replays not counted. */
+uint64_t batch_run_records(const batch_run *r);
 
 /* Aborts an open transaction and frees. NULL is a no-op. */
 void batch_run_free(batch_run *r);

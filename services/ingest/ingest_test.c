@@ -137,11 +137,11 @@ static void
 run_ingest_into(const char *const *specs, size_t nspecs, uint32_t polls,
                 const struct ingest_sink *sink)
 {
-    struct ingest_cfg  cfg = {0};
-    velo_metrics      *m;
-    ingest            *p;
-    char               err[256];
-    size_t             i;
+    struct ingest_cfg cfg = {0};
+    velo_metrics     *m;
+    ingest           *p;
+    char              err[256];
+    size_t            i;
 
     cfg.specs = calloc(nspecs, sizeof(*cfg.specs));
     for (i = 0; i < nspecs; i++)

@@ -113,11 +113,11 @@ ks_send_system(void *ctx, const char *key, const Velo__V1__SystemInfo *si)
 {
     ingest_kafka_sink *ks = ctx;
     size_t             n = velo__v1__system_info__get_packed_size(si);
-    const struct velo_kafka_header h = {
-        "content-type", VELO_SYSINFO_CONTENT_TYPE,
-        sizeof(VELO_SYSINFO_CONTENT_TYPE) - 1};
-    uint8_t *buf = malloc(n > 0 ? n : 1);
-    int      rv;
+    const struct velo_kafka_header h = {"content-type",
+                                        VELO_SYSINFO_CONTENT_TYPE,
+                                        sizeof(VELO_SYSINFO_CONTENT_TYPE) - 1};
+    uint8_t                       *buf = malloc(n > 0 ? n : 1);
+    int                            rv;
 
     if (buf == NULL)
         return VELO_ENOMEM;

@@ -72,6 +72,7 @@ gbfs_close(struct ingest_src *s)
     ingest_gbfs_static_free(g->st);
     free(g);
     s->kstate = NULL;
+    s->feed = NULL; /* pointed into g */
 }
 
 static int64_t

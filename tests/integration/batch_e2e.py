@@ -2,7 +2,9 @@
 """batch_e2e: StationSnapshots on real Kafka -> velo-batch --once -> the
 exact hourly and daily rows on the output topic (read_committed), a second
 run that adds nothing, and a third that adds only the rows new input
-completes.
+completes. Then kill -9 inside an open transaction, and a restart that
+commits exactly the same rows, none twice; then --schedule (a pass at the
+next minute, the same rows, exit 0 on SIGTERM).
 
 One station of system test:bxl (Europe/Brussels), heartbeat 1 h, a sample
 every 30 min from 2026-03-27T22:30Z to 2026-03-29T22:30Z, 4 bikes and 16
@@ -30,8 +32,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from velotest import (BIN, RUN, check, fail, kafka_addr, kdump,  # noqa: E402
-                      unique)
+from velotest import (BIN, RUN, Service, check, fail,  # noqa: E402
+                      kafka_addr, kdump, unique, wait_for)
 
 H = 3600 * 1000
 T_START = 1774650600000  # 2026-03-27T22:30:00Z
@@ -129,8 +131,8 @@ def samples(t_from, t_to):
     return out
 
 
-def run_once(brokers, names):
-    args = [os.path.join(BIN, "velo-batch"), "--once",
+def run_batch(brokers, names, extra=("--once",), want_rc=0):
+    args = [os.path.join(BIN, "velo-batch")] + list(extra) + [
             "--kafka-brokers", brokers, "--admin-port", "0",
             "--topic", names["data"], "--systems-topic", names["systems"],
             "--out-topic", names["out"], "--dlq-topic", names["dlq"],
@@ -140,10 +142,15 @@ def run_once(brokers, names):
     with open(log, "wb") as f:
         rc = subprocess.run(args, stdout=f, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, timeout=120).returncode
-    if rc != 0:
+    if rc != want_rc:
         with open(log, "rb") as f:
-            fail("velo-batch --once exited %d:\n%s"
-                 % (rc, f.read().decode("utf8", "replace")[-4000:]))
+            fail("velo-batch %s exited %d, want %d:\n%s"
+                 % (" ".join(extra), rc, want_rc,
+                    f.read().decode("utf8", "replace")[-4000:]))
+
+
+def run_once(brokers, names):
+    run_batch(brokers, names)
 
 
 def rows(brokers, topic):
@@ -194,8 +201,7 @@ def check_rows(got):
           "day 03-29 (23 h): %s" % d)
 
 
-def main():
-    brokers = kafka_addr()
+def setup(brokers):
     names = {k: unique("batch_" + k) for k in
              ("data", "systems", "out", "dlq", "group", "txn")}
     produce(brokers, names["systems"], "test:bxl", [system_info()])
@@ -204,12 +210,54 @@ def main():
             half + [b"\xff\xff garbage"])
     produce(brokers, names["data"], "test:bxl/s1",
             samples(T_START + 20 * H + H // 2, T_END))
+    return names
+
+
+def killed_mid_transaction(brokers):
+    """Continuous mode killed (SIGKILL) inside an open transaction after 30
+    records (transactions of 7): a --once run afterwards commits exactly
+    the rows of an undisturbed run, none twice."""
+    names = setup(brokers)
+    run_batch(brokers, names, ("--crash-after-records", "30",
+                               "--txn-max-records", "7",
+                               "--txn-interval-ms", "600000"), -9)
+    partial = rows(brokers, names["out"])
+    check(0 < len(partial) < 51, "%d rows before the kill" % len(partial))
+    run_once(brokers, names)
+    check_rows(rows(brokers, names["out"]))
+    print("batch_e2e: kill -9: %d rows committed before, %d in the log"
+          % (len(partial), len(kdump(brokers, names["out"], raw=True))))
+
+
+def scheduled(brokers):
+    """--schedule "* * * * *": stays up, runs a pass at the next minute
+    with the same rows as --once, serves /metrics, exits 0 on SIGTERM."""
+    names = setup(brokers)
+    svc = Service("velo-batch", [
+        "--schedule", "* * * * *", "--kafka-brokers", brokers,
+        "--admin-port", "0", "--topic", names["data"],
+        "--systems-topic", names["systems"], "--out-topic", names["out"],
+        "--dlq-topic", names["dlq"], "--group", names["group"],
+        "--transactional-id", names["txn"], "--heartbeat-s", "3600"])
+    wait_for("a scheduled pass", lambda: svc.events("batch.pass.done"), 90,
+             0.5)
+    check(svc.metric("velo_batch_rows_total") == 51,
+          "rows_total %s" % svc.metric("velo_batch_rows_total"))
+    check_rows(rows(brokers, names["out"]))
+    check(svc.stop() == 0, "velo-batch --schedule exit status after SIGTERM")
+
+
+def main():
+    brokers = kafka_addr()
+    names = setup(brokers)
 
     run_once(brokers, names)
     got = rows(brokers, names["out"])
     check_rows(got)
     dead = kdump(brokers, names["dlq"], raw=True)
-    check(len(dead) == 1 and dead[0]["headers"].get("velo-error"),
+    check(len(dead) == 1 and dead[0]["headers"].get("velo-error") and
+          dead[0]["headers"].get("velo-source") == "velo-batch" and
+          dead[0]["headers"].get("velo-origin-topic") == names["data"],
           "dead letters: %s" % dead)
 
     # Nothing new: nothing emitted, nothing dead-lettered again.
@@ -229,6 +277,9 @@ def main():
                   "test:bxl/s1/hourly/2026-03-29T23:00Z"],
           "third run added %s" % new)
     print("batch_e2e: ok (%d rows)" % len(after))
+    killed_mid_transaction(brokers)
+    scheduled(brokers)
+    print("batch_e2e: --schedule ok")
 
 
 if __name__ == "__main__":
