@@ -409,11 +409,17 @@ def check_gbfs(gw):
     return n + 1
 
 
-def check_rate_limit(stream, warehouse_rpc):
-    gw = start_gateway(stream, warehouse_rpc, ["--rate-limit", "0.2",
-                                               "--rate-burst", "3"])
+def check_rate_limit_and_failover(stream, warehouse_rpc):
+    # The first velo-stream address has nobody behind it: calls fail over
+    # to the second.
+    dead = "tcp://127.0.0.1:%d" % free_port()
+    gw = start_gateway(stream, warehouse_rpc, [
+        "--rate-limit", "0.2", "--rate-burst", "3",
+        "--stream-rpc", "%s,%s" % (dead, stream.addrs[1])])
     g = Gw(gw.addrs[0])
-    for _ in range(3):
+    doc, _ = g.json("/api/v1/systems")
+    check(any(s["system_id"] == DUBLIN for s in doc["systems"]), "failover")
+    for _ in range(2):
         g.json("/api/v1/config")
     doc, hdrs = g.json("/api/v1/config", 429)
     check(int(hdrs.get("retry-after", "0")) >= 1 and
@@ -478,7 +484,7 @@ def main():
     check_dashboard(gw)
     check_sse(gw, srv)
     feeds = check_gbfs(gw)
-    check_rate_limit(stream, warehouse_rpc)
+    check_rate_limit_and_failover(stream, warehouse_rpc)
     check(gw_svc.metric("velo_http_requests_total", server="gateway",
                         route="/api/v1/stations", status="200") >= 10,
           "requests by route")
