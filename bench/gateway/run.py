@@ -71,6 +71,8 @@ def wrk(url, conns, secs):
     out = subprocess.run(["wrk", "-t", str(min(conns, 2)), "-c", str(conns),
                           "-d", "%ds" % secs, "--latency", url],
                          capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        sys.exit("wrk %s: errors:\n%s" % (url, out))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     m = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
@@ -82,6 +84,10 @@ def start_nginx(body):
     os.makedirs(os.path.join(d, "www"))
     with open(os.path.join(d, "www", "stations.json"), "wb") as f:
         f.write(body)
+    # nginx's workers drop root: they must be able to read the file.
+    for p in (d, os.path.join(d, "www")):
+        os.chmod(p, 0o755)
+    os.chmod(os.path.join(d, "www", "stations.json"), 0o644)
     port = free_port()
     with open(os.path.join(d, "nginx.conf"), "w") as f:
         f.write(NGINX_CONF.format(d=d, port=port))
@@ -228,6 +234,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--clients", type=int, default=1000)
     ap.add_argument("--changes", type=int, default=200)
+    ap.add_argument("--only", choices=("requests", "sse"))
     a = ap.parse_args()
     need_tools()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -251,12 +258,14 @@ def main():
             "--port", "0", "--admin-port", "0", "--stream-rpc",
             stream.addrs[1], "--stream-pub", stream.addrs[2],
             "--rate-limit", "1000000000", "--rate-burst", "1000000",
-            "--access-log", "false", "--log-level", "warn"], admin_last=True)
+            "--access-log=false", "--log-level", "warn"], admin_last=True)
         wait_for("%d stations through the gateway" % a.stations, lambda: (
             '"total":%d' % a.stations).encode() in http_get(
             gw.addrs[0], "/api/v1/stations?system=bench:x&limit=1"), 120)
-        bench_requests(gw, a)
-        bench_sse(gw, ingest, a)
+        if a.only != "sse":
+            bench_requests(gw, a)
+        if a.only != "requests":
+            bench_sse(gw, ingest, a)
         for svc in (gw, stream):
             svc.stop()
 

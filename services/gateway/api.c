@@ -99,6 +99,33 @@ gw_h_systems(void *ctx, const struct velo_http_req *req,
     gw_max_age(resp, gw->cfg->list_max_age_s);
 }
 
+/* The cache key of a list request: its packed form (every parameter, in
+ * field order), so equal requests share an answer however spelled. */
+static size_t
+list_key(const Velo__V1__ListStationsRequest *rq, uint8_t *buf, size_t size)
+{
+    size_t n = velo__v1__list_stations_request__get_packed_size(rq);
+
+    if (n > size)
+        return 0;
+    return velo__v1__list_stations_request__pack(rq, buf);
+}
+
+/* Serves a cached rendering of the list when it is still current. */
+static bool
+list_cached(struct gateway *gw, const uint8_t *key, size_t klen, uint64_t stamp,
+            struct velo_http_resp *resp)
+{
+    if (gw->lists == NULL || klen == 0 ||
+        !gw_cache_get(gw->lists, key, klen, stamp, velo_mono_ms(), &resp->body,
+                      resp->etag_value))
+        return false;
+    resp->content_type = "application/json";
+    resp->etag = resp->gzip = true;
+    gw_max_age(resp, gw->cfg->list_max_age_s);
+    return true;
+}
+
 void
 gw_h_stations(void *ctx, const struct velo_http_req *req,
               struct velo_http_resp *resp)
@@ -110,7 +137,9 @@ gw_h_stations(void *ctx, const struct velo_http_req *req,
     struct velo_rpc_error         err = {0};
     struct gw_perr                e;
     struct velo_jsonw             w;
-    size_t                        i;
+    uint8_t                       key[4096];
+    size_t                        i, klen;
+    uint64_t                      stamp;
     int                           rv;
 
     if (!gw_admit(gw, req, resp))
@@ -119,6 +148,11 @@ gw_h_stations(void *ctx, const struct velo_http_req *req,
         gw_error_param(resp, &e);
         return;
     }
+    klen = list_key(&rq, key, sizeof(key));
+    stamp =
+        rq.system_id != NULL ? gw_events_stamp(gw->events, rq.system_id) : 0;
+    if (list_cached(gw, key, klen, stamp, resp))
+        return;
     rv = gw_upstream_call(gw->stream, "ListStations", &rq.base,
                           (ProtobufCMessage **)&r, &err);
     if (rv != VELO_OK) {
@@ -143,6 +177,9 @@ gw_h_stations(void *ctx, const struct velo_http_req *req,
     velo__v1__list_stations_reply__free_unpacked(r, NULL);
     resp->etag = resp->gzip = true;
     gw_json_done(resp, &w);
+    if (resp->status == 200 && gw->lists != NULL && klen > 0)
+        gw_cache_put(gw->lists, key, klen, stamp, velo_mono_ms(),
+                     resp->body.data, resp->body.len, resp->etag_value);
     gw_max_age(resp, gw->cfg->list_max_age_s);
 }
 

@@ -21,10 +21,13 @@
 #define SNAPSHOT_MAX (64u << 20)
 #define TOPIC_MAX 512
 #define RETRY_LINE "retry: 3000\n\n"
+#define PENDING_MAX (4u << 20) /* one burst of events per system */
+#define BATCH_MAX 512          /* PUB messages gathered per fan-out */
 
 struct ev_item {
     uint64_t seq;
-    char    *data; /* station JSON; owned */
+    char    *text; /* the whole SSE event ("id: ...\n...\n\n"); owned */
+    size_t   len;
 };
 
 struct ev_client {
@@ -33,10 +36,13 @@ struct ev_client {
 };
 
 struct ev_system {
-    char             *id;   /* key; owned */
-    struct ev_item   *ring; /* cfg.ring slots; seq 0: empty */
-    uint64_t          seq;  /* last given out */
+    char           *id;      /* key; owned */
+    struct ev_item *ring;    /* cfg.ring slots; seq 0: empty */
+    uint64_t        seq;     /* last given out */
+    uint64_t        flushed; /* last written to the clients; the rest
+                                is in pending */
     struct ev_client *clients;
+    struct velo_buf   pending; /* events not yet written to the clients */
     UT_hash_handle    hh;
 };
 
@@ -138,6 +144,7 @@ sys_get(gw_events *ev, const char *system)
         free(s);
         return NULL;
     }
+    velo_buf_init(&s->pending, PENDING_MAX);
     HASH_ADD_KEYPTR(hh, ev->systems, s->id, strlen(s->id), s);
     return s;
 }
@@ -176,40 +183,88 @@ client_drop(gw_events *ev, struct ev_client **link)
         velo_metric_set(ev->g_clients, (double)ev->nclients);
 }
 
-void
-gw_events_publish(gw_events *ev, const char *system, const char *json,
-                  size_t len)
+/* Formats one SSE event (as velo_http_stream_event does) into out. */
+static int
+format_event(const gw_events *ev, uint64_t seq, const char *json, size_t len,
+             struct velo_buf *out)
 {
-    struct ev_system  *s;
-    struct ev_item    *it;
-    struct ev_client **link;
-    char              *copy = malloc(len + 1);
+    int rv;
 
-    if (copy == NULL)
-        return;
-    memcpy(copy, json, len);
-    copy[len] = '\0';
-    pthread_mutex_lock(&ev->mtx);
-    s = sys_get(ev, system);
-    if (s == NULL) {
-        pthread_mutex_unlock(&ev->mtx);
-        free(copy);
+    rv = velo_buf_printf(out,
+                         "id: %" PRId64 "-%" PRIu64 "\nevent: station\n"
+                         "data: ",
+                         ev->cfg.run_id, seq);
+    /* Station JSON from the one writer has no raw line breaks. */
+    if (rv == VELO_OK)
+        rv = velo_buf_append(out, json, len);
+    if (rv == VELO_OK)
+        rv = velo_buf_puts(out, "\n\n");
+    return rv;
+}
+
+/* Adds one event to s's ring and to its pending burst (formatted once for
+ * every client). Locks: ev->mtx held. */
+static void
+sys_append(gw_events *ev, struct ev_system *s, const char *json, size_t len)
+{
+    struct velo_buf b;
+    struct ev_item *it;
+    size_t          n;
+
+    velo_buf_init(&b, EVENT_JSON_MAX + 128);
+    if (memchr(json, '\n', len) != NULL || memchr(json, '\r', len) != NULL ||
+        format_event(ev, s->seq + 1, json, len, &b) != VELO_OK) {
+        velo_buf_fini(&b);
         return;
     }
     /* Event q lives at ring[q % ring], where replay looks for it. */
     s->seq++;
     it = &s->ring[s->seq % ev->cfg.ring];
-    free(it->data);
+    free(it->text);
     it->seq = s->seq;
-    it->data = copy;
-    for (link = &s->clients; *link != NULL;) {
-        if (write_event(ev, (*link)->st, it->seq, "station", copy) != VELO_OK)
-            client_drop(ev, link);
-        else
-            link = &(*link)->next;
-    }
-    pthread_mutex_unlock(&ev->mtx);
+    it->text = velo_buf_steal(&b, &n);
+    it->len = n;
+    if (it->text == NULL ||
+        velo_buf_append(&s->pending, it->text, n) != VELO_OK)
+        velo_warn("gateway.sse.burst_cut", VELO_S("system", s->id));
     count(ev->c_events, 1);
+}
+
+/* Writes every system's pending burst to its clients: one write (and one
+ * wake-up of the connection) per client per burst, however many events
+ * it holds. Drops clients that are gone or too slow. Locks: ev->mtx held. */
+static void
+flush_pending(gw_events *ev)
+{
+    struct ev_system  *s, *tmp;
+    struct ev_client **link;
+
+    HASH_ITER(hh, ev->systems, s, tmp)
+    {
+        for (link = &s->clients; s->pending.len > 0 && *link != NULL;) {
+            if (velo_http_stream_write((*link)->st, s->pending.data,
+                                       s->pending.len) != VELO_OK)
+                client_drop(ev, link);
+            else
+                link = &(*link)->next;
+        }
+        velo_buf_reset(&s->pending);
+        s->flushed = s->seq;
+    }
+}
+
+void
+gw_events_publish(gw_events *ev, const char *system, const char *json,
+                  size_t len)
+{
+    struct ev_system *s;
+
+    pthread_mutex_lock(&ev->mtx);
+    s = sys_get(ev, system);
+    if (s != NULL)
+        sys_append(ev, s, json, len);
+    flush_pending(ev);
+    pthread_mutex_unlock(&ev->mtx);
 }
 
 /* Writes ring events after from_seq to st. Locks: ev->mtx held. */
@@ -220,11 +275,12 @@ replay(gw_events *ev, const struct ev_system *s, uint64_t from_seq,
     uint64_t q;
     int      rv = VELO_OK;
 
-    for (q = from_seq + 1; q <= s->seq && rv == VELO_OK; q++) {
+    /* Up to what was flushed: the next flush brings the pending rest. */
+    for (q = from_seq + 1; q <= s->flushed && rv == VELO_OK; q++) {
         const struct ev_item *it = &s->ring[q % ev->cfg.ring];
 
         if (it->seq == q)
-            rv = write_event(ev, st, q, "station", it->data);
+            rv = velo_http_stream_write(st, it->text, it->len);
     }
     return rv;
 }
@@ -289,6 +345,20 @@ gw_events_attach(gw_events *ev, const char *system, const char *last_id,
     return VELO_OK;
 }
 
+uint64_t
+gw_events_stamp(gw_events *ev, const char *system)
+{
+    struct ev_system *s = NULL;
+    uint64_t          seq = 0;
+
+    pthread_mutex_lock(&ev->mtx);
+    HASH_FIND_STR(ev->systems, system, s);
+    if (s != NULL)
+        seq = s->seq;
+    pthread_mutex_unlock(&ev->mtx);
+    return seq;
+}
+
 size_t
 gw_events_clients(gw_events *ev)
 {
@@ -321,13 +391,15 @@ sweep(gw_events *ev)
     pthread_mutex_unlock(&ev->mtx);
 }
 
-/* One PUB message: "system/station" + StationState -> station JSON. */
+/* One PUB message: "system/station" + StationState -> station JSON, into
+ * the system's pending burst. */
 static void
 on_state(gw_events *ev, const char *topic, const Velo__V1__StationState *st)
 {
-    char            sys[TOPIC_MAX];
-    const char     *slash = strchr(topic, '/');
-    struct velo_buf b;
+    char              sys[TOPIC_MAX];
+    const char       *slash = strchr(topic, '/');
+    struct velo_buf   b;
+    struct ev_system *s;
 
     if (slash == NULL || slash == topic ||
         (size_t)(slash - topic) >= sizeof(sys))
@@ -335,19 +407,49 @@ on_state(gw_events *ev, const char *topic, const Velo__V1__StationState *st)
     memcpy(sys, topic, (size_t)(slash - topic));
     sys[slash - topic] = '\0';
     velo_buf_init(&b, EVENT_JSON_MAX);
-    if (velo_station_state_to_json(st, NAN, &b) == VELO_OK)
-        gw_events_publish(ev, sys, b.data, b.len);
+    if (velo_station_state_to_json(st, NAN, &b) == VELO_OK) {
+        pthread_mutex_lock(&ev->mtx);
+        s = sys_get(ev, sys);
+        if (s != NULL)
+            sys_append(ev, s, b.data, b.len);
+        pthread_mutex_unlock(&ev->mtx);
+    }
     velo_buf_fini(&b);
+}
+
+/* Takes what PUB has now (up to BATCH_MAX messages, the first waited for
+ * up to wait_ms), then fans the burst out. VELO_ETIMEDOUT: nothing came. */
+static int
+take_burst(gw_events *ev, velo_sub *sub, int wait_ms)
+{
+    ProtobufCMessage *msg;
+    char              topic[TOPIC_MAX];
+    int               n = 0, rv;
+
+    do {
+        rv = velo_sub_recv(sub, &velo__v1__station_state__descriptor, topic,
+                           sizeof(topic), &msg, n == 0 ? wait_ms : 0);
+        if (rv == VELO_OK) {
+            on_state(ev, topic, (const Velo__V1__StationState *)msg);
+            protobuf_c_message_free_unpacked(msg, NULL);
+        }
+        if (rv != VELO_ETIMEDOUT)
+            n++; /* a message that did not decode still ends no burst */
+    } while (rv != VELO_ETIMEDOUT && n < BATCH_MAX);
+    if (n == 0)
+        return VELO_ETIMEDOUT;
+    pthread_mutex_lock(&ev->mtx);
+    flush_pending(ev);
+    pthread_mutex_unlock(&ev->mtx);
+    return VELO_OK;
 }
 
 static void *
 events_main(void *arg)
 {
-    gw_events        *ev = arg;
-    velo_sub         *sub = NULL;
-    ProtobufCMessage *msg;
-    char              topic[TOPIC_MAX];
-    int               rv;
+    gw_events *ev = arg;
+    velo_sub  *sub = NULL;
+    int        rv;
 
     rv = velo_sub_new(&sub, ev->cfg.pub_url, "");
     if (rv != VELO_OK) {
@@ -356,14 +458,8 @@ events_main(void *arg)
         return NULL;
     }
     while (!atomic_load(&ev->stop)) {
-        rv = velo_sub_recv(sub, &velo__v1__station_state__descriptor, topic,
-                           sizeof(topic), &msg, RECV_MS);
-        if (rv == VELO_OK) {
-            on_state(ev, topic, (const Velo__V1__StationState *)msg);
-            protobuf_c_message_free_unpacked(msg, NULL);
-        } else if (rv == VELO_ETIMEDOUT) {
+        if (take_burst(ev, sub, RECV_MS) == VELO_ETIMEDOUT)
             sweep(ev);
-        }
     }
     velo_sub_free(sub);
     return NULL;
@@ -412,7 +508,8 @@ gw_events_free(gw_events *ev)
     {
         HASH_DEL(ev->systems, s);
         for (i = 0; i < ev->cfg.ring; i++)
-            free(s->ring[i].data);
+            free(s->ring[i].text);
+        velo_buf_fini(&s->pending);
         free(s->ring);
         free(s->id);
         free(s);

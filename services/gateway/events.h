@@ -74,6 +74,10 @@ struct gw_resume gw_events_plan(const char *last_id, int64_t run_id,
 VELO_MUST_CHECK int gw_events_attach(gw_events *ev, const char *system,
                                      const char *last_id, velo_http_stream *st);
 
+/* The last event seq of system (0: none yet): changes whenever a change of
+ * the system arrived, so answers cached under it are still current. */
+uint64_t gw_events_stamp(gw_events *ev, const char *system);
+
 /* Clients connected now. */
 size_t gw_events_clients(gw_events *ev);
 

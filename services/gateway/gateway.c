@@ -77,6 +77,8 @@ gw_make(gateway *gw)
         rv = velo_ratelimit_new(
             &gw->rl, &(struct velo_ratelimit_cfg){
                          cfg->rate_per_s, cfg->rate_burst, cfg->rate_clients});
+    if (rv == VELO_OK && cfg->list_cache_ms > 0)
+        rv = gw_cache_new(&gw->lists, 16, cfg->list_cache_ms, 8u << 20);
     if (rv == VELO_OK)
         rv = gw_events_new(&gw->events, &(struct gw_events_cfg){
                                             .pub_url = cfg->stream_pub,
@@ -170,6 +172,7 @@ gateway_free(gateway *gw)
     velo_http_server_stop(gw->http);
     gw_events_free(gw->events);
     velo_ratelimit_free(gw->rl);
+    gw_cache_free(gw->lists);
     gw_upstream_free(gw->stream);
     gw_upstream_free(gw->warehouse);
     free(gw);

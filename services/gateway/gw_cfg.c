@@ -70,6 +70,11 @@ static const struct velo_opt gw_opts[] = {
     {"list-max-age-s", "VELO_GATEWAY_LIST_MAX_AGE_S", "5", VELO_OPT_U32,
      CFG(list_max_age_s),
      "Cache-Control max-age of live answers (stations, systems)", .max = 3600},
+    {"list-cache-ms", "VELO_GATEWAY_LIST_CACHE_MS", "1000", VELO_OPT_U32,
+     CFG(list_cache_ms),
+     "serve a rendered station list again for this long while no change "
+     "of its system arrived; 0 = off",
+     .max = 60000},
     {"sse-ring", "VELO_GATEWAY_SSE_RING", "4096", VELO_OPT_U32, CFG(sse_ring),
      "events kept per system for Last-Event-ID resume", .min = 16,
      .max = 1048576},

@@ -29,6 +29,7 @@ struct gw_cfg {
     uint32_t               request_timeout_ms;
     uint32_t               max_url_bytes;
     uint32_t               list_max_age_s;
+    uint32_t               list_cache_ms;
     uint32_t               sse_ring;
     uint32_t               sse_heartbeat_ms;
     uint32_t               sse_queue_bytes;

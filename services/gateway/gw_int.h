@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "cache.h"
 #include "events.h"
 #include "gw_cfg.h"
 #include "params.h"
@@ -27,6 +28,7 @@ struct gateway {
     gw_upstream         *warehouse;
     velo_ratelimit      *rl;
     gw_events           *events;
+    gw_cache            *lists; /* rendered /stations answers; NULL: off */
     velo_http_server    *http;
     velo_metric         *rate_limited;
     char                 addr[96];

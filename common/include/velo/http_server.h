@@ -61,11 +61,15 @@ struct velo_http_resp {
     const char  *content_type; /* default "text/plain; charset=utf-8";
                                   borrowed: a literal or longer-lived */
     struct velo_buf body;      /* owned by the server; max 16 MiB */
-    bool            etag;    /* strong ETag from the body; If-None-Match: 304 */
-    bool            gzip;    /* gzip when the client accepts it and the body
-                                is at least VELO_HTTP_GZIP_MIN bytes */
-    struct velo_buf headers; /* extra headers ("name\0value\0" pairs), via
-                                velo_http_resp_header; max 8 KiB */
+    bool            etag; /* strong ETag from the body; If-None-Match: 304 */
+    /* With etag: the body's tag when the handler already knows it (from
+     * velo_http_etag over the same bytes, e.g. a cached answer), so the
+     * server does not hash the body again; "" : hash it. */
+    char etag_value[24];
+    bool gzip;                /* gzip when the client accepts it and the body
+                                 is at least VELO_HTTP_GZIP_MIN bytes */
+    struct velo_buf headers;  /* extra headers ("name\0value\0" pairs), via
+                                 velo_http_resp_header; max 8 KiB */
     velo_http_stream *stream; /* set by velo_http_stream_open */
 };
 
