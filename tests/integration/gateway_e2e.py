@@ -409,6 +409,46 @@ def check_gbfs(gw):
     return n + 1
 
 
+def check_history_warehouse(brokers, stream):
+    """History and top from a real velo-warehouse (SQLite) loaded by
+    velo-aggfeed through Kafka: exact rows, as veloctl shows them."""
+    import warehouse_e2e as wh_e2e
+    topic, system = unique("gw_aggs"), "test:wh"
+    stations, hours = 3, 30
+    wh_e2e.feed(brokers, topic, system, stations, hours)
+    db = os.path.join(wh_e2e.RUN, unique("gwwh") + ".db")
+    wh = wh_e2e.warehouse(brokers, topic, db, unique("gwg"))
+    wait_for("warehouse loaded", wh_e2e.loaded(
+        db, stations * hours, stations * 2), 90)
+    gw_svc = start_gateway(stream, wh.addrs[1])
+    gw = Gw(gw_svc.addrs[0])
+    to = wh_e2e.T0 + hours * wh_e2e.HOUR
+    for s in range(1, stations + 1):
+        doc, hdrs = gw.json("/api/v1/stations/%s/%d/history?from="
+                            "2025-12-01T00:00:00Z&to=%d&granularity=hour"
+                            % (system, s, to))
+        check(len(doc["rows"]) == hours and doc["granularity"] == "hour",
+              "station %d: %d hourly rows" % (s, len(doc["rows"])))
+        for h, row in enumerate(doc["rows"]):
+            wh_e2e.same_row(row, wh_e2e.expected_hourly(s, h),
+                            "gateway station %d hour %d" % (s, h))
+        check(doc["rows"][0]["window_start"] == "2025-12-01T00:00:00.000Z",
+              "window_start: %s" % doc["rows"][0]["window_start"])
+        check(hdrs.get("cache-control") == "public, max-age=300",
+              "history cache")
+        doc, _ = gw.json("/api/v1/stations/%s/%d/history?granularity=day"
+                         "&from=2025-11-30T00:00:00Z&to=2025-12-05T00:00:00Z"
+                         % (system, s))
+        check(len(doc["rows"]) == 2, "daily rows")
+        for d, row in enumerate(doc["rows"]):
+            wh_e2e.same_row(row, wh_e2e.expected_daily(s, d),
+                            "gateway station %d day %d" % (s, d))
+    doc, _ = gw.json("/api/v1/top?system=%s&date=2025-12-01&by=flow" % system)
+    check([r["station_id"] for r in doc["rows"]] == ["3", "2", "1"],
+          "top by flow: %s" % [r["station_id"] for r in doc["rows"]])
+    check(gw_svc.stop() == 0 and wh.stop() == 0, "history stack exit")
+
+
 def check_rate_limit_and_failover(stream, warehouse_rpc):
     # The first velo-stream address has nobody behind it: calls fail over
     # to the second.
@@ -485,6 +525,7 @@ def main():
     check_sse(gw, srv)
     feeds = check_gbfs(gw)
     check_rate_limit_and_failover(stream, warehouse_rpc)
+    check_history_warehouse(brokers, stream)
     check(gw_svc.metric("velo_http_requests_total", server="gateway",
                         route="/api/v1/stations", status="200") >= 10,
           "requests by route")

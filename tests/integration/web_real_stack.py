@@ -3,22 +3,41 @@
 velo-ingest replaying the Dublin fixture, velo-stream, velo-gateway
 serving the built dashboard. Drives web/test/real_stack.mjs: the page
 loads, one marker per station of the system, clicking a station shows
-the values the RPC returns, and a change at the source (produced to Kafka
-by ingest) updates the open panel without a reload. Screenshots go to
-<build>/web-test/. Exit 77 when Chromium is missing. History charts need
-velo-warehouse with loaded aggregates, which this stack does not run.
+the values the RPC returns, its 24 h and 7 d charts draw from velo-warehouse
+(SQLite, loaded through Kafka by velo-aggfeed with the last 7 days of
+hourly rows), and a change at the source (produced to Kafka by ingest)
+updates the open panel without a reload. Screenshots go to
+<build>/web-test/. Exit 77 when Chromium is missing.
 """
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from gateway_e2e import DUBLIN, set_station, start_gateway  # noqa: E402
 from ingest_e2e import KEY  # noqa: E402
 from source_server import SourceServer  # noqa: E402
-from velotest import (FIXTURES, SRC, Service, check, free_port,  # noqa: E402
+from velotest import (FIXTURES, SRC, Service, check,  # noqa: E402
                       kafka_addr, unique, wait_for)
+import warehouse_e2e as wh_e2e  # noqa: E402
+
+DAY = 86400000
+
+
+def start_warehouse(brokers):
+    """Hourly rows of stations 1..42 of Dublin from 7 days ago to now."""
+    topic = unique("web_aggs")
+    now = int(time.time() * 1000)
+    t0 = now // DAY * DAY - 7 * DAY
+    hours = (now - t0) // 3600000 + 1
+    wh_e2e.feed(brokers, topic, DUBLIN, 42, hours, "--start-day-ms", str(t0))
+    db = os.path.join(wh_e2e.RUN, unique("webwh") + ".db")
+    wh = wh_e2e.warehouse(brokers, topic, db, unique("webg"))
+    wait_for("warehouse loaded", lambda: wh_e2e.count(
+        db, "fact_station_hourly") == 42 * hours, 120)
+    return wh
 
 
 def main():
@@ -41,7 +60,8 @@ def main():
         "--dlq-topic", dlq, "--systems-topic", systems,
         "--rpc-url", "tcp://127.0.0.1:0", "--pub-url", "tcp://127.0.0.1:0"],
         ready_timeout=60)
-    gw = start_gateway(stream, "tcp://127.0.0.1:%d" % free_port())
+    wh = start_warehouse(brokers)
+    gw = start_gateway(stream, wh.addrs[1])
     wait_for("114 stations through the gateway", lambda: (
         lambda r: r[0] == 200 and '"total":114' in r[1])(
         gw_get(gw, "/api/v1/stations?system=%s&limit=1" % DUBLIN)), 60)
@@ -58,7 +78,7 @@ def main():
     set_station(srv, 42, 7, 23, 60000)
     rc = node.wait(timeout=120)
     check(rc == 0, "browser test failed (%d)" % rc)
-    for svc in (gw, stream, ingest):
+    for svc in (gw, wh, stream, ingest):
         check(svc.stop() == 0, "%s exit status" % svc.name)
     srv.close()
     print("ok: dashboard on the real stack")
