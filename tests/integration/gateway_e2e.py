@@ -409,6 +409,19 @@ def check_gbfs(gw):
     return n + 1
 
 
+def rows(db, table):
+    """Rows in a warehouse table; 0 until velo-warehouse has created it
+    (it opens and migrates the database just after it reports ready)."""
+    import subprocess
+    out = subprocess.run(["sqlite3", "-batch", db,
+                          "SELECT COUNT(*) FROM %s" % table],
+                         capture_output=True, timeout=60)
+    try:
+        return int(out.stdout.decode().strip() or 0)
+    except ValueError:
+        return 0
+
+
 def check_history_warehouse(brokers, stream):
     """History and top from a real velo-warehouse (SQLite) loaded by
     velo-aggfeed through Kafka: exact rows, as veloctl shows them."""
@@ -418,8 +431,9 @@ def check_history_warehouse(brokers, stream):
     wh_e2e.feed(brokers, topic, system, stations, hours)
     db = os.path.join(wh_e2e.RUN, unique("gwwh") + ".db")
     wh = wh_e2e.warehouse(brokers, topic, db, unique("gwg"))
-    wait_for("warehouse loaded", wh_e2e.loaded(
-        db, stations * hours, stations * 2), 90)
+    wait_for("warehouse loaded", lambda: (
+        rows(db, "fact_station_hourly") == stations * hours and
+        rows(db, "fact_station_daily") == stations * 2), 90)
     gw_svc = start_gateway(stream, wh.addrs[1])
     gw = Gw(gw_svc.addrs[0])
     to = wh_e2e.T0 + hours * wh_e2e.HOUR

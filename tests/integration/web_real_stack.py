@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from gateway_e2e import DUBLIN, set_station, start_gateway  # noqa: E402
+from gateway_e2e import DUBLIN, rows, set_station, start_gateway  # noqa: E402
 from ingest_e2e import KEY  # noqa: E402
 from source_server import SourceServer  # noqa: E402
 from velotest import (FIXTURES, SRC, Service, check,  # noqa: E402
@@ -35,7 +35,7 @@ def start_warehouse(brokers):
     wh_e2e.feed(brokers, topic, DUBLIN, 42, hours, "--start-day-ms", str(t0))
     db = os.path.join(wh_e2e.RUN, unique("webwh") + ".db")
     wh = wh_e2e.warehouse(brokers, topic, db, unique("webg"))
-    wait_for("warehouse loaded", lambda: wh_e2e.count(
+    wait_for("warehouse loaded", lambda: rows(
         db, "fact_station_hourly") == 42 * hours, 120)
     return wh
 
