@@ -14,6 +14,7 @@ struct entry {
     size_t   len;
     uint64_t stamp;
     int64_t  made_ms;
+    bool     refreshing; /* one caller is rendering a newer answer */
     char     etag[GW_ETAG_SIZE];
 };
 
@@ -84,6 +85,23 @@ slot_of(gw_cache *c, const void *key, size_t klen)
     return &c->e[h % c->n];
 }
 
+/* Fresh: younger than the ttl. Past it, the first caller gets a miss
+ * and renders anew while the others keep getting this answer for one
+ * more ttl (so a popular list expiring does not send every waiting
+ * request to velo-stream at once). Locks: c->mtx held. */
+static bool
+entry_usable(gw_cache *c, struct entry *e, int64_t now_ms)
+{
+    int64_t age = now_ms - e->made_ms;
+
+    if (age < 0 || age >= 2 * (int64_t)c->ttl_ms)
+        return false;
+    if (age < (int64_t)c->ttl_ms || e->refreshing)
+        return true;
+    e->refreshing = true;
+    return false;
+}
+
 bool
 gw_cache_get(gw_cache *c, const void *key, size_t klen, uint64_t stamp,
              int64_t now_ms, struct velo_buf *out, char *etag)
@@ -95,7 +113,7 @@ gw_cache_get(gw_cache *c, const void *key, size_t klen, uint64_t stamp,
     e = slot_of(c, key, klen);
     hit = e->body != NULL && e->klen == klen &&
           memcmp(e->key, key, klen) == 0 && e->stamp == stamp &&
-          now_ms - e->made_ms < (int64_t)c->ttl_ms && now_ms >= e->made_ms &&
+          entry_usable(c, e, now_ms) &&
           velo_buf_append(out, e->body, e->len) == VELO_OK;
     if (hit)
         memcpy(etag, e->etag, GW_ETAG_SIZE);

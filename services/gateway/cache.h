@@ -3,8 +3,11 @@
  * Rendering 3,000 stations means an RPC and 1.5 MB of JSON; the same
  * answer asked for again within ttl_ms, while no change of its system
  * arrived (the SSE hub's sequence number, `stamp`), is served from here
- * with its ETag, so a popular list costs a copy. The derived fields in a
- * cached body (age_s, stale) are at most ttl_ms old.
+ * with its ETag, so a popular list costs a copy. Once an answer is
+ * older than ttl_ms, one caller renders it anew while the others are
+ * still served the old one for up to another ttl_ms (no stampede of
+ * renders). The derived fields in a cached body (age_s, stale) are at
+ * most 2 x ttl_ms old.
  *
  * Direct-mapped: `slots` entries, a key (the packed RPC request) hashes to
  * one; a newer answer replaces whatever was there. Bodies over max_body
@@ -29,8 +32,9 @@ VELO_MUST_CHECK int gw_cache_new(gw_cache **out, size_t slots, uint32_t ttl_ms,
                                  size_t max_body);
 void                gw_cache_free(gw_cache *c);
 
-/* On a fresh entry for key with this stamp: appends its body to out,
- * copies its ETag into etag (GW_ETAG_SIZE bytes) and returns true. */
+/* On a usable entry for key with this stamp (see above): appends its body
+ * to out, copies its ETag into etag (GW_ETAG_SIZE bytes) and returns true.
+ * False: render the answer and gw_cache_put it. */
 bool gw_cache_get(gw_cache *c, const void *key, size_t klen, uint64_t stamp,
                   int64_t now_ms, struct velo_buf *out, char *etag);
 
