@@ -64,6 +64,7 @@ static int
 gw_make(gateway *gw)
 {
     const struct gw_cfg *cfg = gw->cfg;
+    const char          *pub[8];
     int                  rv;
 
     rv = gw_upstream_new(&gw->stream, "stream", cfg->stream_rpc,
@@ -79,9 +80,14 @@ gw_make(gateway *gw)
                          cfg->rate_per_s, cfg->rate_burst, cfg->rate_clients});
     if (rv == VELO_OK && cfg->list_cache_ms > 0)
         rv = gw_cache_new(&gw->lists, 16, cfg->list_cache_ms, 8u << 20);
+    /* One PUB address: two replicas would deliver every change twice. A
+     * list (as for --stream-rpc) uses its first item. */
+    if (rv == VELO_OK && gw_split_urls(cfg->stream_pub, gw->pub_buf,
+                                       sizeof(gw->pub_buf), pub, 8) == 0)
+        rv = VELO_EINVAL;
     if (rv == VELO_OK)
         rv = gw_events_new(&gw->events, &(struct gw_events_cfg){
-                                            .pub_url = cfg->stream_pub,
+                                            .pub_url = pub[0],
                                             .ring = cfg->sse_ring,
                                             .max_clients = cfg->sse_max_clients,
                                             .run_id = velo_now_ms(),

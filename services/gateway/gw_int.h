@@ -32,6 +32,7 @@ struct gateway {
     velo_http_server    *http;
     velo_metric         *rate_limited;
     char                 addr[96];
+    char                 pub_buf[512]; /* --stream-pub, split */
 };
 
 /* Retry-After of a 503 for a dependency that is down or rebuilding. */

@@ -469,7 +469,8 @@ def check_rate_limit_and_failover(stream, warehouse_rpc):
     dead = "tcp://127.0.0.1:%d" % free_port()
     gw = start_gateway(stream, warehouse_rpc, [
         "--rate-limit", "0.2", "--rate-burst", "3",
-        "--stream-rpc", "%s,%s" % (dead, stream.addrs[1])])
+        "--stream-rpc", "%s,%s" % (dead, stream.addrs[1]),
+        "--stream-pub", "%s, %s" % (stream.addrs[2], dead)])
     g = Gw(gw.addrs[0])
     doc, _ = g.json("/api/v1/systems")
     check(any(s["system_id"] == DUBLIN for s in doc["systems"]), "failover")
