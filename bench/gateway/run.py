@@ -262,6 +262,8 @@ def main():
     ap.add_argument("--procs", type=int, default=4,
                     help="SSE: reader processes the clients are spread over")
     ap.add_argument("--only", choices=("requests", "sse"))
+    ap.add_argument("--no-cache", action="store_true",
+                    help="gateway --list-cache-ms 0: every answer rendered")
     a = ap.parse_args()
     need_tools()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -285,7 +287,9 @@ def main():
             "--port", "0", "--admin-port", "0", "--stream-rpc",
             stream.addrs[1], "--stream-pub", stream.addrs[2],
             "--rate-limit", "1000000000", "--rate-burst", "1000000",
-            "--access-log=false", "--log-level", "warn"], admin_last=True)
+            "--access-log=false", "--log-level", "warn"]
+            + (["--list-cache-ms", "0"] if a.no_cache else []),
+            admin_last=True)
         wait_for("%d stations through the gateway" % a.stations, lambda: (
             '"total":%d' % a.stations).encode() in http_get(
             gw.addrs[0], "/api/v1/stations?system=bench:x&limit=1"), 120)
