@@ -4,6 +4,7 @@ Starts velopipe services as processes on free 127.0.0.1 ports, waits on
 their ready files, reads their metrics, consumes Kafka topics through
 velo-kdump, and stops exactly the processes it started, by PID.
 """
+import atexit
 import json
 import os
 import signal
@@ -51,6 +52,24 @@ def unique(name):
     return "%s_%d_%d" % (name, os.getpid(), int(time.time() * 1000) % 100000)
 
 
+_started = []  # every Service of this process, for _stop_leftovers
+
+
+@atexit.register
+def _stop_leftovers():
+    """A test that fails (sys.exit) skips its own stops: end whatever it
+    started that still runs, by PID, so nothing outlives the test."""
+    for svc in _started:
+        if svc.proc.poll() is None:
+            svc.proc.send_signal(signal.SIGTERM)
+    deadline = time.time() + 10
+    for svc in _started:
+        try:
+            svc.proc.wait(max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            svc.proc.kill()
+
+
 class Service:
     """One velopipe binary run as a child process."""
 
@@ -69,6 +88,7 @@ class Service:
             [os.path.join(BIN, name)] + args + ["--ready-file", self.ready],
             stdout=self.log, stderr=subprocess.STDOUT, env=full_env,
             stdin=subprocess.DEVNULL)
+        _started.append(self)
         deadline = time.time() + ready_timeout
         while not (os.path.exists(self.ready) and os.path.getsize(self.ready)):
             if self.proc.poll() is not None:
