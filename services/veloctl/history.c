@@ -91,8 +91,10 @@ veloctl_history_run(struct veloctl_ctx *x)
     rq.to_ms = q.to_ms;
     rq.has_limit = a->has_limit;
     rq.limit = a->limit;
+    snprintf(none, sizeof(none), "no station %s/%s in the warehouse", a->system,
+             a->station);
     ex = veloctl_call(x, a->daily ? "GetDaily" : "GetHourly", &rq.base, &r,
-                      NULL);
+                      none);
     if (ex != VELOCTL_EXIT_OK)
         return ex;
     rows = rows_of(r, a->daily, &n);

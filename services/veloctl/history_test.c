@@ -55,6 +55,10 @@ fh_hourly(void *ctx, struct velo_rpc_call *call)
     const Velo__V1__HistoryRequest *rq = (const void *)call->req;
 
     f->last = *rq;
+    if (strcmp(rq->station_id, "ghost") == 0) {
+        snprintf(call->error, sizeof(call->error), "no station");
+        return VELO__V1__RPC_STATUS__RPC_NOT_FOUND;
+    }
     if (rq->from_ms >= rq->to_ms) {
         snprintf(call->error, sizeof(call->error),
                  "from_ms must be before to_ms");
@@ -218,6 +222,10 @@ test_history_empty_and_errors(void **state)
     assert_int_equal(r.exit, 0);
     assert_int_equal(r.out_len, 0);
     assert_non_null(strstr(r.err, "no hourly rows for gbfs:t/nope"));
+    fs_run_free(&r);
+    RUN(&r, f, "history", "gbfs:t", "ghost");
+    assert_int_equal(r.exit, 1);
+    assert_non_null(strstr(r.err, "no station gbfs:t/ghost in the warehouse"));
     fs_run_free(&r);
     RUN(&r, f, "history", "gbfs:t", "1", "--from", "2025-12-02", "--to",
         "2025-12-01");

@@ -1,6 +1,7 @@
 /* batch.c: one batch, one transaction (see batch.h). */
 #include "batch.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,15 +87,27 @@ db_away(int rv)
     return rv == VELO_EUNAVAIL || rv == VELO_ETIMEDOUT || rv == VELO_ENOMEM;
 }
 
+/* Fault injection for tests (--crash-after-rows): kill -9 once
+ * b->crash_after rows were upserted, inside the open transaction. */
+static void
+crash_point(struct wh_batch *b, size_t n)
+{
+    b->upserted += n;
+    if (b->crash_after > 0 && b->upserted >= b->crash_after)
+        raise(SIGKILL);
+}
+
 /* One transaction: every row or none. */
 static int
-txn(velo_db *db, const struct velo_db_row *rows, size_t n)
+txn(struct wh_batch *b, velo_db *db, const struct velo_db_row *rows, size_t n)
 {
     int rv;
 
     rv = velo_db_begin(db);
     if (rv == VELO_OK)
         rv = velo_db_upsert(db, rows, n);
+    if (rv == VELO_OK)
+        crash_point(b, n);
     if (rv == VELO_OK)
         rv = velo_db_commit(db);
     if (rv != VELO_OK)
@@ -112,7 +125,7 @@ load_split(struct wh_batch *b, velo_db *db, wh_reject_fn on_reject, void *ctx)
     int    rv;
 
     for (i = 0; i < b->n; i++) {
-        rv = txn(db, &b->rows[i], 1);
+        rv = txn(b, db, &b->rows[i], 1);
         if (db_away(rv))
             return rv;
         if (rv != VELO_OK && on_reject != NULL)
@@ -139,7 +152,7 @@ wh_batch_load(struct wh_batch *b, velo_db *db, wh_dims *dims,
     }
     if (b->n == 0)
         return VELO_OK;
-    rv = txn(db, b->rows, b->n);
+    rv = txn(b, db, b->rows, b->n);
     if (rv == VELO_OK || db_away(rv))
         return rv;
     return load_split(b, db, on_reject, ctx);

@@ -26,8 +26,10 @@ struct wh_batch {
     struct velo_db_row *rows; /* built by wh_batch_load, cap of them */
     struct wh_part      parts[WH_BATCH_PARTS_MAX];
     size_t              nparts;
-    size_t              records;    /* records seen, rejected ones included */
-    int64_t             first_mono; /* velo_mono_ms of the first record */
+    size_t              records;     /* records seen, rejected ones included */
+    int64_t             first_mono;  /* velo_mono_ms of the first record */
+    uint64_t            crash_after; /* tests: SIGKILL at this many rows */
+    uint64_t            upserted;    /* rows upserted by this process */
 };
 
 VELO_MUST_CHECK int wh_batch_init(struct wh_batch *b, size_t cap);

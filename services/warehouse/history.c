@@ -7,10 +7,12 @@
 
 #include "record.h"
 #include "velo/clock.h"
+#include "velo/utf8.h"
 #include "velo/v1/history.pb-c.h"
 
 #define ST_OK VELO__V1__RPC_STATUS__RPC_OK
 #define ST_INVALID VELO__V1__RPC_STATUS__RPC_INVALID_ARGUMENT
+#define ST_NOT_FOUND VELO__V1__RPC_STATUS__RPC_NOT_FOUND
 #define ST_INTERNAL VELO__V1__RPC_STATUS__RPC_INTERNAL
 #define ST_UNAVAILABLE VELO__V1__RPC_STATUS__RPC_UNAVAILABLE
 
@@ -64,6 +66,9 @@ query_status(struct velo_rpc_call *call, int rv, ProtobufCMessage *reply,
         return ST_UNAVAILABLE;
     case VELO_EINVAL:
         return invalid(call, "the database refused the arguments");
+    case VELO_ENOTFOUND:
+        snprintf(call->error, sizeof(call->error), "%s", why);
+        return ST_NOT_FOUND;
     default:
         snprintf(call->error, sizeof(call->error), "query failed: %s",
                  velo_strerror(rv));
@@ -118,11 +123,11 @@ id_ok(const char *s)
         (m)->electric_avg = (r)->electric_avg;                                 \
     } while (0)
 
-/* Rows collected by a query callback into a growing array. */
+/* Rows collected by a query callback into a growing array of message
+ * pointers, handed to the reply afterwards (COLLECT_GIVE). */
 struct collect {
-    void ***rows; /* &reply->rows */
-    size_t *n;    /* &reply->n_rows */
-    size_t  cap;
+    void **rows;
+    size_t n, cap;
 };
 
 static int
@@ -130,16 +135,23 @@ collect_push(struct collect *c, void *m)
 {
     void **grown;
 
-    if (*c->n == c->cap) {
+    if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 64;
-        grown = realloc(*c->rows, c->cap * sizeof(**c->rows));
+        grown = realloc(c->rows, c->cap * sizeof(*c->rows));
         if (grown == NULL)
             return VELO_ENOMEM;
-        *c->rows = grown;
+        c->rows = grown;
     }
-    (*c->rows)[(*c->n)++] = m;
+    c->rows[c->n++] = m;
     return VELO_OK;
 }
+
+/* Moves the rows into the reply, which then frees them with itself. */
+#define COLLECT_GIVE(reply, c)                                                 \
+    do {                                                                       \
+        (reply)->rows = (void *)(c)->rows;                                     \
+        (reply)->n_rows = (c)->n;                                              \
+    } while (0)
 
 static int
 hourly_cb(void *ctx, const struct velo_db_row *r)
@@ -154,8 +166,9 @@ hourly_cb(void *ctx, const struct velo_db_row *r)
     FILL_MEASURES(m, r);
     m->has_window_end_ms = true;
     m->window_end_ms = r->window_start_ms + HOUR_MS;
-    if (collect_push(ctx, m) != VELO_OK || m->system_id == NULL ||
-        m->station_id == NULL) {
+    /* Checked before the push: a pushed row belongs to the reply. */
+    if (m->system_id == NULL || m->station_id == NULL ||
+        collect_push(ctx, m) != VELO_OK) {
         protobuf_c_message_free_unpacked(&m->base, NULL);
         return VELO_ENOMEM;
     }
@@ -174,9 +187,9 @@ daily_cb(void *ctx, const struct velo_db_row *r)
     m->station_id = strdup(r->station_id);
     m->local_date = r->local_date != NULL ? strdup(r->local_date) : NULL;
     FILL_MEASURES(m, r);
-    if (collect_push(ctx, m) != VELO_OK || m->system_id == NULL ||
-        m->station_id == NULL ||
-        (r->local_date != NULL && m->local_date == NULL)) {
+    if (m->system_id == NULL || m->station_id == NULL ||
+        (r->local_date != NULL && m->local_date == NULL) ||
+        collect_push(ctx, m) != VELO_OK) {
         protobuf_c_message_free_unpacked(&m->base, NULL);
         return VELO_ENOMEM;
     }
@@ -191,12 +204,59 @@ struct history_run {
 };
 
 static int
+found_cb(void *ctx, const struct velo_db_row *row)
+{
+    (void)row;
+    *(bool *)ctx = true;
+    return VELO_OK;
+}
+
+/* Whether the warehouse holds any row of the station, of either
+ * granularity: one primary-key lookup each. */
+static int
+station_known(velo_db *db, const struct velo_db_history_q *q, bool *known)
+{
+    struct velo_db_history_q any = *q;
+    int                      rv = VELO_OK, g;
+
+    *known = false;
+    any.from_ms = INT64_MIN;
+    any.to_ms = INT64_MAX;
+    any.limit = 1;
+    for (g = VELO_DB_HOUR; rv == VELO_OK && !*known && g <= VELO_DB_DAY; g++) {
+        any.gran = (enum velo_db_gran)g;
+        rv = velo_db_history(db, &any, found_cb, known);
+    }
+    return rv;
+}
+
+/* The range's rows; an empty range of a station the warehouse has never
+ * seen is VELO_ENOTFOUND (veloctl: exit 1), of a known one an empty
+ * list. */
+static int
 run_history(velo_db *db, void *ctx)
 {
     struct history_run *r = ctx;
+    bool                known = true;
+    int                 rv;
 
-    return velo_db_history(
+    rv = velo_db_history(
         db, &r->q, r->q.gran == VELO_DB_HOUR ? hourly_cb : daily_cb, &r->c);
+    if (rv == VELO_OK && r->c.n == 0)
+        rv = station_known(db, &r->q, &known);
+    return rv == VELO_OK && !known ? VELO_ENOTFOUND : rv;
+}
+
+/* "no station SYS/ID in the warehouse": the peer chose both strings, so
+ * each is bounded, cut on a character boundary and repaired. */
+static void
+not_found_text(char *buf, size_t size, const Velo__V1__HistoryRequest *rq)
+{
+    char sys[100], sta[100];
+
+    velo_utf8_clip(sys, sizeof(sys), rq->system_id, 64);
+    velo_utf8_clip(sta, sizeof(sta), rq->station_id, 64);
+    snprintf(buf, size, "no station %s/%s in the warehouse", sys, sta);
 }
 
 /* Validates rq into q; NULL or the INVALID_ARGUMENT text. */
@@ -233,7 +293,7 @@ history_call(struct wh_history *h, struct velo_rpc_call *call,
     Velo__V1__DailyHistory         *dr = NULL;
     struct history_run              r;
     const char                     *bad;
-    char                            why[128] = "";
+    char                            why[256] = "";
     int                             rv;
 
     memset(&r, 0, sizeof(r));
@@ -241,21 +301,23 @@ history_call(struct wh_history *h, struct velo_rpc_call *call,
         return invalid(call, bad);
     if (gran == VELO_DB_HOUR) {
         hr = malloc(sizeof(*hr));
-        if (hr != NULL) {
+        if (hr != NULL)
             velo__v1__hourly_history__init(hr);
-            r.c = (struct collect){(void ***)&hr->rows, &hr->n_rows, 0};
-        }
     } else {
         dr = malloc(sizeof(*dr));
-        if (dr != NULL) {
+        if (dr != NULL)
             velo__v1__daily_history__init(dr);
-            r.c = (struct collect){(void ***)&dr->rows, &dr->n_rows, 0};
-        }
     }
     if (hr == NULL && dr == NULL)
         return query_status(call, VELO_ENOMEM, NULL, why);
     rv = wh_query_run(h->query, run_history, &r, call_deadline(h, call), why,
                       sizeof(why));
+    if (hr != NULL)
+        COLLECT_GIVE(hr, &r.c);
+    else
+        COLLECT_GIVE(dr, &r.c);
+    if (rv == VELO_ENOTFOUND)
+        not_found_text(why, sizeof(why), rq);
     return query_status(call, rv, hr != NULL ? &hr->base : &dr->base, why);
 }
 
@@ -347,9 +409,9 @@ h_top_stations(void *ctx, struct velo_rpc_call *call)
     if (dr == NULL)
         return query_status(call, VELO_ENOMEM, NULL, why);
     velo__v1__daily_history__init(dr);
-    r.c = (struct collect){(void ***)&dr->rows, &dr->n_rows, 0};
     rv = wh_query_run(h->query, run_top, &r, call_deadline(h, call), why,
                       sizeof(why));
+    COLLECT_GIVE(dr, &r.c);
     return query_status(call, rv, &dr->base, why);
 }
 

@@ -10,7 +10,10 @@
  * from_ms < to_ms (defaults: to = now, from = to - 24 h hourly or 31 days
  * daily), limit <= 10000 (default 1000); TopStations needs system_id and a
  * YYYY-MM-DD local_date, limit <= 1000 (default 10). A bad one is
- * INVALID_ARGUMENT naming it. Health always answers. */
+ * INVALID_ARGUMENT naming it. An empty range of a station the warehouse
+ * holds no row of (either granularity) is NOT_FOUND "no station SYS/ID in
+ * the warehouse"; of a known station, an empty list. Health always
+ * answers. */
 #ifndef WAREHOUSE_HISTORY_H
 #define WAREHOUSE_HISTORY_H
 

@@ -256,13 +256,22 @@ test_get_daily_and_unknown_station(void **state)
     assert_string_equal(r->rows[0]->local_date, "2025-12-01");
     assert_int_equal(r->rows[0]->bikes_in, 30);
     velo__v1__daily_history__free_unpacked(r, NULL);
-    rq.station_id = (char *)"nope";
+    /* A known station, a range without rows: an empty list. */
+    rq.has_to_ms = true;
+    rq.to_ms = T_H0 - 40 * T_HOUR_MS;
     assert_int_equal(call(f, "GetDaily", &rq.base,
                           &velo__v1__daily_history__descriptor,
                           (ProtobufCMessage **)&r, err, sizeof(err)),
                      ST_OK);
     assert_int_equal(r->n_rows, 0);
     velo__v1__daily_history__free_unpacked(r, NULL);
+    /* A station the warehouse never saw: NOT_FOUND naming it. */
+    rq.station_id = (char *)"nope";
+    assert_int_equal(call(f, "GetDaily", &rq.base,
+                          &velo__v1__daily_history__descriptor,
+                          (ProtobufCMessage **)&r, err, sizeof(err)),
+                     VELO__V1__RPC_STATUS__RPC_NOT_FOUND);
+    assert_string_equal(err, "no station gbfs:t/nope in the warehouse");
 }
 
 static void
@@ -393,13 +402,12 @@ test_query_does_not_wait_for_the_loader(void **state)
     assert_int_equal(velo_db_begin(loader), VELO_OK);
     assert_int_equal(velo_db_upsert(loader, &row, 1), VELO_OK);
     t0 = velo_mono_ms();
+    /* Not committed yet: the station is not there. */
     assert_int_equal(call(f, "GetHourly", &rq.base,
                           &velo__v1__hourly_history__descriptor,
                           (ProtobufCMessage **)&r, err, sizeof(err)),
-                     ST_OK);
+                     VELO__V1__RPC_STATUS__RPC_NOT_FOUND);
     assert_true(velo_mono_ms() - t0 < 1000);
-    assert_int_equal(r->n_rows, 0); /* not committed yet */
-    velo__v1__hourly_history__free_unpacked(r, NULL);
     assert_int_equal(velo_db_commit(loader), VELO_OK);
     assert_int_equal(call(f, "GetHourly", &rq.base,
                           &velo__v1__hourly_history__descriptor,

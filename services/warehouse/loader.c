@@ -13,6 +13,7 @@
 #include "velo/clock.h"
 #include "velo/db.h"
 #include "velo/kafka.h"
+#include "velo/kafka_dlq.h"
 #include "velo/log.h"
 
 #define CONSUME_WAIT_MS 100 /* how soon a stop request is seen */
@@ -21,22 +22,27 @@
 /* Partitions of the topic when velo-warehouse starts before velo-batch
  * made it (velib_data's default); velo-batch's records land anywhere. */
 #define TOPIC_PARTITIONS 6
+#define DLQ_FLUSH_MS 5000 /* dead letters delivered before the offsets */
+#define PING_MS 2000      /* an idle loader checks the database this often */
 
 struct loader_metrics {
     velo_metric *rows, *batches, *failures, *commit_failures, *db_up;
+    velo_metric *dlq_failed;
     velo_metric *rejected[WH_REJECT_COUNT];
     velo_metric *batch_seconds;
 };
 
 struct wh_loader {
-    struct wh_loader_cfg  cfg; /* immutable */
-    struct wh_status     *status;
-    struct loader_metrics m;
-    velo_kafka_consumer  *kc;
-    pthread_t             thr;
-    bool                  started; /* main thread only */
-    atomic_bool           stop;
-    int                   stop_rv; /* read after join */
+    struct wh_loader_cfg      cfg; /* immutable */
+    struct wh_status         *status;
+    struct loader_metrics     m;
+    velo_kafka_consumer      *kc;
+    velo_kafka_producer      *kp; /* dead letters */
+    struct velo_kafka_dlq_cfg dlq;
+    pthread_t                 thr;
+    bool                      started; /* main thread only */
+    atomic_bool               stop;
+    int                       stop_rv; /* read after join */
     /* Loader thread only. */
     velo_db            *db;
     wh_dims            *dims;
@@ -44,6 +50,7 @@ struct wh_loader {
     struct velo_backoff backoff;
     unsigned            logged; /* one bit per reject reason already warned */
     int                 last_down; /* error last logged as db.down */
+    int64_t             next_ping; /* velo_mono_ms of the next idle ping */
 };
 
 static const double batch_bounds[] = {0.005, 0.01, 0.05, 0.1, 0.25,
@@ -70,6 +77,11 @@ metrics_init(struct loader_metrics *lm, velo_metrics *m)
     lm->db_up = velo_metrics_gauge(
         m, "velo_warehouse_db_up",
         "1 while the loader's last database operation worked", NULL);
+    lm->dlq_failed = velo_metrics_counter(
+        m, "velo_warehouse_dlq_failures_total",
+        "dead letters the producer did not take or deliver in time (the "
+        "batch's offsets then wait)",
+        NULL);
     lm->batch_seconds = velo_metrics_histogram(
         m, "velo_warehouse_batch_seconds", "one batch transaction", NULL,
         batch_bounds, sizeof(batch_bounds) / sizeof(batch_bounds[0]));
@@ -95,31 +107,65 @@ loader_sleep(wh_loader *l, int64_t ms)
     return atomic_load(&l->stop);
 }
 
-/* A rejected record: counted, logged (warn once per reason, then debug).
- * TODO(dead-letter): send the raw record to velib_aggregates.dlq through
- * the shared dead-letter writer (velo/kafka_dlq.h, branch stream) once it
- * is on main; until then rejected records are only counted and logged. */
+/* The raw record to the dead-letter topic, with why. */
+static void
+loader_dead_letter(wh_loader *l, const struct velo_kafka_dlq_letter *dl)
+{
+    int rv = velo_kafka_dlq_write(l->kp, &l->dlq, dl);
+
+    if (rv != VELO_OK) {
+        velo_metric_inc(l->m.dlq_failed);
+        velo_warn("warehouse.dlq.fail", VELO_S("topic", l->dlq.topic),
+                  VELO_S("cause", velo_strerror(rv)));
+    }
+}
+
+/* A rejected record: counted, logged (warn once per reason, then debug),
+ * dead-lettered. */
 static void
 loader_reject(wh_loader *l, enum wh_reject why, const char *detail,
-              int32_t partition, int64_t offset)
+              struct velo_kafka_dlq_letter *dl)
 {
+    char reason[320];
+
     velo_metric_inc(l->m.rejected[why]);
     wh_status_rejected(l->status, 1);
     VELO_LOG_(l->logged & 1u << why ? VELO_LOG_DEBUG : VELO_LOG_WARN,
               "warehouse.rejected", VELO_S("reason", wh_reject_name(why)),
-              VELO_S("detail", detail), VELO_I("partition", partition),
-              VELO_I("offset", offset));
+              VELO_S("detail", detail),
+              VELO_I("partition", dl->origin_partition),
+              VELO_I("offset", dl->origin_offset));
     l->logged |= 1u << why;
+    snprintf(reason, sizeof(reason), "%s: %s", wh_reject_name(why), detail);
+    dl->reason = reason;
+    dl->source = "velo-warehouse";
+    dl->origin_topic = l->cfg.topic;
+    loader_dead_letter(l, dl);
 }
 
+/* The database refused rec alone: its message, packed again, is the
+ * dead letter's value. */
 static void
 on_db_reject(void *ctx, const struct wh_record *rec, int err)
 {
-    char detail[320];
+    struct velo_kafka_dlq_letter dl = {0};
+    char                         detail[320];
+    uint8_t                     *buf;
+    size_t len = protobuf_c_message_get_packed_size(rec->msg);
 
     snprintf(detail, sizeof(detail), "%s/%s: %s", rec->row.system_id,
              rec->row.station_id, velo_strerror(err));
-    loader_reject(ctx, WH_REJECT_DATABASE, detail, -1, -1);
+    buf = malloc(len ? len : 1);
+    dl.key = rec->key;
+    dl.keylen = rec->keylen;
+    dl.origin_partition = rec->partition;
+    dl.origin_offset = rec->offset;
+    if (buf != NULL) {
+        dl.value = buf;
+        dl.len = protobuf_c_message_pack(rec->msg, buf);
+    }
+    loader_reject(ctx, WH_REJECT_DATABASE, detail, &dl);
+    free(buf);
 }
 
 static void
@@ -139,7 +185,8 @@ loader_db_down(wh_loader *l, int rv)
 static int
 loader_db_open(wh_loader *l)
 {
-    struct velo_db_opts o = {.password = l->cfg.password};
+    struct velo_db_opts o = {.password = l->cfg.password,
+                             .busy_timeout_ms = l->cfg.db_busy_ms};
     int64_t             v = 0;
     int                 rv;
 
@@ -179,6 +226,15 @@ loader_commit_offsets(wh_loader *l)
     struct velo_kafka_msg m;
     size_t                i;
 
+    /* A dead letter not yet delivered would be lost with its offset
+     * committed: wait for them, else leave the batch to be re-read. */
+    if (velo_kafka_outq_len(l->kp) > 0 &&
+        velo_kafka_flush(l->kp, DLQ_FLUSH_MS) != VELO_OK) {
+        velo_metric_inc(l->m.dlq_failed);
+        velo_warn("warehouse.dlq.pending",
+                  VELO_S("cause", "offsets not committed; batch re-read"));
+        return;
+    }
     for (i = 0; i < l->batch.nparts; i++) {
         memset(&m, 0, sizeof(m));
         m.topic = l->cfg.topic;
@@ -243,14 +299,30 @@ loader_record(wh_loader *l, const struct velo_kafka_msg *msg)
     const void    *ct;
     enum wh_reject why;
     char           detail[160];
+    struct velo_kafka_dlq_letter dl = {
+        .key = msg->key,
+        .keylen = msg->keylen,
+        .value = msg->value,
+        .len = msg->len,
+        .origin_partition = msg->partition,
+        .origin_offset = msg->offset,
+    };
 
     if (velo_kafka_msg_header(msg, "content-type", &ct,
                               &raw.content_type_len) == VELO_OK)
         raw.content_type = ct;
-    if (wh_record_decode(rec, &raw, &why, detail, sizeof(detail)) == VELO_OK)
-        wh_batch_push(&l->batch);
-    else
-        loader_reject(l, why, detail, msg->partition, msg->offset);
+    if (wh_record_decode(rec, &raw, &why, detail, sizeof(detail)) != VELO_OK) {
+        loader_reject(l, why, detail, &dl);
+        return;
+    }
+    /* The key copy serves only a later dead letter: without memory for
+     * it the record still loads (a dead letter would lack its key). */
+    if (wh_record_origin(rec, msg->key, msg->keylen, msg->partition,
+                         msg->offset) != VELO_OK) {
+        rec->partition = msg->partition;
+        rec->offset = msg->offset;
+    }
+    wh_batch_push(&l->batch);
 }
 
 /* Takes one record if one comes within CONSUME_WAIT_MS. */
@@ -284,16 +356,22 @@ batch_due(const wh_loader *l)
             velo_mono_ms() - l->batch.first_mono >= l->cfg.batch_wait_ms);
 }
 
-/* The topic exists before the subscription (librdkafka would otherwise
- * notice it only at its next metadata refresh, minutes later). */
+/* The topics are made before the subscription when the broker can make
+ * them (librdkafka would otherwise notice a topic created later only at
+ * its next metadata refresh, minutes later). A broker that cannot (the
+ * dev broker hangs on CreateTopics) gets the subscription anyway. */
 static bool
 loader_topic(wh_loader *l)
 {
+    const char *const topics[] = {l->cfg.topic, l->cfg.dlq_topic};
+    size_t            i;
+
+    for (i = 0; i < 2 && !atomic_load(&l->stop); i++)
+        if (velo_kafka_ensure_topic(l->cfg.brokers, topics[i], TOPIC_PARTITIONS,
+                                    TOPIC_TIMEOUT_MS) != VELO_OK)
+            velo_warn("warehouse.topic.unverified", VELO_S("topic", topics[i]));
     while (!atomic_load(&l->stop)) {
-        if (velo_kafka_ensure_topic(l->cfg.brokers, l->cfg.topic,
-                                    TOPIC_PARTITIONS,
-                                    TOPIC_TIMEOUT_MS) == VELO_OK &&
-            velo_kafka_subscribe(l->kc, l->cfg.topic) == VELO_OK)
+        if (velo_kafka_subscribe(l->kc, l->cfg.topic) == VELO_OK)
             return true;
         velo_warn("warehouse.subscribe.retry", VELO_S("topic", l->cfg.topic));
         if (loader_sleep(l, velo_backoff_next(&l->backoff)))
@@ -317,6 +395,26 @@ loader_open_first(wh_loader *l)
     loader_db_up(l);
 }
 
+/* With nothing to load, /readyz still follows the database: a cheap round
+ * trip every PING_MS (it also reconnects a lost connection). */
+static void
+loader_idle_ping(wh_loader *l)
+{
+    int64_t now = velo_mono_ms();
+    int     rv;
+
+    if (now < l->next_ping || l->db == NULL)
+        return;
+    rv = velo_db_ping(l->db);
+    l->next_ping = velo_mono_ms() + PING_MS;
+    if (rv != VELO_OK) {
+        loader_db_down(l, rv);
+    } else if (l->last_down != VELO_OK) {
+        wh_status_db_ok(l->status);
+        loader_db_up(l);
+    }
+}
+
 static void *
 loader_main(void *arg)
 {
@@ -334,6 +432,8 @@ loader_main(void *arg)
             loader_consume(l);
         if (batch_due(l))
             (void)loader_flush(l, false);
+        else if (l->batch.records == 0)
+            loader_idle_ping(l);
     }
     if (l->batch.records > 0 && l->db != NULL)
         l->stop_rv = loader_flush(l, true);
@@ -350,6 +450,11 @@ wh_loader_new(wh_loader **out, const struct wh_loader_cfg *cfg,
         .client_id = "velo-warehouse",
         .read_committed = true,
     };
+    struct velo_kafka_cfg kp = {
+        .brokers = cfg->brokers,
+        .client_id = "velo-warehouse",
+        .flush_timeout_ms = DLQ_FLUSH_MS,
+    };
     wh_loader *l;
     int        rv;
 
@@ -362,10 +467,14 @@ wh_loader_new(wh_loader **out, const struct wh_loader_cfg *cfg,
     metrics_init(&l->m, m);
     velo_backoff_init(&l->backoff, BACKOFF_BASE_MS, cfg->retry_max_ms, 0);
     rv = wh_batch_init(&l->batch, cfg->batch_size);
+    l->batch.crash_after = cfg->crash_after_rows;
     if (rv == VELO_OK)
         rv = wh_dims_new(&l->dims);
     if (rv == VELO_OK)
         rv = velo_kafka_consumer_new(&l->kc, &kc);
+    if (rv == VELO_OK)
+        rv = velo_kafka_producer_new(&l->kp, &kp);
+    l->dlq = (struct velo_kafka_dlq_cfg){.topic = cfg->dlq_topic};
     if (rv != VELO_OK) {
         wh_loader_free(l);
         return rv;
@@ -404,6 +513,7 @@ wh_loader_free(wh_loader *l)
                                                           "stop; re-read at "
                                                           "the next start"));
     velo_kafka_consumer_free(l->kc);
+    velo_kafka_producer_free(l->kp); /* flushes dead letters */
     velo_db_close(l->db);
     wh_dims_free(l->dims);
     wh_batch_fini(&l->batch);

@@ -11,8 +11,11 @@
  * the two commits, a rebalance) leaves identical tables.
  *
  * Records that do not decode (record.h) are counted
- * (velo_warehouse_rejected_total{reason}) and skipped; their offsets are
- * committed with the batch.
+ * (velo_warehouse_rejected_total{reason}) and written to the dead-letter
+ * topic (velo/kafka_dlq.h: raw key and value, velo-error, velo-source
+ * "velo-warehouse", origin topic/partition/offset); the batch's offsets
+ * are committed only once the dead letters are delivered, so a crash
+ * never loses one (it may write one twice: the batch is re-read).
  *
  * The database down or restarting: the transaction is rolled back, the
  * status says why (/readyz 503), the loader waits (jittered backoff up to
@@ -37,11 +40,14 @@ struct wh_loader_cfg {
     const char *brokers;
     const char *topic;
     const char *group_id;
+    const char *dlq_topic;
     const char *db_url;
     const char *password; /* NULL: none */
     uint32_t    batch_size;
     uint32_t    batch_wait_ms;
     uint32_t    retry_max_ms;
+    uint32_t    db_busy_ms;       /* SQLite lock wait; 0: velo_db's default */
+    uint32_t    crash_after_rows; /* tests: SIGKILL mid-load, 0: never */
 };
 
 typedef struct wh_loader wh_loader;

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "velo/tz.h"
@@ -340,10 +341,27 @@ wh_record_row(const struct wh_record *rec, struct velo_db_row *row)
     row->time_zone = rec->time_zone;
 }
 
+int
+wh_record_origin(struct wh_record *rec, const void *key, size_t keylen,
+                 int32_t partition, int64_t offset)
+{
+    rec->key = malloc(keylen + 1);
+    if (rec->key == NULL)
+        return VELO_ENOMEM;
+    if (keylen > 0)
+        memcpy(rec->key, key, keylen);
+    rec->key[keylen] = '\0';
+    rec->keylen = keylen;
+    rec->partition = partition;
+    rec->offset = offset;
+    return VELO_OK;
+}
+
 void
 wh_record_fini(struct wh_record *rec)
 {
     if (rec->msg != NULL)
         protobuf_c_message_free_unpacked(rec->msg, NULL);
+    free(rec->key);
     memset(rec, 0, sizeof(*rec));
 }

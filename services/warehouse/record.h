@@ -40,13 +40,19 @@ enum wh_reject {
 struct wh_record {
     struct velo_db_row row; /* strings unset: use wh_record_row */
     ProtobufCMessage  *msg;
-    bool               has_station_name, has_position;
-    bool               has_system_name, has_time_zone;
-    char               station_name[VELO_DB_NAME_MAX + 1];
-    char               system_name[VELO_DB_NAME_MAX + 1];
-    char               time_zone[VELO_DB_TZ_MAX + 1];
-    char               local_date[VELO_DB_DATE_LEN + 1];
-    char               status[VELO_DB_STATUS_MAX + 1];
+    /* Where it came from, for a dead letter should the database refuse
+     * it: set by the caller (wh_record_origin), NULL/-1 otherwise. */
+    char   *key;
+    size_t  keylen;
+    int32_t partition;
+    int64_t offset;
+    bool    has_station_name, has_position;
+    bool    has_system_name, has_time_zone;
+    char    station_name[VELO_DB_NAME_MAX + 1];
+    char    system_name[VELO_DB_NAME_MAX + 1];
+    char    time_zone[VELO_DB_TZ_MAX + 1];
+    char    local_date[VELO_DB_DATE_LEN + 1];
+    char    status[VELO_DB_STATUS_MAX + 1];
 };
 
 /* The record as Kafka gave it; content_type NULL when absent. */
@@ -67,10 +73,15 @@ VELO_MUST_CHECK int wh_record_decode(struct wh_record    *out,
                                      enum wh_reject *why, char *detail,
                                      size_t detail_size);
 
+/* Copies the record's Kafka key and position into rec. VELO_ENOMEM. */
+VELO_MUST_CHECK int wh_record_origin(struct wh_record *rec, const void *key,
+                                     size_t keylen, int32_t partition,
+                                     int64_t offset);
+
 /* The row to upsert, its strings borrowed from rec. */
 void wh_record_row(const struct wh_record *rec, struct velo_db_row *row);
 
-/* Frees what decode allocated; the struct may be reused. */
+/* Frees what decode and origin allocated; the struct may be reused. */
 void wh_record_fini(struct wh_record *rec);
 
 /* "key", "content_type", "decode", "fields", "database". */

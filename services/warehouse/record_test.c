@@ -292,6 +292,52 @@ test_status_text_round_trips(void **state)
     assert_string_equal(wh_reject_name(WH_REJECT_DECODE), "decode");
 }
 
+/* Mutated and cut copies of valid records (fixed seed): decode either
+ * succeeds or rejects, never reads out of bounds (ASan), and a success
+ * always yields a row velo_db would accept the strings of. */
+static void
+test_mutated_records_never_crash(void **state)
+{
+    Velo__V1__HourlyStationStats m = t_hourly("gbfs:t", "42", 7);
+    const char                  *key = "gbfs:t/42/hourly/2025-12-01T07:00Z";
+    struct wh_record             rec;
+    struct velo_db_row           r;
+    enum wh_reject               why;
+    uint64_t                     x = 88172645463325252ull;
+    uint8_t                     *orig, buf[512];
+    size_t                       len, n;
+    char                         detail[64];
+    int                          i, k;
+
+    (void)state;
+    orig = t_pack(&m.base, &len);
+    assert_true(len <= sizeof(buf));
+    for (i = 0; i < 5000; i++) {
+        struct wh_raw raw = {key, strlen(key), buf, 0, NULL, 0};
+
+        memcpy(buf, orig, len);
+        n = len;
+        for (k = 0; k < 1 + i % 4; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[x % len] = (uint8_t)(x >> 32);
+        }
+        if (i % 3 == 0)
+            n = (size_t)(x >> 40) % (len + 1); /* cut anywhere */
+        raw.len = n;
+        if (wh_record_decode(&rec, &raw, &why, detail, sizeof(detail)) !=
+            VELO_OK) {
+            assert_true(why < WH_REJECT_COUNT);
+            continue;
+        }
+        wh_record_row(&rec, &r);
+        assert_true(strlen(r.station_name) <= VELO_DB_NAME_MAX);
+        assert_true(velo_utf8_valid(r.station_name, strlen(r.station_name)));
+        assert_int_equal(strlen(r.local_date), VELO_DB_DATE_LEN);
+        wh_record_fini(&rec);
+    }
+    free(orig);
+}
+
 int
 main(void)
 {
@@ -305,6 +351,7 @@ main(void)
         cmocka_unit_test(test_names_are_repaired_and_cut),
         cmocka_unit_test(test_absent_dimensions_keep_what_was_learnt),
         cmocka_unit_test(test_status_text_round_trips),
+        cmocka_unit_test(test_mutated_records_never_crash),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

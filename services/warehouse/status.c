@@ -41,6 +41,15 @@ wh_status_db_down(struct wh_status *s, const char *reason)
 }
 
 void
+wh_status_db_ok(struct wh_status *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->db_ok = true;
+    s->reason[0] = '\0';
+    pthread_mutex_unlock(&s->mu);
+}
+
+void
 wh_status_loaded(struct wh_status *s, uint64_t rows, int64_t now_ms)
 {
     pthread_mutex_lock(&s->mu);

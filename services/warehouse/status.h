@@ -41,6 +41,8 @@ void wh_status_fini(struct wh_status *s);
 void wh_status_db_up(struct wh_status *s, const char *backend, int64_t v);
 /* The database failed: not ready, with reason (copied, cut to fit). */
 void wh_status_db_down(struct wh_status *s, const char *reason);
+/* The database answers again (an idle check): ready. */
+void wh_status_db_ok(struct wh_status *s);
 /* A batch of rows committed at now_ms (the database is up). */
 void wh_status_loaded(struct wh_status *s, uint64_t rows, int64_t now_ms);
 void wh_status_rejected(struct wh_status *s, uint64_t n);

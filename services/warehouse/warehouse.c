@@ -56,11 +56,13 @@ warehouse_loader_make(warehouse *w, velo_metrics *m)
                .brokers = cfg->common.kafka_brokers,
                .topic = cfg->topic,
                .group_id = cfg->group_id,
+               .dlq_topic = cfg->dlq_topic,
                .db_url = cfg->db_url,
                .password = w->password,
                .batch_size = cfg->batch_size,
                .batch_wait_ms = cfg->batch_wait_ms,
                .retry_max_ms = cfg->retry_max_ms,
+               .crash_after_rows = cfg->crash_after_rows,
     };
 
     return wh_loader_new(&w->loader, &lc, &w->status, m);

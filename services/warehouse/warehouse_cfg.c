@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "velo/db.h"
 
@@ -24,11 +23,15 @@ static const struct velo_opt warehouse_opts[] = {
     {"group", "VELO_WAREHOUSE_GROUP", "warehouse-loader", VELO_OPT_STR,
      CFG(group_id),
      "consumer group; offsets are committed only after the database commit"},
+    {"dlq-topic", "VELO_AGGREGATES_DLQ_TOPIC", "velib_aggregates.dlq",
+     VELO_OPT_STR, CFG(dlq_topic),
+     "dead-letter topic for records that do not decode or that the database "
+     "refuses"},
     {"rpc-url", "VELO_WAREHOUSE_RPC_URL", "tcp://127.0.0.1:7711", VELO_OPT_STR,
      CFG(rpc_url), "nng REP listen URL of HistoryService (port 0: any)"},
     {"batch-size", "VELO_WAREHOUSE_BATCH_SIZE", "1000", VELO_OPT_U32,
      CFG(batch_size), "records per database transaction (at most)", .min = 1,
-     .max = 100000},
+     .max = 20000},
     {"batch-wait-ms", "VELO_WAREHOUSE_BATCH_WAIT_MS", "1000", VELO_OPT_U32,
      CFG(batch_wait_ms),
      "a batch is loaded this long after its first record at the latest",
@@ -47,6 +50,10 @@ static const struct velo_opt warehouse_opts[] = {
     {"max-frame-bytes", "VELO_WAREHOUSE_MAX_FRAME_BYTES", "4194304",
      VELO_OPT_U32, CFG(max_frame_bytes), "largest RPC request or reply",
      .min = 4096, .max = 268435456},
+    {"crash-after-rows", "VELO_WAREHOUSE_CRASH_AFTER_ROWS", "0", VELO_OPT_U32,
+     CFG(crash_after_rows),
+     "tests only: kill the process (SIGKILL) once this many rows were "
+     "upserted, inside the open transaction before its commit (0: never)"},
     {"instance", "VELO_WAREHOUSE_INSTANCE", NULL, VELO_OPT_STR, CFG(instance),
      "name in Health replies (default: hostname:pid)", .optional = true},
 };
@@ -80,21 +87,14 @@ const struct velo_cfg_spec warehouse_cfg_spec = {
 int
 warehouse_cfg_load(struct warehouse_cfg *cfg, int argc, char **argv)
 {
-    char host[64];
-    int  rv;
+    int rv;
 
     memset(cfg, 0, sizeof(*cfg));
     rv = velo_cfg_load(&warehouse_cfg_spec, cfg, argc, argv);
     if (rv != VELO_OK)
         return rv;
-    if (cfg->instance == NULL || cfg->instance[0] == '\0') {
-        if (gethostname(host, sizeof(host)) != 0)
-            snprintf(host, sizeof(host), "localhost");
-        host[sizeof(host) - 1] = '\0';
-        snprintf(cfg->instance_buf, sizeof(cfg->instance_buf), "%s:%ld", host,
-                 (long)getpid());
-        cfg->instance = cfg->instance_buf;
-    }
+    velo_cfg_instance_default(&cfg->instance, cfg->instance_buf,
+                              sizeof(cfg->instance_buf));
     return VELO_OK;
 }
 

@@ -13,12 +13,14 @@ struct warehouse_cfg {
     const char            *db_url;
     const char            *topic;
     const char            *group_id;
+    const char            *dlq_topic;
     const char            *rpc_url; /* listen URL, port 0 ok */
     uint32_t               batch_size;
     uint32_t               batch_wait_ms;
     uint32_t               retry_max_ms;
     uint32_t               rpc_workers;
     uint32_t               query_conns;
+    uint32_t               crash_after_rows; /* tests: SIGKILL mid-load */
     uint32_t               max_frame_bytes;
     const char            *instance; /* NULL in the table: hostname:pid */
     char                   instance_buf[128];

@@ -3,6 +3,8 @@
 tests/harness/postgres.sh NAME wh_pg) and a real Apache Kafka broker.
 
 - a clean load gives the produced rows (veloctl --json, exact values);
+- idle, PostgreSQL restarts: /readyz 503 then 200 by itself, history
+  UNAVAILABLE (veloctl exit 3) then answers again;
 - the password comes from VELO_WAREHOUSE_PASSWORD_FILE and is never
   logged, nor is the URL's password-free form anything but redacted;
 - the schema dropped, a second load is stopped half-way by stopping
@@ -60,7 +62,8 @@ def warehouse(brokers, topic, url, pwfile, group, *extra):
     return Service("velo-warehouse", [
         "--kafka-brokers", brokers, "--admin-port", "0",
         "--rpc-url", "tcp://127.0.0.1:0", "--db", url, "--topic", topic,
-        "--group", group, "--batch-wait-ms", "200", "--retry-max-ms", "1000",
+        "--dlq-topic", topic + ".dlq", "--group", group,
+        "--batch-wait-ms", "200", "--retry-max-ms", "1000",
     ] + list(extra), env={"VELO_WAREHOUSE_PASSWORD_FILE": pwfile})
 
 
@@ -95,6 +98,14 @@ def run(brokers):
              "fact_station_daily") == stations * 2, 30)
     check_history(wh, system, 3, hours)
     ref = dump(url, password)
+    # Idle (everything loaded), PostgreSQL restarts: readiness follows it.
+    harness("halt")
+    wait_for("idle readyz 503", lambda: wh.http("/readyz")[0] == 503, 30)
+    veloctl(wh, "history", system, "1", rc=3)
+    harness("start")
+    wait_for("idle readyz 200", lambda: wh.http("/readyz")[0] == 200, 30)
+    wait_for("history answers again", lambda: veloctl(
+        wh, "history", system, "1", rc=None).returncode == 0, 30)
     check(password not in wh.log_text(), "the password was logged")
     check(wh.stop() == 0, "SIGTERM: exit 0")
 

@@ -5,18 +5,18 @@
  * values).
  *
  *   velo-aggfeed --brokers B --topic T --system S --stations N --hours H
- *                [--variant V] [--abort] [--garbage] [--txn-id ID]
- *                [--start-day-ms MS]
+ *                [--first F] [--variant V] [--abort] [--garbage]
+ *                [--txn-id ID] [--start-day-ms MS]
  *
- * Station s (1..N), hour h (0..H-1) after 2025-12-01T00:00Z (or after
- * --start-day-ms, a UTC midnight: the gateway's browser test feeds the
- * last days), zone UTC;
- * one daily row per station and day touched. --variant shifts bikes_avg
- * and bikes_in; --abort aborts the transaction instead of committing it
- * (read_committed consumers must never see it); --garbage adds two
- * records that must be rejected: a value that is not protobuf and a key
- * that is not system/station/granularity/window. Exit 0 when the
- * transaction ended as asked, 1 otherwise, 2 for bad flags. */
+ * Station s (F..F+N-1, F default 1), hour h (0..H-1) after 2025-12-01T00:00Z
+ * (or after --start-day-ms, a UTC midnight: the gateway's browser test
+ * feeds the last days), zone UTC; one daily row per station and day
+ * touched. --variant shifts
+ * bikes_avg and bikes_in; --abort aborts the transaction instead of committing
+ * it (read_committed consumers must never see it); --garbage adds two records
+ * that must be rejected: a value that is not protobuf and a key that is not
+ * system/station/granularity/window. Exit 0 when the transaction ended as
+ * asked, 1 otherwise, 2 for bad flags. */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,7 +36,7 @@
 
 struct feed {
     const char     *brokers, *topic, *system, *txn_id;
-    int             stations, hours, variant;
+    int             first, stations, hours, variant;
     int64_t         t0; /* UTC midnight of hour 0 */
     bool            abort_txn, garbage;
     velo_kafka_txn *kt;
@@ -190,7 +190,7 @@ feed_all(struct feed *f)
 {
     int s, h, d, days = (f->hours + 23) / 24, rv = VELO_OK;
 
-    for (s = 1; rv == VELO_OK && s <= f->stations; s++) {
+    for (s = f->first; rv == VELO_OK && s < f->first + f->stations; s++) {
         for (h = 0; rv == VELO_OK && h < f->hours; h++)
             rv = send_hourly(f, s, h);
         for (d = 0; rv == VELO_OK && d < days; d++)
@@ -209,6 +209,7 @@ parse(struct feed *f, int argc, char **argv)
         {"topic", required_argument, NULL, 't'},
         {"system", required_argument, NULL, 's'},
         {"stations", required_argument, NULL, 'n'},
+        {"first", required_argument, NULL, 'f'},
         {"hours", required_argument, NULL, 'H'},
         {"variant", required_argument, NULL, 'v'},
         {"txn-id", required_argument, NULL, 'i'},
@@ -222,6 +223,7 @@ parse(struct feed *f, int argc, char **argv)
                        .topic = "velib_aggregates",
                        .system = "test:wh",
                        .txn_id = "velo-aggfeed",
+                       .first = 1,
                        .stations = 3,
                        .hours = 24,
                        .t0 = T0};
@@ -238,6 +240,9 @@ parse(struct feed *f, int argc, char **argv)
             break;
         case 'n':
             f->stations = atoi(optarg);
+            break;
+        case 'f':
+            f->first = atoi(optarg);
             break;
         case 'H':
             f->hours = atoi(optarg);
@@ -263,7 +268,7 @@ parse(struct feed *f, int argc, char **argv)
             return 2;
         }
     }
-    return f->stations > 0 && f->hours > 0 ? 0 : 2;
+    return f->first > 0 && f->stations > 0 && f->hours > 0 ? 0 : 2;
 }
 
 int
@@ -275,7 +280,7 @@ main(int argc, char **argv)
 
     if (parse(&f, argc, argv) != 0) {
         fputs("usage: velo-aggfeed --brokers B --topic T [--system S] "
-              "[--stations N] [--hours H] [--variant V] [--abort] "
+              "[--stations N] [--first F] [--hours H] [--variant V] [--abort] "
               "[--garbage] [--txn-id ID]\n",
               stderr);
         return 2;
