@@ -144,22 +144,38 @@ def cleanup(prom, jobs):
 
 # ---- the stack ----
 
+def consul_env():
+    """With the consul fixture (a real agent), every service registers and
+    velo-ingest takes the leader lock under a key of its own; without
+    it, nothing (the Consul series are then not verifiable here)."""
+    path = os.path.join(RUN, "consul.addr")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        addr = f.read().strip()
+    return {"VELO_CONSUL_ADDR": addr, "VELO_CONSUL_CHECK_INTERVAL_MS": "500",
+            "VELO_CONSUL_DEREGISTER_AFTER_S": "60",
+            "VELO_INGEST_LEADER_KEY": "velopipe/monitoring-%d/ingest/leader"
+            % os.getpid()}
+
+
 def start_stack(brokers, srv, svcs):
     """Starts the services into svcs (so the caller stops every one that
     started, even when a later one fails); returns velo-stream's args."""
     names = {k: unique(k) for k in ("data", "dlq", "systems", "agg", "grp")}
+    env = consul_env()
     common = ["--admin-port", "0", "--kafka-brokers", brokers]
     ingest = Service("velo-ingest", common + [
         "--topic", names["data"], "--dlq-topic", names["dlq"],
         "--systems-topic", names["systems"], "--interval-s", "1",
         "--source", "jcdecaux:dublin=jcdecaux-v1:%s/ok" % srv.base],
-        env={"JCDECAUX_API_KEY": KEY})
+        env=dict(env, JCDECAUX_API_KEY=KEY))
     svcs["velo-ingest"] = ingest
     service_ready(ingest)  # it polled: the topics exist for the others
     stream_args = common + [
         "--topic", names["data"], "--dlq-topic", names["dlq"],
         "--rpc-url", "tcp://127.0.0.1:0", "--pub-url", "tcp://127.0.0.1:0"]
-    stream = Service("velo-stream", stream_args, ready_timeout=60)
+    stream = Service("velo-stream", stream_args, env=env, ready_timeout=60)
     svcs["velo-stream"] = stream
     # velo-batch needs records on the topic: velo-stream holds them first.
     wait_for("velo-stream holds stations", lambda: stream.metric(
@@ -168,7 +184,8 @@ def start_stack(brokers, srv, svcs):
         svcs["velo-batch"] = start_batch(common + [
             "--topic", names["data"], "--systems-topic", names["systems"],
             "--out-topic", names["agg"], "--dlq-topic", names["dlq"],
-            "--group", names["grp"], "--transactional-id", names["grp"]])
+            "--group", names["grp"], "--transactional-id", names["grp"]],
+            env)
     warehouse_rpc = "tcp://127.0.0.1:1"  # nothing listens: history 503s
     if have("velo-warehouse"):
         wh = Service("velo-warehouse", common + [
@@ -176,7 +193,7 @@ def start_stack(brokers, srv, svcs):
             "--db", "sqlite://" + os.path.join(RUN, unique("wh") + ".db"),
             "--topic", names["agg"], "--group", names["grp"] + "-wh",
             "--batch-wait-ms", "200"],
-            ready_timeout=60)
+            env=env, ready_timeout=60)
         svcs["velo-warehouse"] = wh
         warehouse_rpc = wh.addrs[1]
     if have("velo-gateway"):
@@ -184,7 +201,7 @@ def start_stack(brokers, srv, svcs):
             "--port", "0", "--admin-port", "0",
             "--assets", os.path.join(BIN, "..", "web"),
             "--stream-rpc", stream.addrs[1], "--stream-pub", stream.addrs[2],
-            "--warehouse-rpc", warehouse_rpc], admin_last=True)
+            "--warehouse-rpc", warehouse_rpc], env=env, admin_last=True)
     return stream_args
 
 
@@ -197,12 +214,12 @@ def admin(svc):
     return getattr(svc, "admin", svc.addrs[0])
 
 
-def start_batch(args):
+def start_batch(args, env):
     """velo-batch exits at start ("not found") while a fresh broker has no
     transaction coordinator yet: a few bounded tries."""
     for attempt in range(5):
         try:
-            return Service("velo-batch", args, ready_timeout=60)
+            return Service("velo-batch", args, env=env, ready_timeout=60)
         except SystemExit:
             print("velo-batch did not start (try %d), again in 3 s"
                   % (attempt + 1))
@@ -273,6 +290,8 @@ def not_in_tree(name, have, jobs, recorded):
     b = monitoring_check.base_name(name)
     if b in monitoring_check.PENDING:
         return monitoring_check.PENDING[b]
+    if b.startswith("velo_consul_") and not consul_env():
+        return "no Consul agent in this test (fixture consul)"
     if name == "ALERTS":
         return "no alert pending or firing yet"
     if name in recorded:
@@ -365,7 +384,8 @@ def fault_stream(prom, svcs, stream_args):
         prom, "VeloStreamUnavailable"), 60, 0.5)
     args = list(stream_args)
     args[args.index("--admin-port") + 1] = admin_port  # the target's address
-    svcs["velo-stream"] = Service("velo-stream", args, ready_timeout=60)
+    svcs["velo-stream"] = Service("velo-stream", args, env=consul_env(),
+                                  ready_timeout=60)
     print("fault gone: velo-stream restarted")
     wait_for("VeloServiceDown cleared", lambda: not firing(
         prom, "VeloServiceDown", ("pending", "firing")), 60, 0.5)
