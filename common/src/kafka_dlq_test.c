@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "velo_test_kafka_mock.h"
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -20,32 +22,17 @@
 #define DLQ "velo.test.dlq"
 
 struct fixture {
-    rd_kafka_t              *host; /* the mock cluster lives in its threads */
-    rd_kafka_mock_cluster_t *mc;
-    const char              *brokers;
-    FILE                    *log;
+    struct velo_test_mock m;
 };
 
 static int
 setup(void **state)
 {
-    struct fixture  *f = calloc(1, sizeof(*f));
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char             errstr[256];
+    struct fixture *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
-    f->log = tmpfile();
-    velo_log_init("kafka_dlq_test", VELO_LOG_INFO, fileno(f->log));
-    assert_int_equal(
-        rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof(errstr)),
-        RD_KAFKA_CONF_OK);
-    f->host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    assert_non_null(f->host);
-    f->mc = rd_kafka_mock_cluster_new(f->host, 1);
-    assert_non_null(f->mc);
-    f->brokers = rd_kafka_mock_cluster_bootstraps(f->mc);
-    assert_int_equal(rd_kafka_mock_topic_create(f->mc, DLQ, 1, 1),
-                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    velo_test_mock_start(&f->m, "kafka_dlq_test");
+    velo_test_mock_topic(&f->m, DLQ, 1);
     *state = f;
     return 0;
 }
@@ -55,9 +42,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
-    rd_kafka_mock_cluster_destroy(f->mc);
-    rd_kafka_destroy(f->host);
-    fclose(f->log);
+    velo_test_mock_stop(&f->m);
     free(f);
     return 0;
 }
@@ -66,7 +51,7 @@ static velo_kafka_producer *
 producer_new(const struct fixture *f, uint32_t queue_kbytes)
 {
     struct velo_kafka_cfg cfg = {
-        .brokers = f->brokers,
+        .brokers = f->m.brokers,
         .client_id = "dlq-test",
         .flush_timeout_ms = 5000,
         .queue_max_kbytes = queue_kbytes,
@@ -84,7 +69,7 @@ static velo_kafka_consumer *
 read_letters(const struct fixture *f, struct velo_kafka_msg *out, int n)
 {
     struct velo_kafka_consumer_cfg cfg = {
-        .brokers = f->brokers,
+        .brokers = f->m.brokers,
         .group_id = "dlq-reader",
         .session_timeout_ms = 6000,
     };

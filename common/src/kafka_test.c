@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "velo_test_kafka_mock.h"
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -27,10 +29,7 @@
 static int64_t lag_of(velo_kafka_consumer *kc);
 
 struct fixture {
-    rd_kafka_t              *host; /* the mock cluster lives in its threads */
-    rd_kafka_mock_cluster_t *mc;
-    const char              *brokers;
-    FILE                    *log; /* velo_log writes here */
+    struct velo_test_mock m;
 };
 
 struct deliveries {
@@ -58,27 +57,11 @@ on_delivery(void *ctx, const void *key, size_t keylen, int err)
 static int
 setup(void **state)
 {
-    struct fixture  *f;
-    rd_kafka_conf_t *conf;
-    char             errstr[256];
+    struct fixture *f = calloc(1, sizeof(*f));
 
-    f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    f->log = tmpfile();
-    assert_non_null(f->log);
-    velo_log_init("kafka_test", VELO_LOG_INFO, fileno(f->log));
-    /* The host client itself connects nowhere: hide its notice saying so. */
-    conf = rd_kafka_conf_new();
-    assert_int_equal(
-        rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof(errstr)),
-        RD_KAFKA_CONF_OK);
-    f->host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    assert_non_null(f->host);
-    f->mc = rd_kafka_mock_cluster_new(f->host, 1);
-    assert_non_null(f->mc);
-    f->brokers = rd_kafka_mock_cluster_bootstraps(f->mc);
-    assert_int_equal(rd_kafka_mock_topic_create(f->mc, TOPIC, PARTITIONS, 1),
-                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    velo_test_mock_start(&f->m, "kafka_test");
+    velo_test_mock_topic(&f->m, TOPIC, PARTITIONS);
     *state = f;
     return 0;
 }
@@ -88,9 +71,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
-    rd_kafka_mock_cluster_destroy(f->mc);
-    rd_kafka_destroy(f->host);
-    fclose(f->log);
+    velo_test_mock_stop(&f->m);
     free(f);
     return 0;
 }
@@ -142,7 +123,7 @@ static velo_kafka_producer *
 producer_new(const struct fixture *f, struct deliveries *d, uint32_t max)
 {
     struct velo_kafka_cfg cfg = {
-        .brokers = f->brokers,
+        .brokers = f->m.brokers,
         .client_id = "kafka-test",
         .max_msg_bytes = max,
         .flush_timeout_ms = 5000,
@@ -160,7 +141,7 @@ static velo_kafka_consumer *
 consumer_new_cfg(const struct fixture *f, const char *group, bool rebuild)
 {
     struct velo_kafka_consumer_cfg cfg = {
-        .brokers = f->brokers,
+        .brokers = f->m.brokers,
         .group_id = group,
         .client_id = "kafka-test",
         /* The mock holds a first join for 3 s and drops members whose
@@ -468,7 +449,7 @@ committed_offset(const struct fixture *f, const char *group, int32_t part)
     int64_t                          off;
 
     conf = rd_kafka_conf_new();
-    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", f->brokers,
+    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", f->m.brokers,
                                        errstr, sizeof(errstr)),
                      RD_KAFKA_CONF_OK);
     assert_int_equal(
@@ -692,7 +673,7 @@ test_empty_topic_is_caught_up_at_once(void **state)
     struct fixture      *f = *state;
     velo_kafka_consumer *kc;
 
-    assert_int_equal(rd_kafka_mock_topic_create(f->mc, "velo.empty", 3, 1),
+    assert_int_equal(rd_kafka_mock_topic_create(f->m.mc, "velo.empty", 3, 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
     kc = consumer_new(f, "g-empty");
     assert_int_equal(velo_kafka_assign_all(kc, "velo.empty",
@@ -710,11 +691,36 @@ test_ensure_topic_existing_is_ok_without_create(void **state)
 
     /* The mock hangs on CreateTopics, so OK proves metadata came first. */
     assert_int_equal(
-        velo_kafka_ensure_topic(f->brokers, TOPIC, PARTITIONS, 5000), VELO_OK);
-    assert_int_equal(velo_kafka_ensure_topic(f->brokers, TOPIC, 0, 5000),
+        velo_kafka_ensure_topic(f->m.brokers, TOPIC, PARTITIONS, 5000),
+        VELO_OK);
+    assert_int_equal(velo_kafka_ensure_topic(f->m.brokers, TOPIC, 0, 5000),
                      VELO_EINVAL);
     assert_int_equal(velo_kafka_ensure_topic(NULL, TOPIC, 1, 5000),
                      VELO_EINVAL);
+}
+
+static void
+test_ensure_topic_cfg_checks_configs_and_keeps_existing(void **state)
+{
+    struct fixture                      *f = *state;
+    const struct velo_kafka_topic_config compact[] = {
+        {"cleanup.policy", "compact"}};
+    const struct velo_kafka_topic_config noname[] = {{"", "compact"}};
+    const struct velo_kafka_topic_config noval[] = {{"cleanup.policy", NULL}};
+
+    /* Existing topic: OK without CreateTopics (the mock would hang). */
+    assert_int_equal(velo_kafka_ensure_topic_cfg(f->m.brokers, TOPIC,
+                                                 PARTITIONS, compact, 1, 5000),
+                     VELO_OK);
+    assert_int_equal(
+        velo_kafka_ensure_topic_cfg(f->m.brokers, TOPIC, 1, noname, 1, 5000),
+        VELO_EINVAL);
+    assert_int_equal(
+        velo_kafka_ensure_topic_cfg(f->m.brokers, TOPIC, 1, noval, 1, 5000),
+        VELO_EINVAL);
+    assert_int_equal(
+        velo_kafka_ensure_topic_cfg(f->m.brokers, TOPIC, 1, NULL, 1, 5000),
+        VELO_EINVAL);
 }
 
 /* Reads everything velo_log wrote so far. */
@@ -760,7 +766,7 @@ test_unreachable_broker_times_out_and_logs_kafka_error(void **state)
     assert_int_equal(d.failed, 1);
     assert_int_equal(d.ok, 0);
 
-    read_log(f->log, logbuf, sizeof(logbuf));
+    read_log(f->m.log, logbuf, sizeof(logbuf));
     assert_non_null(strstr(logbuf, "\"event\":\"kafka.error\""));
     assert_non_null(strstr(logbuf, "\"event\":\"kafka.flush.lost\""));
     assert_non_null(strstr(logbuf, "\"event\":\"kafka.log\""));
@@ -771,10 +777,10 @@ static void
 test_bad_config_is_einval(void **state)
 {
     struct fixture                *f = *state;
-    struct velo_kafka_cfg          bad_codec = {.brokers = f->brokers,
+    struct velo_kafka_cfg          bad_codec = {.brokers = f->m.brokers,
                                                 .compression = "rot13"};
     struct velo_kafka_cfg          no_brokers = {0};
-    struct velo_kafka_consumer_cfg no_group = {.brokers = f->brokers};
+    struct velo_kafka_consumer_cfg no_group = {.brokers = f->m.brokers};
     velo_kafka_producer           *kp = NULL;
     velo_kafka_consumer           *kc = NULL;
 
@@ -815,6 +821,9 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_ensure_topic_existing_is_ok_without_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_ensure_topic_cfg_checks_configs_and_keeps_existing, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(
             test_unreachable_broker_times_out_and_logs_kafka_error, setup,
             teardown),

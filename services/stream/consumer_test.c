@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "velo_test_kafka_mock.h"
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -26,34 +28,18 @@
 #define NSTATIONS 5
 
 struct fixture {
-    rd_kafka_t              *host; /* the mock cluster lives in its threads */
-    rd_kafka_mock_cluster_t *mc;
-    const char              *brokers;
-    FILE                    *log;
+    struct velo_test_mock m;
 };
 
 static int
 setup(void **state)
 {
-    struct fixture  *f = calloc(1, sizeof(*f));
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char             errstr[256];
+    struct fixture *f = calloc(1, sizeof(*f));
 
     assert_non_null(f);
-    f->log = tmpfile();
-    velo_log_init("consumer_test", VELO_LOG_INFO, fileno(f->log));
-    assert_int_equal(
-        rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof(errstr)),
-        RD_KAFKA_CONF_OK);
-    f->host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    assert_non_null(f->host);
-    f->mc = rd_kafka_mock_cluster_new(f->host, 1);
-    assert_non_null(f->mc);
-    f->brokers = rd_kafka_mock_cluster_bootstraps(f->mc);
-    assert_int_equal(rd_kafka_mock_topic_create(f->mc, TOPIC, 3, 1),
-                     RD_KAFKA_RESP_ERR_NO_ERROR);
-    assert_int_equal(rd_kafka_mock_topic_create(f->mc, DLQ, 1, 1),
-                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    velo_test_mock_start(&f->m, "consumer_test");
+    velo_test_mock_topic(&f->m, TOPIC, 3);
+    velo_test_mock_topic(&f->m, DLQ, 1);
     *state = f;
     return 0;
 }
@@ -63,9 +49,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
-    rd_kafka_mock_cluster_destroy(f->mc);
-    rd_kafka_destroy(f->host);
-    fclose(f->log);
+    velo_test_mock_stop(&f->m);
     free(f);
     return 0;
 }
@@ -75,7 +59,7 @@ teardown(void **state)
 static void
 produce_records(const struct fixture *f)
 {
-    struct velo_kafka_cfg          cfg = {.brokers = f->brokers,
+    struct velo_kafka_cfg          cfg = {.brokers = f->m.brokers,
                                           .flush_timeout_ms = 5000};
     const struct velo_kafka_header ct = {
         "content-type", VELO_SNAPSHOT_CONTENT_TYPE,
@@ -108,7 +92,7 @@ produce_records(const struct fixture *f)
 static int64_t
 dead_letters(const struct fixture *f)
 {
-    struct velo_kafka_consumer_cfg cfg = {.brokers = f->brokers,
+    struct velo_kafka_consumer_cfg cfg = {.brokers = f->m.brokers,
                                           .group_id = "dlq-count"};
     velo_kafka_consumer           *kc = NULL;
     int64_t                        n = -1;
@@ -128,7 +112,7 @@ static size_t
 run_once(const struct fixture *f)
 {
     const struct stream_consumer_cfg cfg = {
-        .brokers = f->brokers,
+        .brokers = f->m.brokers,
         .topic = TOPIC,
         .dlq_topic = DLQ,
         .group_id = "stream-consumer",
