@@ -100,7 +100,7 @@ pub_port=$(free_port)
 start stream velo-stream --admin-port 0 \
   --rpc-url "tcp://127.0.0.1:$rpc_port" --pub-url "tcp://127.0.0.1:$pub_port"
 start ingest velo-ingest --admin-port 0 --source \
-  "sim:dublin=simulate:/usr/share/velopipe/seeds/dublin.json,interval=1,seed=7"
+  "sim:dublin=simulate:/usr/share/velopipe/seeds/dublin.json,interval=1,seed=7,tz=Europe/Dublin"
 gw=""
 if has_bin velo-gateway; then
   gw_port=$(free_port)
