@@ -71,7 +71,8 @@ chmod 0777 "$share"
 common=(--network=host --read-only --tmpfs /tmp:rw,size=16m
   --tmpfs /var/lib/velopipe:rw,size=64m,uid=10001,gid=10001
   --cap-drop ALL --security-opt no-new-privileges
-  -v "$share:/share" -e VELO_ADMIN_BIND=127.0.0.1 -e VELO_LOG_LEVEL=info)
+  -v "$share:/share" -e VELO_ADMIN_BIND=127.0.0.1
+  -e VELO_GATEWAY_BIND=127.0.0.1 -e VELO_LOG_LEVEL=info)
 
 # start NAME COMMAND [ARGS...]: a detached container writing
 # /share/NAME.ready.
@@ -106,7 +107,8 @@ if has_bin velo-gateway; then
   gw_port=$(free_port)
   common+=(-e "VELO_STREAM_RPC=tcp://127.0.0.1:$rpc_port"
     -e "VELO_STREAM_PUB=tcp://127.0.0.1:$pub_port")
-  start gateway velo-gateway --port "$gw_port" && gw=127.0.0.1:$gw_port
+  start gateway velo-gateway --port "$gw_port" --admin-port 0 &&
+    gw=127.0.0.1:$gw_port
 else
   echo "image: no velo-gateway in this tree yet: gateway checks skipped"
 fi
@@ -131,8 +133,11 @@ echo "image: veloctl sees sim:dublin with $n stations"
 if [ -n "$gw" ]; then
   body=$(curl -sf --max-time 5 "http://$gw/api/v1/systems" || true)
   echo "$body" | grep -q 'sim:dublin' || bad "gateway /api/v1/systems: $body"
-  curl -sf --max-time 5 -o /dev/null "http://$gw/readyz" ||
-    bad "gateway /readyz"
+  curl -sf --max-time 5 "http://$gw/" | grep -qi '<html' ||
+    bad "gateway /: no dashboard (assets not in the image?)"
+  admin=$(sed -n 2p "$share/gateway.ready")
+  curl -sf --max-time 5 -o /dev/null "http://${admin#http://}/readyz" ||
+    bad "gateway /readyz on its admin port ($admin)"
 fi
 
 # Each service container ran as 10001 on a read-only root.
