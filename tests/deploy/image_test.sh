@@ -47,7 +47,10 @@ fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 
 echo "image: building $tag (deploy/docker/Dockerfile)"
+# Locally added CAs (e.g. a TLS-inspecting proxy) for the npm step.
+extra_ca=$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true)
 if ! DOCKER_BUILDKIT=0 nice -n 10 "$docker" build --network=host -q \
+  --build-arg EXTRA_CA_CERTS="$extra_ca" \
   -f "$src/deploy/docker/Dockerfile" -t "$tag" "$src" >"$run/build.log" 2>&1; then
   if grep -qE 'Temporary failure resolving|Could not resolve|ENOTFOUND|EAI_AGAIN' \
     "$run/build.log"; then
