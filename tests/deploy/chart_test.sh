@@ -11,9 +11,9 @@
 #     the NOTES (helm install --dry-run=client prints them)
 #   - values.schema.json rejects wrong types and unknown keys
 #     (tests/deploy/bad-values/*.yaml: each must fail, on the schema)
-#   - the chart's copies of the alert rules and the Grafana dashboard equal
-#     deploy/prometheus/alerts.yaml and deploy/grafana/velopipe.json when
-#     those exist
+#   - the chart's copies of the alert and recording rules and the Grafana
+#     dashboard equal deploy/prometheus/{alerts,recording}.yaml and
+#     deploy/grafana/velopipe.json when those exist
 # Exit 77 (skip) when helm or kubernetes-validate is not built yet
 # (scripts/setup builds them).
 set -euo pipefail
@@ -172,16 +172,39 @@ ok = True
 for d in docs:
     spec = d["spec"]
     if d["kind"] == "ServiceMonitor":
-        ok &= set(spec) <= {"selector", "endpoints"}
+        ok &= set(spec) <= {"selector", "endpoints", "jobLabel"}
+        # the rules' scrape contract: job="velo-<svc>"
+        ok &= spec.get("jobLabel") == "app.velopipe.io/job"
+        ok &= spec["selector"]["matchLabels"].get(
+            "app.velopipe.io/job", "").startswith("velo-")
         for e in spec["endpoints"]:
             ok &= set(e) <= {"port", "path", "interval"} and "port" in e
     elif d["kind"] == "PrometheusRule":
+        rules = [r for g in spec["groups"] for r in g["rules"]]
+        ok &= any("record" in r for r in rules) and any("alert" in r for r in rules)
         for g in spec["groups"]:
             ok &= bool(g["name"]) and all(("alert" in r or "record" in r)
                                           and "expr" in r for r in g["rules"])
     else:
         ok = False
 sys.exit(0 if ok and docs else 1)
+EOF
+
+# Each ServiceMonitor finds exactly one Service, which has its port.
+python3 - "$out/ci-monitoring.yaml" <<'EOF' || bad "ServiceMonitors do not match their Services"
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+svcs = [d for d in docs if d["kind"] == "Service"]
+ok = True
+for sm in (d for d in docs if d["kind"] == "ServiceMonitor"):
+    sel = sm["spec"]["selector"]["matchLabels"]
+    hit = [s for s in svcs
+           if all(s["metadata"]["labels"].get(k) == v for k, v in sel.items())]
+    port = sm["spec"]["endpoints"][0]["port"]
+    if len(hit) != 1 or port not in [p["name"] for p in hit[0]["spec"]["ports"]]:
+        print(sm["metadata"]["name"], "->", [s["metadata"]["name"] for s in hit])
+        ok = False
+sys.exit(0 if ok else 1)
 EOF
 
 # The schema: each bad-values file fails, and on the schema.
@@ -213,6 +236,7 @@ done
 
 # The chart's copies of monitoring's files.
 for pair in deploy/prometheus/alerts.yaml:files/prometheus/alerts.yaml \
+  deploy/prometheus/recording.yaml:files/prometheus/recording.yaml \
   deploy/grafana/velopipe.json:files/grafana/velopipe.json; do
   orig=$src/${pair%%:*}
   copy=$chart/${pair#*:}
