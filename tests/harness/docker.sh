@@ -91,7 +91,11 @@ stop)
     rm -f "$run/dockerd.lockholder"
   fi
   if [ -f "$run/dockerd.exec-root" ]; then
-    rm -rf "$(cat "$run/dockerd.exec-root")"
+    exe=$(cat "$run/dockerd.exec-root")
+    # dockerd leaves its network namespace bind mount behind.
+    awk -v p="$exe/" 'index($2, p) == 1 {print $2}' /proc/mounts |
+      sort -r | while read -r m; do umount "$m" 2>/dev/null || true; done
+    rm -rf "$exe"
     rm -f "$run/dockerd.exec-root" "$run/docker.env"
   fi
   ;;
