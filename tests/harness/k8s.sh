@@ -154,8 +154,7 @@ start kube-controller-manager "$bin/kube-controller-manager" \
   --cert-dir "$dir/certs-kcm" \
   --leader-elect=false \
   --service-account-private-key-file "$dir/sa.key" \
-  --root-ca-file "$dir/ca.crt" \
-  --controllers '*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route'
+  --root-ca-file "$dir/ca.crt"
 start kube-scheduler "$bin/kube-scheduler" \
   --kubeconfig "$dir/kubeconfig" \
   --authentication-kubeconfig "$dir/kubeconfig" \
