@@ -2,6 +2,7 @@
 # The chart and the kustomize overlays on a real API server
 # (tests/harness/k8s.sh: etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler, kwok's fake nodes and pods, all on 127.0.0.1):
+#   Pod Security admission "restricted" enforced on every namespace
 #   helm install --wait: every Deployment ready, the CronJob, HPA, PDBs,
 #     NetworkPolicies, the Secret and the PVC read back as rendered; the
 #     secret values only in the Secret (not the ConfigMap, not the NOTES)
@@ -95,6 +96,9 @@ nothing_left() {
 }
 
 kc create namespace "$ns" >/dev/null
+# Pod Security admission enforces the "restricted" profile on every pod
+# of the release (the overlays' namespaces carry the same label).
+kc label namespace "$ns" pod-security.kubernetes.io/enforce=restricted >/dev/null
 pv velo-test-warehouse
 
 # --- helm install ---------------------------------------------------------
