@@ -69,14 +69,25 @@ EOF
 # jpath KIND NAME JSONPATH [NS]
 jpath() { kc -n "${4:-$ns}" get "$1" "$2" -o "jsonpath=$3"; }
 
-# every_deployment_ready NS: each Deployment has all its replicas ready.
+# every_deployment_ready NS: within 60 s, each Deployment has exactly its
+# replicas, all updated and ready (helm --wait returns once enough are
+# ready; the old ones may still be going).
 every_deployment_ready() {
+  local i
+  for ((i = 0; i < 120; i++)); do
+    deployments_ready "$1" >/dev/null && return 0
+    sleep 0.5
+  done
+  deployments_ready "$1"
+}
+deployments_ready() {
   kc -n "$1" get deployments -o json | python3 -c '
 import json, sys
 items = json.load(sys.stdin)["items"]
 bad = [d["metadata"]["name"] for d in items
        if d["status"].get("readyReplicas", 0) != d["spec"]["replicas"]
-       or d["status"].get("updatedReplicas", 0) != d["spec"]["replicas"]]
+       or d["status"].get("updatedReplicas", 0) != d["spec"]["replicas"]
+       or d["status"].get("replicas", 0) != d["spec"]["replicas"]]
 for b in bad:
     print("not ready:", b)
 sys.exit(1 if bad or not items else 0)'
