@@ -4,7 +4,8 @@
 # --network=host (they share 127.0.0.1 and nothing else), every one with a
 # read-only root filesystem, all capabilities dropped and the image's own
 # user: velo-devbroker, velo-ingest on the simulator, velo-stream, and
-# velo-gateway when the image has it. The answers are checked through
+# velo-gateway, velo-warehouse (SQLite on its volume) and velo-batch --once
+# when the image has them. The answers are checked through
 # veloctl (itself run from the image) and the gateway's HTTP API; then
 # each container is checked to have run as uid 10001, not root, on a
 # read-only root (from docker inspect and the kernel's view of the
@@ -116,6 +117,18 @@ else
   echo "image: no velo-gateway in this tree yet: gateway checks skipped"
 fi
 
+# velo-warehouse (when built) on SQLite in the /var/lib/velopipe volume:
+# ready means it reached its database.
+if has_bin velo-warehouse; then
+  wh_rpc=$(free_port)
+  if start warehouse velo-warehouse --admin-port 0 \
+    --rpc-url "tcp://127.0.0.1:$wh_rpc"; then
+    wh_admin=$(head -1 "$share/warehouse.ready")
+    curl -sf --max-time 5 -o /dev/null "http://${wh_admin#http://}/readyz" ||
+      bad "warehouse /readyz ($wh_admin)"
+  fi
+fi
+
 # veloctl from the image: the simulated Dublin system arrives.
 ctl() {
   "$docker" run --rm --network=host --read-only --cap-drop ALL "$tag" \
@@ -133,6 +146,15 @@ n=$(ctl --json stations sim:dublin --limit 5000 2>/dev/null |
   2>/dev/null || echo 0)
 [ "$n" -gt 10 ] || bad "veloctl stations: $n stations"
 echo "image: veloctl sees sim:dublin with $n stations"
+# velo-batch --once (when built), the CronJob's form: one pass, exit 0.
+if has_bin velo-batch; then
+  if ! timeout 120 "$docker" run --rm "${common[@]}" "$tag" velo-batch \
+    --once --admin-port 0 >"$run/batch.log" 2>&1; then
+    bad "velo-batch --once: $(tail -5 "$run/batch.log")"
+  else
+    echo "image: velo-batch --once exited 0"
+  fi
+fi
 if [ -n "$gw" ]; then
   body=$(curl -sf --max-time 5 "http://$gw/api/v1/systems" || true)
   echo "$body" | grep -q 'sim:dublin' || bad "gateway /api/v1/systems: $body"
