@@ -9,6 +9,8 @@
 #   - the policy (tests/deploy/policy.py) over every rendering, with secret
 #     values set to sentinels that must stay inside the Secret and out of
 #     the NOTES (helm install --dry-run=client prints them)
+#   - every environment variable a rendering sets is one the built services
+#     know (tests/deploy/envcheck.py against their --help; VELO_BIN_DIR)
 #   - values.schema.json rejects wrong types and unknown keys
 #     (tests/deploy/bad-values/*.yaml: each must fail, on the schema)
 #   - the chart's copies of the alert and recording rules and the Grafana
@@ -22,6 +24,9 @@ helm=$src/.deps/bin/helm
 kv=$src/.deps/venv/bin/kubernetes-validate
 chart=$src/helm/velopipe
 kver=1.35.0
+# The built services (ctest sets VELO_BIN_DIR): env names checked against them.
+bindir=${VELO_BIN_DIR:-}
+[ -x "$bindir/velo-ingest" ] || bindir=""
 
 if [ ! -x "$helm" ]; then
   echo "skip: helm not built yet (.deps/bin/helm; run scripts/setup)"
@@ -101,6 +106,12 @@ print(yaml.safe_load(sys.stdin)["data"]["notes"])' >"$out/$name.notes" || true
   if ! python3 "$src/tests/deploy/policy.py" "$out/$name.yaml" \
     --notes "$out/$name.notes" "${secret_args[@]}" --min-pods 5; then
     bad "policy $name"
+  fi
+  # Every variable set is one the services know (their --help).
+  if [ -n "$bindir" ] && ! python3 "$src/tests/deploy/envcheck.py" \
+    "$out/$name.yaml" "$bindir" >"$out/$name.env" 2>&1; then
+    bad "envcheck $name:"
+    cat "$out/$name.env"
   fi
 }
 
@@ -220,6 +231,18 @@ for f in "$src"/tests/deploy/bad-values/*.yaml; do
       "$out/bad.out" | sed 's/^ *//')"
   fi
 done
+
+# envcheck itself: a misspelt variable is caught.
+if [ -n "$bindir" ]; then
+  "$helm" template velopipe "$chart" --set ingest.env.VELO_INTERVALS=5 \
+    >"$out/typo.yaml"
+  if python3 "$src/tests/deploy/envcheck.py" "$out/typo.yaml" "$bindir" \
+    >"$out/typo.env" || ! grep -q 'knows no VELO_INTERVALS' "$out/typo.env"; then
+    bad "envcheck missed VELO_INTERVALS: $(cat "$out/typo.env")"
+  fi
+else
+  echo "chart: no built services (VELO_BIN_DIR): environment names unchecked"
+fi
 
 # The policy itself: a manifest breaking every rule fails on each.
 if python3 "$src/tests/deploy/policy.py" "$src/tests/deploy/policy-bad.yaml" \

@@ -3,7 +3,8 @@
 # chart now; `kubectl kustomize` (the kubectl built by scripts/setup)
 # renders both overlays; each is validated strictly against Kubernetes
 # 1.35's schemas (kubernetes-validate) and passes tests/deploy/policy.py;
-# the overlays carry what they promise (dev: one pod on the dev broker and
+# every variable set is known to the built services (envcheck.py); the
+# overlays carry what they promise (dev: one pod on the dev broker and
 # SQLite on a volume; production: replicas, budgets, autoscaling,
 # NetworkPolicies, secrets only by reference).
 # Exit 77 (skip) when kubectl, helm or kubernetes-validate is not built.
@@ -33,6 +34,10 @@ for o in dev production; do
     bad "kubernetes-validate --strict $o"
   fi
   python3 "$src/tests/deploy/policy.py" "$out/$o.yaml" || bad "policy $o"
+  if [ -x "${VELO_BIN_DIR:-}/velo-ingest" ]; then
+    python3 "$src/tests/deploy/envcheck.py" "$out/$o.yaml" "$VELO_BIN_DIR" ||
+      bad "envcheck $o"
+  fi
 done
 
 python3 - "$out/dev.yaml" "$out/production.yaml" <<'PY' || fail=1
