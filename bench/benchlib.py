@@ -71,6 +71,17 @@ def _status_kb(pid, field):
     return 0
 
 
+def _cpu_s(pid):
+    """User + system CPU seconds of pid so far (/proc/PID/stat); 0 when
+    gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _descendants(pid):
     """pid and every live descendant (from /proc/*/task/*/children)."""
     out, todo = [], [pid]
@@ -88,29 +99,35 @@ def _descendants(pid):
 
 def measure(args, stdout=None, stderr=None, env=None, timeout=1800):
     """Runs args to the end, sampling its process tree every 20 ms.
-    Returns a dict: rc, wall_s (spawn to exit), hwm_kb (the root's VmHWM,
+    Returns a dict: rc, wall_s (spawn to exit), cpu_s (user + system CPU
+    of the process and the children it waited for), hwm_kb (the root's VmHWM,
     its exact peak RSS), tree_kb (the largest sum of VmRSS over the root
     and all its descendants at one sample: the peak of a process tree such
     as pyspark's python driver + JVM, to within the sampling interval) and
-    tree_hwm_kb (the sum of each process's own VmHWM: an upper bound)."""
+    tree_hwm_kb (the sum of each process's own VmHWM: an upper bound) and
+    tree_cpu_s (the sum of each process's CPU seconds at its last sample:
+    a JVM its parent never waited for is counted too)."""
     t0 = time.monotonic()
     p = subprocess.Popen(args, stdout=stdout, stderr=stderr, env=env,
                          stdin=subprocess.DEVNULL)
     hwm = tree = 0
-    hwms = {}
+    hwms, cpus = {}, {}
     while True:
-        pid, status, _ = os.wait4(p.pid, os.WNOHANG)
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
         if pid == p.pid:
             wall = time.monotonic() - t0
             p.returncode = os.waitstatus_to_exitcode(status)
             return {"rc": p.returncode, "wall_s": wall, "hwm_kb": hwm,
-                    "tree_kb": tree, "tree_hwm_kb": sum(hwms.values())}
+                    "cpu_s": ru.ru_utime + ru.ru_stime,
+                    "tree_kb": tree, "tree_hwm_kb": sum(hwms.values()),
+                    "tree_cpu_s": sum(cpus.values())}
         if time.monotonic() - t0 > timeout:
             p.kill()
         procs = _descendants(p.pid)
         tree = max(tree, sum(_status_kb(q, "VmRSS") for q in procs))
         for q in procs:
             hwms[q] = max(hwms.get(q, 0), _status_kb(q, "VmHWM"))
+            cpus[q] = max(cpus.get(q, 0.0), _cpu_s(q))
         hwm = max(hwm, hwms.get(p.pid, 0))
         time.sleep(0.02)
 

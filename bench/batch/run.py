@@ -22,7 +22,7 @@ VmRSS over its process tree (python driver + JVM, sampled every 20 ms).
 Checked loosely: Spark's row count of every UTC hour velo-batch emitted
 equals velo-batch's.
 
-  bench/batch/run.py [--systems 8] [--polls 1440] [--runs 3] [--no-spark]
+  bench/batch/run.py [--systems 4] [--polls 1440] [--runs 3] [--no-spark]
 
 Needs a release build (scripts/build release), the Kafka jars and a Java
 runtime (scripts/setup); installs pyspark from PyPI into .deps/bench-venv
@@ -95,7 +95,7 @@ def run_batch(brokers, topics, r, log):
             "--kafka-brokers", brokers, "--admin-port", "0",
             "--topic", topics["data"], "--systems-topic", topics["systems"],
             "--out-topic", "%s_%d" % (topics["out"], r),
-            "--dlq-topic", "%s_%d" % (topics["dlq"], r),
+            "--dlq-topic", topics["data"] + ".dlq",  # velo-ingest made it
             "--group", "bench-batch-%d-%d" % (os.getpid(), r),
             "--transactional-id", "bench-batch-%d-%d" % (os.getpid(), r),
             "--log-level", "info"]
@@ -181,7 +181,7 @@ def show(label, values, unit, fmt="%.0f"):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--systems", type=int, default=8)
+    ap.add_argument("--systems", type=int, default=4)
     ap.add_argument("--polls", type=int, default=1440)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-spark", action="store_true")
@@ -189,10 +189,11 @@ def main():
     py = None if a.no_spark else ensure_pyspark()
     tmp = tempfile.mkdtemp(prefix="velo-bench-batch-")
     topics = {"data": "bench_batch_data", "systems": "bench_batch_systems",
-              "out": "bench_batch_out", "dlq": "bench_batch_dlq"}
+              "out": "bench_batch_out"}
     data = os.path.join(tmp, "velib_data.jsonl")
-    res = {k: [] for k in ("b_wall", "b_phase", "b_rss", "f_wall", "f_phase",
-                           "f_rss", "s_wall", "s_job", "s_rss", "s_hwm")}
+    res = {k: [] for k in ("b_wall", "b_phase", "b_rss", "b_cpu", "f_wall",
+                           "f_phase", "f_rss", "s_wall", "s_job", "s_rss",
+                           "s_hwm", "s_cpu")}
     with benchlib.Kafka() as k:
         prod_s = produce(k.addr, topics, a.systems, a.polls,
                          os.path.join(tmp, "ingest.log"))
@@ -208,6 +209,7 @@ def main():
             res["b_wall"].append(bm["wall_s"])
             res["b_phase"].append(bphase)
             res["b_rss"].append(bm["hwm_kb"] / 1024)
+            res["b_cpu"].append(bm["cpu_s"])
             res["f_wall"].append(fm["wall_s"])
             res["f_phase"].append(fres["seconds"])
             res["f_rss"].append(fm["hwm_kb"] / 1024)
@@ -224,6 +226,7 @@ def main():
                 res["s_job"].append(sres["done_s"] - sres["ready_s"])
                 res["s_rss"].append(sm["tree_kb"] / 1024)
                 res["s_hwm"].append(sm["tree_hwm_kb"] / 1024)
+                res["s_cpu"].append(sm["tree_cpu_s"])
                 line += ", spark %.2f s (%.1fx)" % (sm["wall_s"],
                                                     sm["wall_s"] / bm["wall_s"])
             print(line)
@@ -236,6 +239,7 @@ def main():
     show("  aggregation phase", rate("b_phase"), "records/s (recovered -> "
          "once.done)")
     show("  peak RSS (VmHWM)", res["b_rss"], "MiB", "%.1f")
+    show("  CPU (user + system)", res["b_cpu"], "s", "%.2f")
     show("floor: kconsume", rate("f_wall"), "records/s (whole process)")
     show("  consume phase", rate("f_phase"), "records/s")
     show("  peak RSS (VmHWM)", res["f_rss"], "MiB", "%.1f")
@@ -249,6 +253,7 @@ def main():
     show("  job phase", rate("s_job"), "records/s (session ready -> "
          "Parquet written)")
     show("  peak RSS (process tree)", res["s_rss"], "MiB", "%.0f")
+    show("  CPU (user + system, tree)", res["s_cpu"], "s", "%.1f")
     print("  export for Spark (velo-kdump -> JSON lines, not counted): "
           "%.1f s" % export_s)
     t_ratio = [s / b for s, b in zip(res["s_wall"], res["b_wall"])]
