@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
@@ -165,7 +166,7 @@ def main():
             if a.breakdown and r == a.runs - 1:
                 pg.psql("velo", "ALTER SYSTEM SET log_min_duration_statement"
                         " = 0;\nSELECT pg_reload_conf();")
-                pg.psql("adapter0", "SELECT 1;")  # the setting is in force
+                time.sleep(1)  # the postmaster reloads asynchronously
             adapter = lambda: (adapter_load(pg, "adapter%d" % r, a,
                                             span if r == a.runs - 1 else None))
             if r % 2 == 0:
