@@ -115,8 +115,8 @@ def run_floor(brokers, topic, log):
     out = os.path.join(os.path.dirname(log), "kconsume.json")
     with open(out, "wb") as f, open(log, "wb") as err:
         m = benchlib.measure([os.path.join(BIN, "velo-bench-kconsume"),
-                              "--json", "--brokers", brokers, "--topic", topic],
-                             stdout=f, stderr=err)
+                              "--json", "--brokers", brokers,
+                              "--topic", topic], stdout=f, stderr=err)
     if m["rc"] != 0:
         sys.exit("velo-bench-kconsume failed (%d); see %s" % (m["rc"], log))
     res = json.loads(open(out).read().splitlines()[-1])
@@ -171,7 +171,8 @@ def check_counts(batch, spark):
     bad = [(h, n, spark.get(str(h), 0)) for h, n in sorted(batch.items())
            if spark.get(str(h), 0) != n]
     if bad:
-        sys.exit("row counts differ (hour ms, velo-batch, spark): %s" % bad[:5])
+        sys.exit("row counts differ (hour ms, velo-batch, spark): %s"
+                 % bad[:5])
     return len(batch)
 
 
@@ -214,10 +215,11 @@ def main():
             res["f_phase"].append(fres["seconds"])
             res["f_rss"].append(fm["hwm_kb"] / 1024)
             line = ("run %d: %d records: velo-batch %.2f s (%.0f/s), floor "
-                    "%.2f s" % (r + 1, n_rec, bm["wall_s"], n_rec / bm["wall_s"],
-                                fm["wall_s"]))
+                    "%.2f s" % (r + 1, n_rec, bm["wall_s"],
+                                n_rec / bm["wall_s"], fm["wall_s"]))
             if py:
-                sm, sres = run_spark(py, data, os.path.join(tmp, "spark%d" % r),
+                sm, sres = run_spark(py, data,
+                                     os.path.join(tmp, "spark%d" % r),
                                      os.path.join(tmp, "spark%d.log" % r))
                 if r == 0:
                     counts, daily = hourly_counts(k.addr, topics["out"] + "_0")
@@ -227,8 +229,8 @@ def main():
                 res["s_rss"].append(sm["tree_kb"] / 1024)
                 res["s_hwm"].append(sm["tree_hwm_kb"] / 1024)
                 res["s_cpu"].append(sm["tree_cpu_s"])
-                line += ", spark %.2f s (%.1fx)" % (sm["wall_s"],
-                                                    sm["wall_s"] / bm["wall_s"])
+                line += ", spark %.2f s (%.1fx)" % (
+                    sm["wall_s"], sm["wall_s"] / bm["wall_s"])
             print(line)
     med = lambda key: statistics.median(res[key])
     print("\nbench/batch: %d records (%d systems x 114 stations, %d simulated"

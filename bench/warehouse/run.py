@@ -56,7 +56,8 @@ class Postgres:
         os.chmod(self.run, 0o755)  # as root the cluster runs as postgres
         subprocess.run([PG, "start", self.run], check=True,
                        stdout=subprocess.DEVNULL)
-        self.url = open(os.path.join(self.run, "postgres.ready")).read().strip()
+        with open(os.path.join(self.run, "postgres.ready")) as f:
+            self.url = f.read().strip()
         self.pwfile = os.path.join(self.run, "postgres.password")
         self.port = re.search(r":(\d+)/", self.url).group(1)
         self.log = os.path.join(self.run, "postgres", "log")
@@ -189,7 +190,8 @@ def main():
     print("\nbench/warehouse: %d hourly rows of %d stations, batches of %d, "
           "%d runs, one PostgreSQL 15 (fsync off)"
           % (a.rows, a.stations, a.batch, a.runs))
-    print("  velo_db adapter  %s rows/s (median)" % benchlib.median_range(col(0)))
+    print("  velo_db adapter  %s rows/s (median)"
+          % benchlib.median_range(col(0)))
     print("  psql \\copy       %s rows/s (plain table)"
           % benchlib.median_range(col(1)))
     print("  psql \\copy       %s rows/s (same table with the primary key)"
