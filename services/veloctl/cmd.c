@@ -7,10 +7,12 @@
 
 #include "call.h"
 #include "fmt.h"
+#include "history.h"
 #include "jsondoc.h"
 #include "list.h"
 #include "velo/clock.h"
 #include "velo/station_json.h"
+#include "velo/v1/history.pb-c.h"
 #include "velo/v1/stream.pb-c.h"
 #include "watch.h"
 
@@ -139,11 +141,19 @@ cmd_health(struct veloctl_ctx *x)
 int
 veloctl_run(const struct veloctl_args *a, FILE *out, FILE *err)
 {
-    struct veloctl_ctx x = {.a = a, .out = out, .err = err};
-    int                ex = VELOCTL_EXIT_OK;
+    static const char *const def_wh[] = {VELOCTL_DEFAULT_WAREHOUSE};
+    struct veloctl_ctx       x = {.a = a, .out = out, .err = err};
+    int                      ex = VELOCTL_EXIT_OK;
 
-    if (a->cmd != VELOCTL_HEALTH)
+    if (a->cmd == VELOCTL_HISTORY || a->cmd == VELOCTL_TOP) {
+        x.svc = &velo__v1__history_service__descriptor;
+        x.svc_name = "velo-warehouse";
+        x.urls = a->nwh > 0 ? a->wh : def_wh;
+        x.nurls = a->nwh > 0 ? a->nwh : 1;
+        ex = veloctl_ctx_connect(&x, x.urls, x.nurls);
+    } else if (a->cmd != VELOCTL_HEALTH) {
         ex = veloctl_ctx_connect(&x, a->rpc, a->nrpc);
+    }
     if (ex != VELOCTL_EXIT_OK)
         return ex;
     switch (a->cmd) {
@@ -161,6 +171,12 @@ veloctl_run(const struct veloctl_args *a, FILE *out, FILE *err)
         break;
     case VELOCTL_HEALTH:
         ex = cmd_health(&x);
+        break;
+    case VELOCTL_HISTORY:
+        ex = veloctl_history_run(&x);
+        break;
+    case VELOCTL_TOP:
+        ex = veloctl_top_run(&x);
         break;
     }
     veloctl_ctx_fini(&x);
