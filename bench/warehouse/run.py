@@ -16,6 +16,15 @@ primary key.
 --breakdown logs every statement's duration on the server
 (log_min_duration_statement = 0) and prints where the adapter's time goes.
 
+--e2e [--e2e-stations 200 --e2e-hours 500] also measures velo-warehouse
+itself, end to end, on a real Kafka broker: velo-aggfeed writes
+stations x hours hourly rows (and their daily rows) to a topic in one
+transaction, velo-warehouse (default batches: 1,000 rows or 1 s) loads them
+into a fresh database of the same server; rows/s from the first committed
+batch to the last (velo_warehouse_rows_loaded_total sampled every 0.1 s),
+and from ready to the last (consumer group join included). Its rows are
+velo-aggfeed's, not the adapter bench's: the ratio to \copy is indicative.
+
 Needs a release build (scripts/build release) and PostgreSQL 15
 (scripts/setup); starts its own cluster with tests/harness/postgres.sh on
 a free port and stops it at the end.
@@ -147,6 +156,48 @@ def breakdown(pg, span):
         print("    %7.0f ms %4.0f%% %5d x %s" % (t, 100 * t / total, n, kind))
 
 
+def e2e_load(pg, k, db, a, r):
+    """velo-warehouse loading aggfeed's rows: (rows, s from the first batch,
+    s from ready)."""
+    topic = "bench_wh_%d_%d" % (os.getpid(), r)
+    subprocess.run([os.path.join(benchlib.BIN, "velo-aggfeed"), "--brokers",
+                    k.addr, "--topic", topic, "--system", "bench:e2e",
+                    "--stations", str(a.e2e_stations), "--hours",
+                    str(a.e2e_hours), "--txn-id", topic], check=True,
+                   stdout=subprocess.DEVNULL, timeout=600)
+    pg.psql("velo", "CREATE DATABASE %s;" % db)
+    hourly = a.e2e_stations * a.e2e_hours
+    total = hourly + a.e2e_stations * ((a.e2e_hours + 23) // 24)  # UTC days
+    wh = benchlib.velotest.Service("velo-warehouse", [
+        "--kafka-brokers", k.addr, "--admin-port", "0",
+        "--rpc-url", "tcp://127.0.0.1:0", "--db", pg.db_url(db),
+        "--topic", topic, "--dlq-topic", topic + ".dlq",
+        "--group", topic], env={"VELO_WAREHOUSE_PASSWORD_FILE": pg.pwfile},
+        ready_timeout=60)
+    try:
+        t0 = time.monotonic()
+        first = None
+        while True:
+            n = wh.metric("velo_warehouse_rows_loaded_total")
+            now = time.monotonic()
+            if n > 0 and first is None:
+                first = (now, n)
+            if n >= total:
+                break
+            if now - t0 > 600:
+                sys.exit("velo-warehouse loaded %d of %d rows in 600 s"
+                         % (n, total))
+            time.sleep(0.1)
+    finally:
+        wh.stop()
+    got = pg.psql(db, "\\pset tuples_only on\n"
+                  "SELECT count(*) FROM fact_station_hourly;").split()[0]
+    if int(got) != hourly:
+        sys.exit("velo-warehouse: %s hourly rows in the table, want %d"
+                 % (got, hourly))
+    return n, now - first[0], now - t0, first[1]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=200000)
@@ -154,6 +205,9 @@ def main():
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--breakdown", action="store_true")
+    ap.add_argument("--e2e", action="store_true")
+    ap.add_argument("--e2e-stations", type=int, default=200)
+    ap.add_argument("--e2e-hours", type=int, default=500)
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="velo-bench-wh-")
     csv = os.path.join(tmp, "rows.csv")
@@ -185,6 +239,18 @@ def main():
             pg.psql("velo", "ALTER SYSTEM RESET log_min_duration_statement;"
                     "\nSELECT pg_reload_conf();")
             breakdown(pg, span)
+        e2e = []
+        if a.e2e:
+            with benchlib.Kafka() as k:
+                for r in range(a.runs):
+                    n, dt, dt_ready, n_first = e2e_load(pg, k, "e2e%d" % r,
+                                                        a, r)
+                    e2e.append(((n - n_first) / dt if dt > 0 and
+                                n > n_first else n / dt_ready,
+                                n / dt_ready, n))
+                    print("e2e run %d: velo-warehouse %d rows, %.0f rows/s "
+                          "from the first batch, %.0f from ready"
+                          % (r + 1, n, e2e[-1][0], e2e[-1][1]))
     col = lambda i: [x[i] for x in rows]
     ratios = [x[0] / x[1] for x in rows]
     print("\nbench/warehouse: %d hourly rows of %d stations, batches of %d, "
@@ -200,6 +266,14 @@ def main():
           % benchlib.median_range(ratios, "%.2f"))
     print("  ratio adapter/\\copy with key %.2f (median)"
           % statistics.median(x[0] / x[2] for x in rows))
+    if e2e:
+        print("  velo-warehouse end to end (Kafka -> PostgreSQL, %d rows incl."
+              " daily): %s rows/s from the first batch, %s from ready; "
+              "%.2f of the median \\copy rate"
+              % (e2e[0][2], benchlib.median_range([x[0] for x in e2e]),
+                 benchlib.median_range([x[1] for x in e2e]),
+                 statistics.median(x[0] for x in e2e) / statistics.median(
+                     col(1))))
 
 
 if __name__ == "__main__":
