@@ -11,7 +11,8 @@
  *      service, start the admin server (/healthz /readyz /metrics) unless
  *      the service has none, start the service's threads;
  *   5. write the ready file: the admin address first (or the service's
- *      first line when it has no admin port), then the service's lines;
+ *      first line when it has no admin port), then the service's lines
+ *      (VELO_SVC_READY_SERVICE_FIRST: the service's lines, then admin);
  *   6. wait for SIGINT/SIGTERM or for ops->done(); a second signal during
  *      the stop forces exit (status 1, "svc.forced");
  *   7. stop the service (intake first, then drain and flush, within
@@ -72,6 +73,9 @@ struct velo_svc_ops {
 
 enum velo_svc_flags {
     VELO_SVC_NO_ADMIN = 1u << 0, /* no admin server (velo-devbroker) */
+    /* The ready file lists the service's lines first, then the admin
+     * address (velo-gateway: its public address is what callers want). */
+    VELO_SVC_READY_SERVICE_FIRST = 1u << 1,
 };
 
 struct velo_svc_def {
