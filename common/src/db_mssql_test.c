@@ -176,7 +176,8 @@ test_stage_fill(void **state)
     assert_int_equal(s.collen[i], -1);
 }
 
-/* Six statements, every MERGE holds its range lock, no value in the text. */
+/* One statement per ANSI statement, every MERGE holds its range lock, no
+ * value in the text; dim_station's versions move back as in ANSI. */
 static void
 test_merge_sql(void **state)
 {
@@ -194,12 +195,30 @@ test_merge_sql(void **state)
     assert_int_equal(merges, 4);
     for (p = db_mssql_merge_sql; (p = strstr(p, ";\n")) != NULL; p++)
         stmts++;
-    assert_int_equal(stmts, 6);
+    assert_int_equal(stmts, db_sql_merge_ansi_len);
+    assert_int_equal(stmts, 9);
     /* The only quotes are the N'' of COALESCE. */
     for (p = db_mssql_merge_sql; (p = strchr(p, '\'')) != NULL; p += 2)
         assert_true(p[-1] == 'N' && p[1] == '\'');
     assert_non_null(strstr(db_mssql_merge_sql,
                            "MERGE fact_station_hourly WITH (HOLDLOCK) AS t"));
+    /* The version before ends where the next now starts, then it moves. */
+    p = strstr(db_mssql_merge_sql, "UPDATE p SET valid_to = s.dim_from_ms ");
+    q = strstr(db_mssql_merge_sql, "UPDATE v SET valid_from = s.dim_from_ms ");
+    assert_non_null(p);
+    assert_non_null(q);
+    assert_true(p < q);
+    assert_non_null(strstr(p, "AND v.valid_from = p.valid_to "));
+    assert_non_null(strstr(q, "AND (d.valid_to IS NULL OR d.valid_to > "
+                              "s.dim_from_ms));\n"));
+    /* Earlier other values: one closed version before the first. */
+    q = strstr(q, "INSERT INTO dim_station ");
+    assert_non_null(q);
+    assert_non_null(strstr(q, "SELECT s.system_id, s.station_id, "
+                              "s.dim_from_ms, v.valid_from, 0, "));
+    assert_true(strstr(q, "AND d.valid_from < v.valid_from);\n") <
+                strstr(q, "UPDATE d SET valid_to = s.dim_from_ms, "
+                          "is_current = 0 "));
     assert_non_null(strstr(db_mssql_merge_sql,
                            "ON t.system_id = s.system_id AND t.station_id = "
                            "s.station_id AND t.window_start_ms = "
