@@ -176,6 +176,48 @@ test_stage_fill(void **state)
     assert_int_equal(s.collen[i], -1);
 }
 
+/* The table statement stmt writes: MERGE t, INSERT INTO t, UPDATE t, or
+ * UPDATE alias ... FROM t AS alias. */
+static void
+stmt_target(const char *stmt, char *out)
+{
+    char        w[64], tbl[64], al[64];
+    const char *p;
+
+    assert_true(sscanf(stmt, "%*s %63s", w) == 1);
+    if (strcmp(w, "INTO") == 0)
+        assert_true(sscanf(stmt, "%*s %*s %63s", w) == 1);
+    snprintf(out, 64, "%s", w);
+    if (strncmp(stmt, "UPDATE ", 7) != 0)
+        return;
+    for (p = stmt; (p = strstr(p, "FROM ")) != NULL; p++) {
+        if (sscanf(p, "FROM %63s AS %63s", tbl, al) == 2 && strcmp(al, w) == 0)
+            snprintf(out, 64, "%s", tbl);
+    }
+}
+
+/* T-SQL writes the same tables as the ANSI merge, in the same order. */
+static void
+test_merge_sql_same_steps(void **state)
+{
+    const char *p = db_mssql_merge_sql, *end;
+    char        stmt[4096], want[64], got[64];
+    size_t      i;
+
+    (void)state;
+    for (i = 0; i < db_sql_merge_ansi_len; i++) {
+        end = strstr(p, ";\n");
+        assert_non_null(end);
+        assert_true((size_t)(end - p) < sizeof(stmt));
+        snprintf(stmt, sizeof(stmt), "%.*s", (int)(end - p), p);
+        stmt_target(db_sql_merge_ansi[i], want);
+        stmt_target(stmt, got);
+        assert_string_equal(got, want);
+        p = end + 2;
+    }
+    assert_int_equal(*p, '\0');
+}
+
 /* One statement per ANSI statement, every MERGE holds its range lock, no
  * value in the text; dim_station's versions move back as in ANSI. */
 static void
@@ -326,6 +368,7 @@ main(void)
         cmocka_unit_test(test_bind_types),
         cmocka_unit_test(test_stage_fill),
         cmocka_unit_test(test_merge_sql),
+        cmocka_unit_test(test_merge_sql_same_steps),
         cmocka_unit_test(test_split_go),
         cmocka_unit_test(test_error_map),
         cmocka_unit_test(test_procedures_use_indexed_columns),

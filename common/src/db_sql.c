@@ -31,13 +31,14 @@ const size_t db_sql_tables_len =
     "capacity = excluded.capacity, electric_avg = excluded.electric_avg"
 
 /* The staged row of a station (flags & 1) carries the batch's latest
- * values and dim_from_ms, the first window of their trailing run. */
-#define S_IS_STATION(t)                                                        \
-    "(s.flags & 1) <> 0 AND " t ".system_id = s.system_id "                    \
-    "AND " t ".station_id = s.station_id "
-#define SAME_DIMS(t)                                                           \
-    t ".name = s.station_name AND " t ".lat = s.lat AND " t ".lon = s.lon "    \
-      "AND " t ".capacity = s.station_capacity"
+ * values and dim_from_ms, the first window of their trailing run; v is a
+ * version of that station. */
+#define S_STATION_V                                                            \
+    "(s.flags & 1) <> 0 AND v.system_id = s.system_id "                        \
+    "AND v.station_id = s.station_id "
+#define S_SAME_DIMS_V                                                          \
+    "v.name = s.station_name AND v.lat = s.lat AND v.lon = s.lon "             \
+    "AND v.capacity = s.station_capacity "
 
 /* Order matters. dim_station is a function of the set of rows loaded, not
  * of how they were cut into batches: versions are contiguous, and a batch
@@ -58,37 +59,31 @@ const char *const db_sql_merge_ansi[] = {
 
     /* The version before v ends where v now starts. */
     "UPDATE dim_station SET valid_to = s.dim_from_ms "
-    "FROM stg_station_stats s, dim_station v WHERE " S_IS_STATION(
-        "v") "AND dim_station.system_id = s.system_id "
-             "AND dim_station.station_id = s.station_id "
-             "AND dim_station.valid_to = v.valid_from "
-             "AND dim_station.valid_from < s.dim_from_ms "
-             "AND v.valid_from > s.dim_from_ms AND " SAME_DIMS("v"),
+    "FROM stg_station_stats s, dim_station v WHERE " S_STATION_V
+    "AND " S_SAME_DIMS_V "AND v.valid_from > s.dim_from_ms "
+    "AND dim_station.system_id = s.system_id "
+    "AND dim_station.station_id = s.station_id "
+    "AND dim_station.valid_to = v.valid_from "
+    "AND dim_station.valid_from < s.dim_from_ms",
 
-    /* v: the first version after dim_from, when none covers dim_from. */
-    "UPDATE dim_station SET valid_from = s.dim_from_ms "
-    "FROM stg_station_stats s WHERE " S_IS_STATION(
-        "dim_station") "AND dim_station.valid_from > s.dim_from_ms "
-                       "AND " SAME_DIMS(
-                           "dim_station") " AND NOT EXISTS "
-                                          "(SELECT 1 FROM dim_station d WHERE "
-                                          "d.system_id = s.system_id "
-                                          "AND d.station_id = s.station_id "
-                                          "AND d.valid_from < "
-                                          "dim_station.valid_from "
-                                          "AND (d.valid_to IS NULL OR "
-                                          "d.valid_to > s.dim_from_ms))",
+    /* v moves back: the first version after dim_from, none covering it. */
+    "UPDATE dim_station AS v SET valid_from = s.dim_from_ms "
+    "FROM stg_station_stats s WHERE " S_STATION_V "AND " S_SAME_DIMS_V
+    "AND v.valid_from > s.dim_from_ms AND NOT EXISTS "
+    "(SELECT 1 FROM dim_station d WHERE d.system_id = s.system_id "
+    "AND d.station_id = s.station_id AND d.valid_from < v.valid_from "
+    "AND (d.valid_to IS NULL OR d.valid_to > s.dim_from_ms))",
 
-    /* Other values before the first version: a closed version. */
+    /* Other values before the first version v: a closed version. */
     "INSERT INTO dim_station (system_id, station_id, valid_from, valid_to, "
     "is_current, name, lat, lon, capacity) "
     "SELECT s.system_id, s.station_id, s.dim_from_ms, v.valid_from, 0, "
     "s.station_name, s.lat, s.lon, s.station_capacity "
-    "FROM stg_station_stats s, dim_station v WHERE " S_IS_STATION(
-        "v") "AND v.valid_from > s.dim_from_ms AND NOT EXISTS "
-             "(SELECT 1 FROM dim_station d WHERE d.system_id = s.system_id "
-             "AND d.station_id = s.station_id AND d.valid_from < v.valid_from) "
-             "ON CONFLICT DO NOTHING",
+    "FROM stg_station_stats s, dim_station v WHERE " S_STATION_V
+    "AND v.valid_from > s.dim_from_ms AND NOT EXISTS "
+    "(SELECT 1 FROM dim_station d WHERE d.system_id = s.system_id "
+    "AND d.station_id = s.station_id AND d.valid_from < v.valid_from) "
+    "ON CONFLICT DO NOTHING",
 
     "UPDATE dim_station SET valid_to = s.dim_from_ms, is_current = 0 "
     "FROM stg_station_stats s WHERE (s.flags & 1) <> 0 "
