@@ -9,6 +9,7 @@
 
 #include "velo/consul.h"
 #include "velo/http_client.h"
+#include "velo/metrics.h"
 
 #define CONSUL_MAX_BODY ((size_t)4 << 20)
 #define CONSUL_TIMEOUT_MS 5000u
@@ -32,6 +33,21 @@ void consul_call_fini(struct consul_call *k);
 VELO_MUST_CHECK int consul_call_run(velo_consul *c, struct consul_call *k,
                                     const char *method, const char *path,
                                     const char *body, uint32_t timeout_ms);
+
+/* Metrics are optional (m NULL at start): these skip a missing series. */
+static inline void
+consul_mset(velo_metric *g, double v)
+{
+    if (g != NULL)
+        velo_metric_set(g, v);
+}
+
+static inline void
+consul_minc(velo_metric *c)
+{
+    if (c != NULL)
+        velo_metric_inc(c);
+}
 
 /* Sleeps up to ms, returning early (true) when *stop is set. */
 bool consul_nap(atomic_bool *stop, int64_t ms);

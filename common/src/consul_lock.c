@@ -79,8 +79,8 @@ lock_set_held(velo_consul_lock *l, bool held, const char *why)
 {
     if (atomic_exchange(&l->held, held) == held)
         return;
-    velo_metric_set(l->m_held, held ? 1 : 0);
-    velo_metric_inc(l->m_changes);
+    consul_mset(l->m_held, held ? 1 : 0);
+    consul_minc(l->m_changes);
     if (held)
         velo_info("consul.lock.acquired", VELO_S("holder", l->holder));
     else
@@ -341,7 +341,7 @@ velo_consul_lock_start(velo_consul_lock **out, velo_consul *c,
     }
     if (rv == VELO_OK) {
         lock_metrics(l, m);
-        velo_metric_set(l->m_held, 0);
+        consul_mset(l->m_held, 0);
         rv = pthread_create(&l->th, NULL, lock_main, l) == 0 ? VELO_OK
                                                              : VELO_ENOMEM;
         l->started = rv == VELO_OK;
@@ -383,7 +383,7 @@ lock_release(velo_consul_lock *l)
         rv = velo_consul_request(l->c, "PUT", path, l->holder, 2000, &res);
         velo_fetch_result_fini(&res);
         atomic_store(&l->held, false);
-        velo_metric_set(l->m_held, 0);
+        consul_mset(l->m_held, 0);
     }
     snprintf(path, sizeof(path), "/v1/session/destroy/%s", l->session);
     if (velo_consul_request(l->c, "PUT", path, NULL, 2000, &res) != VELO_OK)

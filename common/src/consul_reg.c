@@ -175,10 +175,10 @@ reg_note(velo_consul_reg *r, bool up, bool registered, const char *text)
     r->registered = registered;
     snprintf(r->state, sizeof(r->state), "%s", text);
     pthread_mutex_unlock(&r->st_mtx);
-    velo_metric_set(r->m_up, up ? 1 : 0);
-    velo_metric_set(r->m_registered, registered ? 1 : 0);
+    consul_mset(r->m_up, up ? 1 : 0);
+    consul_mset(r->m_registered, registered ? 1 : 0);
     if (!up)
-        velo_metric_inc(r->m_errors);
+        consul_minc(r->m_errors);
     if (was_up && !up)
         velo_warn("consul.unreachable", VELO_S("addr", velo_consul_addr(r->c)),
                   VELO_S("cause", text));

@@ -25,8 +25,9 @@
 #include "velo/parse.h"
 
 #define WATCH_WAIT_MS 30000u
-#define WATCH_MIN_GAP_MS 100 /* between two queries, whatever the agent does   \
-                              */
+#define WATCH_MIN_GAP_MS                                                       \
+    100 /* between two queries, whatever the agent does                        \
+         */
 
 struct velo_consul_watch {
     velo_consul       *c; /* borrowed */
@@ -72,8 +73,8 @@ watch_set(velo_consul_watch *w, const struct velo_consul_instance *list,
     snprintf(w->state, sizeof(w->state), "%zu healthy", n);
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->mtx);
-    velo_metric_set(w->m_instances, (double)n);
-    velo_metric_set(w->m_up, 1);
+    consul_mset(w->m_instances, (double)n);
+    consul_mset(w->m_up, 1);
     if (!same)
         velo_info("consul.watch.changed", VELO_S("service", w->name),
                   VELO_U("instances", n));
@@ -92,8 +93,8 @@ watch_fail(velo_consul_watch *w, const char *text)
     snprintf(w->state, sizeof(w->state), "%s (keeping %zu cached)", text, w->n);
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->mtx);
-    velo_metric_set(w->m_up, 0);
-    velo_metric_inc(w->m_errors);
+    consul_mset(w->m_up, 0);
+    consul_minc(w->m_errors);
     if (was_ok)
         velo_warn("consul.watch.failed", VELO_S("service", w->name),
                   VELO_S("cause", text));
