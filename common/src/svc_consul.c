@@ -8,6 +8,7 @@
  * instance that died without leaving. */
 #include <curl/curl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -76,6 +77,21 @@ svc_advertise(const struct velo_common_cfg *cc, const char *host, char *buf,
     snprintf(buf, size, "%s", a);
 }
 
+/* The port of "scheme://host:port[/...]", 0 when there is none. */
+static uint16_t
+svc_url_port(const char *url)
+{
+    const char   *p;
+    unsigned long v;
+    char         *end;
+
+    if (url == NULL || (p = strrchr(url, ':')) == NULL)
+        return 0;
+    v = strtoul(p + 1, &end, 10);
+    return (*end == '\0' || *end == '/') && v > 0 && v <= 65535 ? (uint16_t)v
+                                                                : 0;
+}
+
 /* Everything the registration needs, on the caller's stack. */
 struct svc_reg_parts {
     char        host[128], addr[128], name[64], id[200], url[300];
@@ -98,7 +114,9 @@ svc_reg_build(struct svc_reg_parts *p, struct velo_consul_service *s,
     svc_advertise(cc, p->host, p->addr, sizeof(p->addr));
     snprintf(p->name, sizeof(p->name), "velo-%s", svcname);
     memset(s, 0, sizeof(*s));
-    s->port = info->port != 0 ? info->port : admin_port;
+    s->port = info->port != 0 ? info->port : svc_url_port(info->url);
+    if (s->port == 0)
+        s->port = admin_port;
     snprintf(p->id, sizeof(p->id), "%s-%s-%u", p->name, p->host,
              (unsigned)s->port);
     snprintf(p->url, sizeof(p->url),

@@ -38,6 +38,9 @@ static const struct veloctl_cmd_def cmds[VELOCTL_NCMDS] = {
                        "print live changes (nng SUB) until interrupted"},
     [VELOCTL_HEALTH] = {"health", "", 0, 0,
                         "readiness of every --rpc instance"},
+    [VELOCTL_STATUS] = {"status", "", 0, 0,
+                        "every registered velopipe instance with its health "
+                        "and check output (Consul; else the --rpc ones)"},
 };
 
 /* State of one parse, beside the result. */
@@ -110,6 +113,16 @@ set_rpc(struct veloctl_args *a, const char *v, char *err, size_t n)
     if (url_check("--rpc", v, err, n) != VELO_OK)
         return VELO_EINVAL;
     a->rpc[a->nrpc++] = v;
+    return VELO_OK;
+}
+
+static int
+set_consul(struct veloctl_args *a, const char *v, char *err, size_t n)
+{
+    if (strlen(v) == 0 || strlen(v) > URL_MAX)
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--consul: expected http[s]://host:port");
+    a->consul = v;
     return VELO_OK;
 }
 
@@ -276,6 +289,10 @@ static const struct veloctl_flag flags[] = {
     {"rpc", "URL", ALL_CMDS, set_rpc,
      "velo-stream RPC address; repeat for failover (env "
      "VELO_STREAM_RPC, space-separated; default " VELOCTL_DEFAULT_RPC ")"},
+    {"consul", "URL", ALL_CMDS, set_consul,
+     "Consul agent to find velo-stream through when no --rpc or "
+     "VELO_STREAM_RPC is given (env VELO_CONSUL_ADDR, CONSUL_HTTP_ADDR; "
+     "token CONSUL_HTTP_TOKEN[_FILE])"},
     {"pub", "URL", ALL_CMDS, set_pub,
      "velo-stream PUB address for watch (env VELO_STREAM_PUB; "
      "default " VELOCTL_DEFAULT_PUB ")"},
@@ -335,6 +352,7 @@ env_rpc_split(struct veloctl_args *a, const char *env, char *err, size_t n)
                 p);
         p += len;
     }
+    a->rpc_given = a->nrpc > 0;
     if (a->nrpc == 0)
         a->rpc[a->nrpc++] = VELOCTL_DEFAULT_RPC;
     return VELO_OK;
@@ -402,6 +420,7 @@ flag_apply(struct veloctl_args *a, struct parse *p, size_t idx, const char *v,
 
     if (f->set == set_rpc && !p->rpc_from_flag) {
         p->rpc_from_flag = true; /* the flags replace the environment */
+        a->rpc_given = true;
         a->nrpc = 0;
     }
     p->seen |= UINT64_C(1) << idx;

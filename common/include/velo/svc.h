@@ -53,7 +53,8 @@
 /* What an instance registers in Consul beyond its name (velo-<svc>),
  * address and admin port. Strings are borrowed until destroy. */
 struct velo_svc_consul {
-    uint16_t    port;    /* the main port (nng REP); 0: the admin port */
+    uint16_t    port;    /* the main port (nng REP); 0: url's, else admin */
+    const char *url;     /* or the main URL ("tcp://0.0.0.0:7701"): its port */
     const char *proto;   /* meta "proto" ("velo.v1.StationService"), or NULL */
     const char *meta[8]; /* extra meta: key, value, key, value ... */
     size_t      nmeta;   /* pairs, at most 4 */
