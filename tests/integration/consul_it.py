@@ -1,0 +1,261 @@
+"""Service discovery through a real Consul agent (v1.16.3, `agent -dev`).
+
+discovery (fixtures kafka + consul):
+- velo-ingest and two velo-stream instances register (name, id, port,
+  meta, check); `veloctl status` lists them with their checks and
+  `veloctl station` finds velo-stream through Consul alone;
+- a long-lived client (velo-rpcloop: watch + RPC failover) calls
+  GetStation while one stream is killed with -9: no call fails; the dead
+  one turns critical, then is deregistered after the configured time
+  (60 s, Consul's minimum, plus its 30 s reap interval);
+- SIGTERM deregisters the other at once (before it stops serving);
+- a stream that cannot become ready (no broker) is registered but never
+  passing.
+outage (fixture kafka; its own agent, stopped and restarted on one port):
+- the client keeps calling successfully on its cached list while Consul
+  is down; /readyz stays 200 with the Consul state as detail and
+  velo_consul_up drops to 0; the agent back (empty, -dev): the service
+  registers again by itself.
+
+Skips (77) when the Consul binary is not built yet (scripts/setup).
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ingest_e2e import KEY  # noqa: E402
+from source_server import SourceServer  # noqa: E402
+from velotest import (BIN, FIXTURES, RUN, SRC, Service, check, fail,  # noqa: E402
+                      kafka_addr, unique, wait_for)
+
+HARNESS = os.path.join(SRC, "tests", "harness", "consul.sh")
+CONSUL_BIN = os.path.join(SRC, ".deps", "consul", "consul")
+
+
+def skip(msg):
+    print("SKIP: " + msg)
+    sys.exit(77)
+
+
+def consul_fixture_addr():
+    path = os.path.join(RUN, "consul.addr")
+    if not os.path.exists(path):
+        skip("no Consul agent: the binary is not built yet (scripts/setup "
+             "builds .deps/consul/consul once, ~10 min)")
+    with open(path) as f:
+        return f.read().strip()
+
+
+def consul_get(addr, path):
+    with urllib.request.urlopen(addr + path, timeout=10) as r:
+        return json.loads(r.read().decode() or "null")
+
+
+def instances(addr, name, passing=False):
+    try:
+        entries = consul_get(addr, "/v1/health/service/%s%s" % (
+            name, "?passing=1" if passing else ""))
+    except OSError:
+        return None
+    return {e["Service"]["ID"]: e for e in entries}
+
+
+def consul_env(addr, **extra):
+    env = {"VELO_CONSUL_ADDR": addr, "VELO_CONSUL_CHECK_INTERVAL_MS": "500",
+           "VELO_CONSUL_DEREGISTER_AFTER_S": "60"}
+    env.update(extra)
+    return env
+
+
+def start_stream(brokers, topic, dlq, env):
+    return Service("velo-stream", [
+        "--admin-port", "0", "--kafka-brokers", brokers, "--topic", topic,
+        "--dlq-topic", dlq, "--rpc-url", "tcp://127.0.0.1:0",
+        "--pub-url", "tcp://127.0.0.1:0"], env=env, ready_timeout=60)
+
+
+def stream_id(svc):
+    port = svc.addrs[1].rsplit(":", 1)[1]
+    return "velo-stream-%s-%s" % (os.uname().nodename, port)
+
+
+def veloctl(addr, *args):
+    env = dict(os.environ)
+    env.pop("VELO_STREAM_RPC", None)
+    env["VELO_CONSUL_ADDR"] = addr
+    return subprocess.run([os.path.join(BIN, "veloctl")] + list(args),
+                          capture_output=True, timeout=60, env=env)
+
+
+def rpcloop(addr, seconds):
+    return subprocess.Popen(
+        [os.path.join(BIN, "velo-rpcloop"), "--consul", addr, "--seconds",
+         str(seconds), "--system", "jcdecaux:dublin", "--station", "42",
+         "--every-ms", "10", "--timeout-ms", "2000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def rpcloop_result(p):
+    out, err = p.communicate(timeout=120)
+    lines = out.decode().strip().splitlines()
+    check(lines, "velo-rpcloop printed nothing: %s" % err.decode()[-2000:])
+    return p.returncode, json.loads(lines[-1])
+
+
+def pipeline(addr, brokers):
+    """velo-ingest (registered too) filling a topic, plus two streams."""
+    srv = SourceServer(FIXTURES)
+    topic, dlq = unique("velib_data"), unique("velib_data_dlq")
+    env = consul_env(addr, JCDECAUX_API_KEY=KEY)
+    ingest = Service("velo-ingest", [
+        "--admin-port", "0", "--kafka-brokers", brokers, "--topic", topic,
+        "--dlq-topic", dlq, "--interval-s", "1",
+        "--source", "jcdecaux:dublin=jcdecaux-v1:%s/ok" % srv.base], env=env)
+    streams = [start_stream(brokers, topic, dlq, consul_env(addr))
+               for _ in range(2)]
+    return srv, ingest, streams, topic, dlq
+
+
+def check_registration(addr, streams):
+    ids = [stream_id(s) for s in streams]
+    got = wait_for("both streams passing in Consul", lambda: (
+        lambda i: i if i and all(x in i for x in ids) else None)(
+            instances(addr, "velo-stream", passing=True)), 60)
+    svc = got[ids[0]]["Service"]
+    check(svc["Port"] == int(streams[0].addrs[1].rsplit(":", 1)[1]),
+          "registered port %s" % svc["Port"])
+    check(svc["Address"] == "127.0.0.1", "address %s" % svc["Address"])
+    check(svc["Meta"].get("proto") == "velo.v1.StationService",
+          "meta %s" % svc["Meta"])
+    check(svc["Meta"].get("pub") == streams[0].addrs[2], "pub meta")
+    check(svc["Meta"].get("admin_port") == streams[0].addrs[0].rsplit(
+        ":", 1)[1], "admin_port meta")
+    check("velopipe" in svc["Tags"], "tags %s" % svc["Tags"])
+    return ids
+
+
+def check_veloctl(addr):
+    st = veloctl(addr, "status")
+    text = st.stdout.decode()
+    check(st.returncode == 0, "veloctl status -> %d: %s %s" % (
+        st.returncode, text, st.stderr.decode()))
+    check(text.count("velo-stream") >= 2 and "velo-ingest" in text,
+          "veloctl status lists the instances:\n" + text)
+    doc = json.loads(veloctl(addr, "status", "--json").stdout)
+    check(doc["source"] == "consul" and all(
+        c["status"] == "passing" for c in doc["checks"]), "status --json")
+    check(any("200 OK" in c["output"] for c in doc["checks"]),
+          "check output shown: %s" % doc["checks"])
+    one = veloctl(addr, "station", "jcdecaux:dublin", "42", "--json")
+    check(one.returncode == 0, "veloctl station through Consul: %s"
+          % one.stderr.decode())
+    check(json.loads(one.stdout)["station_id"] == "42", "station 42")
+
+
+def discovery():
+    addr = consul_fixture_addr()
+    brokers = kafka_addr()
+    srv, ingest, streams, topic, dlq = pipeline(addr, brokers)
+    for s in streams:
+        wait_for("stream /readyz", lambda: s.http("/readyz")[0] == 200, 60)
+    ids = check_registration(addr, streams)
+    wait_for("ingest registered", lambda: instances(
+        addr, "velo-ingest", passing=True), 30)
+    check_veloctl(addr)
+    check("consul: registered" in streams[0].http("/readyz")[1],
+          "/readyz detail: %s" % streams[0].http("/readyz")[1])
+
+    # kill -9 one while a client calls: no failed call.
+    loop = rpcloop(addr, 12)
+    time.sleep(4)
+    streams[0].proc.kill()
+    streams[0].proc.wait()
+    rc, res = rpcloop_result(loop)
+    check(rc == 0 and res["failed"] == 0 and res["ok"] > 100,
+          "calls during kill -9: %s" % res)
+    check(res["instances_max"] == 2, "client saw both instances: %s" % res)
+    check(res["instances_last"] == 1, "the dead one left the list: %s" % res)
+    wait_for("dead instance critical", lambda: (
+        lambda i: i is not None and ids[0] in i and any(
+            c["Status"] == "critical" for c in i[ids[0]]["Checks"]))(
+                instances(addr, "velo-stream")), 20)
+
+    # A stream that can never be ready: registered, never passing.
+    stuck = start_stream("127.0.0.1:%d" % 1, topic, dlq, consul_env(addr))
+    sid = stream_id(stuck)
+    wait_for("stuck stream registered", lambda: (
+        lambda i: i is not None and sid in i)(instances(addr, "velo-stream")),
+        30)
+    time.sleep(2)  # several check intervals
+    check(sid not in instances(addr, "velo-stream", passing=True),
+          "a stream that is not ready is passing")
+    check(stuck.stop() == 0, "stuck stream exit status")
+
+    # SIGTERM: deregistered before the process is gone.
+    check(streams[1].stop() == 0, "stream exit status after SIGTERM")
+    check(ids[1] not in instances(addr, "velo-stream"),
+          "SIGTERM did not deregister at once")
+    check(ingest.stop() == 0, "ingest exit status")
+    check(not instances(addr, "velo-ingest"), "ingest still registered")
+    srv.close()
+    # Consul enforces at least 1 min for DeregisterCriticalServiceAfter
+    # and reaps every 30 s (not configurable): up to ~90 s after critical.
+    wait_for("dead instance deregistered", lambda: (
+        lambda i: i is not None and ids[0] not in i)(
+            instances(addr, "velo-stream")), 120, every=1)
+    print("ok: consul discovery")
+
+
+def agent(action, name, port=None):
+    args = [HARNESS, action, RUN, name] + ([str(port)] if port else [])
+    out = subprocess.run(args, capture_output=True, timeout=60)
+    check(out.returncode == 0, "consul.sh %s: %s" % (action, out.stderr))
+
+
+def outage():
+    if not os.access(CONSUL_BIN, os.X_OK):
+        skip("the Consul binary is not built yet (scripts/setup builds "
+             ".deps/consul/consul once, ~10 min)")
+    brokers = kafka_addr()
+    name = "consul-outage-%d" % os.getpid()
+    agent("start", name)
+    try:
+        with open(os.path.join(RUN, name + ".addr")) as f:
+            addr = f.read().strip()
+        port = int(addr.rsplit(":", 1)[1])
+        srv, ingest, streams, topic, dlq = pipeline(addr, brokers)
+        ids = check_registration(addr, streams)
+        loop = rpcloop(addr, 14)
+        time.sleep(3)
+        agent("stop", name)
+        wait_for("velo_consul_up 0", lambda: streams[0].metric(
+            "velo_consul_up") == 0, 20)
+        status, body = streams[0].http("/readyz")
+        check(status == 200 and "consul:" in body,
+              "/readyz while Consul is down: %d %s" % (status, body))
+        time.sleep(3)
+        agent("start", name, port)  # empty: -dev keeps nothing
+        rc, res = rpcloop_result(loop)
+        check(rc == 0 and res["failed"] == 0 and res["ok"] > 100,
+              "calls while Consul was down: %s" % res)
+        wait_for("registrations restored", lambda: (
+            lambda i: i is not None and all(x in i for x in ids))(
+                instances(addr, "velo-stream", passing=True)), 30)
+        wait_for("velo_consul_up 1", lambda: streams[0].metric(
+            "velo_consul_up") == 1, 20)
+        for s in streams + [ingest]:
+            check(s.stop() == 0, "%s exit status" % s.name)
+        srv.close()
+    finally:
+        agent("stop", name)
+    print("ok: consul outage")
+
+
+if __name__ == "__main__":
+    {"discovery": discovery, "outage": outage}.get(
+        sys.argv[1] if len(sys.argv) > 1 else "", lambda: fail(
+            "usage: consul_it.py discovery|outage"))()
