@@ -14,6 +14,8 @@ function(velo_unit_test name)
   cmake_parse_arguments(U "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${U_SOURCES})
   target_link_libraries(${name} PRIVATE ${U_LIBS} PkgConfig::CMOCKA)
+  # Shared test fixtures (velo_test_*.h), e.g. the Kafka mock cluster.
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/util)
   add_test(NAME unit.${name} COMMAND ${name})
   set_tests_properties(unit.${name} PROPERTIES LABELS unit TIMEOUT 30
     ENVIRONMENT "VELO_FIXTURES=${CMAKE_SOURCE_DIR}/tests/fixtures")

@@ -102,6 +102,8 @@ admin_serve(velo_admin *a, const struct velo_admin_cfg *cfg)
         .routes = routes,
         .nroutes = sizeof(routes) / sizeof(routes[0]),
         .threads = ADMIN_THREADS,
+        .name = "admin",
+        .metrics = cfg->metrics, /* velo_http_* series for the admin port */
     };
 
     return velo_http_server_start(&a->srv, &hc);

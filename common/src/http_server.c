@@ -1,56 +1,24 @@
-/* http_server.c: velo_http_server on libmicrohttpd 0.9.75.
+/* http_server.c: velo_http_server on libmicrohttpd 0.9.75: requests.
  *
  * One MHD daemon with an internal epoll thread pool. Every request is
  * answered on the first call of the access handler, before any request
  * body is read: this server only serves GET/HEAD routes, so a body is never
  * wanted (MHD closes such a connection after the reply instead of reading
  * the body). Handlers fill a velo_buf; its data is handed to MHD with
- * MHD_RESPMEM_MUST_FREE, so no copy is made and MHD frees it. */
-#include "velo/http_server.h"
-
+ * MHD_RESPMEM_MUST_FREE, so no copy is made and MHD frees it.
+ *
+ * Per request, the URI log callback (called when the request line arrives,
+ * with the raw target) allocates a server_req that MHD hands back as
+ * con_cls; MHD_OPTION_NOTIFY_COMPLETED records metrics, writes the access
+ * log and frees it. Daemon start and stop are in http_server_start.c. */
 #include <arpa/inet.h>
-#include <microhttpd.h>
-#include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "http_server_int.h"
+#include "velo/clock.h"
 #include "velo/log.h"
-
-#define SERVER_BODY_MAX ((size_t)16 << 20)    /* velo_http_resp.body max */
-#define SERVER_CONN_LIMIT 1024u               /* across the whole pool */
-#define SERVER_CONN_TIMEOUT_S 30u             /* idle keep-alive connection */
-#define SERVER_CONN_MEMORY ((size_t)64 << 10) /* per-connection header pool */
-#define SERVER_DEFAULT_CT "text/plain; charset=utf-8"
-
-/* Immutable after start: MHD threads only read it. */
-struct velo_http_server {
-    struct MHD_Daemon      *d;
-    struct velo_http_route *routes; /* deep copy of cfg.routes */
-    size_t                  nroutes;
-    uint16_t                port;
-};
-
-/* Marks a connection whose request was already answered. */
-static char server_answered;
-
-/* MHD_OPTION_EXTERNAL_LOGGER: MHD's own diagnostics into the JSON log. */
-static void
-server_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char   msg[512];
-    size_t n;
-
-    (void)cls;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    velo_warn("http.mhd", VELO_S("msg", msg));
-}
 
 /* A NULL conn (a handler driven by a unit test without sockets) has no
  * query parameters. */
@@ -63,49 +31,13 @@ velo_http_query(const struct velo_http_req *req, const char *key)
                                        MHD_GET_ARGUMENT_KIND, key);
 }
 
-/* Appends s as a JSON string body (quotes included). Control characters
- * become \u00XX; bytes >= 0x80 pass through (UTF-8 is valid JSON). */
-static int
-server_json_str(struct velo_buf *b, const char *s)
+const char *
+velo_http_header(const struct velo_http_req *req, const char *name)
 {
-    int rv;
-
-    rv = velo_buf_puts(b, "\"");
-    for (; rv == VELO_OK && *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c == '"' || c == '\\')
-            rv = velo_buf_printf(b, "\\%c", c);
-        else if (c < 0x20)
-            rv = velo_buf_printf(b, "\\u%04x", c);
-        else
-            rv = velo_buf_append(b, s, 1);
-    }
-    if (rv == VELO_OK)
-        rv = velo_buf_puts(b, "\"");
-    return rv;
-}
-
-void
-velo_http_resp_error(struct velo_http_resp *resp, unsigned int status,
-                     const char *code, const char *msg)
-{
-    int rv;
-
-    resp->status = status;
-    resp->content_type = "application/json";
-    velo_buf_reset(&resp->body);
-    rv = velo_buf_puts(&resp->body, "{\"error\":{\"code\":");
-    if (rv == VELO_OK)
-        rv = server_json_str(&resp->body, code);
-    if (rv == VELO_OK)
-        rv = velo_buf_puts(&resp->body, ",\"message\":");
-    if (rv == VELO_OK)
-        rv = server_json_str(&resp->body, msg);
-    if (rv == VELO_OK)
-        rv = velo_buf_puts(&resp->body, "}}\n");
-    if (rv != VELO_OK)
-        velo_buf_reset(&resp->body); /* an empty body beats a broken one */
+    if (req->conn == NULL)
+        return NULL;
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->conn,
+                                       MHD_HEADER_KIND, name);
 }
 
 static bool
@@ -125,20 +57,21 @@ server_method_matches(const struct velo_http_route *r, const char *method)
            strcmp(r->method, MHD_HTTP_METHOD_GET) == 0;
 }
 
-/* The first route matching path and method, or NULL; *path_known tells a
- * 405 (some route has this path) from a 404. */
-static const struct velo_http_route *
+/* The first route matching path and method, or NULL; *known is the first
+ * route with this path at all (a 405 rather than a 404), or NULL. */
+static const struct server_route *
 server_route(const velo_http_server *s, const char *method, const char *path,
-             bool *path_known)
+             const struct server_route **known)
 {
     size_t i;
 
-    *path_known = false;
+    *known = NULL;
     for (i = 0; i < s->nroutes; i++) {
-        if (!server_path_matches(&s->routes[i], path))
+        if (!server_path_matches(&s->routes[i].r, path))
             continue;
-        *path_known = true;
-        if (server_method_matches(&s->routes[i], method))
+        if (*known == NULL)
+            *known = &s->routes[i];
+        if (server_method_matches(&s->routes[i].r, method))
             return &s->routes[i];
     }
     return NULL;
@@ -169,9 +102,9 @@ server_allow(const velo_http_server *s, const char *path, char *allow,
 
     allow[0] = '\0';
     for (i = 0; i < s->nroutes; i++) {
-        const char *m = s->routes[i].method;
+        const char *m = s->routes[i].r.method;
 
-        if (!server_path_matches(&s->routes[i], path) || strstr(allow, m))
+        if (!server_path_matches(&s->routes[i].r, path) || strstr(allow, m))
             continue;
         n += (size_t)snprintf(allow + n, size - n, "%s%s", n ? ", " : "", m);
         if (n < size && strcmp(m, MHD_HTTP_METHOD_GET) == 0)
@@ -183,51 +116,26 @@ server_allow(const velo_http_server *s, const char *path, char *allow,
     }
 }
 
-/* Hands resp to MHD (the body's data moves into the MHD response). allow,
- * when not "", becomes the Allow header. */
-static enum MHD_Result
-server_send(struct MHD_Connection *conn, struct velo_http_resp *resp,
-            const char *allow)
-{
-    struct MHD_Response *mr;
-    enum MHD_Result      ret;
-    size_t               len;
-    char                *data;
-
-    data = velo_buf_steal(&resp->body, &len);
-    if (data != NULL)
-        mr = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-    else
-        mr = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    if (mr == NULL) {
-        free(data);
-        return MHD_NO; /* MHD closes the connection */
-    }
-    if (MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                resp->content_type) != MHD_YES ||
-        (allow[0] != '\0' && MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW,
-                                                     allow) != MHD_YES)) {
-        MHD_destroy_response(mr);
-        return MHD_NO;
-    }
-    ret = MHD_queue_response(conn, resp->status, mr);
-    MHD_destroy_response(mr); /* MHD keeps its own reference */
-    return ret;
-}
-
 /* Routes one request and runs its handler; fills resp, and allow for a
  * 405 (left "" otherwise). */
 static void
 server_dispatch(velo_http_server *s, struct MHD_Connection *conn,
-                const char *method, const char *url,
+                struct server_req *rq, const char *method, const char *url,
                 struct velo_http_resp *resp, char *allow, size_t allow_size)
 {
-    const struct velo_http_route *r;
-    struct velo_http_req          req;
-    bool                          path_known;
+    const struct server_route *r, *known;
+    struct velo_http_req       req;
 
-    r = server_route(s, method, url, &path_known);
-    if (r == NULL && !path_known) {
+    if (rq->uri_len > s->cfg.max_url_bytes) {
+        if (s->rej_uri != NULL)
+            velo_metric_inc(s->rej_uri);
+        velo_http_resp_error(resp, MHD_HTTP_URI_TOO_LONG, "uri_too_long",
+                             "request target too long");
+        return;
+    }
+    r = server_route(s, method, url, &known);
+    rq->route = r ? r : known;
+    if (known == NULL) {
         velo_http_resp_error(resp, MHD_HTTP_NOT_FOUND, "not_found",
                              "no such resource");
         return;
@@ -248,7 +156,60 @@ server_dispatch(velo_http_server *s, struct MHD_Connection *conn,
     req.method = method;
     req.path = url;
     req.conn = conn;
-    r->fn(r->ctx, &req, resp);
+    r->r.fn(r->r.ctx, &req, resp);
+}
+
+/* Builds the MHD response for resp (a stream or a buffer); NULL on
+ * failure. A stream's server reference moves to the MHD response. */
+static struct MHD_Response *
+server_response(velo_http_server *s, struct MHD_Connection *conn,
+                struct velo_http_resp *resp, const char *allow, size_t *bytes)
+{
+    struct MHD_Response *mr;
+
+    *bytes = 0;
+    if (resp->stream == NULL)
+        return server_build_response(s, conn, resp, allow, bytes);
+    mr = server_stream_response(s, conn, resp->stream);
+    if (mr == NULL) {
+        server_stream_abandon(resp->stream); /* the server's reference */
+        return NULL;
+    }
+    /* The MHD response now holds the server's reference; once queued, a
+     * failure below is handled by MHD destroying it (stream_done). */
+    if (velo_http_resp_header(resp, "Cache-Control", "no-cache") != VELO_OK ||
+        server_add_headers(s, conn, mr, resp, allow) != VELO_OK) {
+        MHD_destroy_response(mr);
+        return NULL;
+    }
+    return mr;
+}
+
+/* Runs the request and queues its response. Thread: MHD. */
+static enum MHD_Result
+server_answer(velo_http_server *s, struct MHD_Connection *conn,
+              struct server_req *rq, const char *url, const char *method)
+{
+    struct velo_http_resp resp;
+    struct MHD_Response  *mr;
+    enum MHD_Result       ret = MHD_NO;
+    char                  allow[128];
+
+    velo_http_resp_init(&resp);
+    allow[0] = '\0';
+    server_dispatch(s, conn, rq, method, url, &resp, allow, sizeof(allow));
+    if (resp.content_type == NULL)
+        resp.content_type = "text/plain; charset=utf-8";
+    rq->stream = resp.stream != NULL;
+    mr = server_response(s, conn, &resp, allow, &rq->bytes);
+    rq->status = resp.status;
+    if (mr != NULL) {
+        ret = MHD_queue_response(conn, resp.status, mr);
+        MHD_destroy_response(mr); /* MHD keeps its own reference */
+    }
+    resp.stream = NULL; /* the handler holds the caller's reference */
+    velo_http_resp_fini(&resp);
+    return ret;
 }
 
 /* MHD access handler: runs on an MHD pool thread. */
@@ -258,175 +219,101 @@ server_on_request(void *cls, struct MHD_Connection *conn, const char *url,
                   const char *upload_data, size_t *upload_data_size,
                   void **con_cls)
 {
-    struct velo_http_resp resp;
-    enum MHD_Result       ret;
-    char                  allow[128];
+    velo_http_server  *s = cls;
+    struct server_req *rq = *con_cls;
 
     (void)version;
     (void)upload_data;
-    if (*con_cls == &server_answered) {
+    if (rq == NULL)
+        return MHD_NO; /* the URI log callback ran out of memory */
+    if (rq->answered) {
         /* Already answered: discard any body MHD still hands us. */
         *upload_data_size = 0;
         return MHD_YES;
     }
-    *con_cls = &server_answered;
-    resp.status = MHD_HTTP_OK;
-    resp.content_type = SERVER_DEFAULT_CT;
-    velo_buf_init(&resp.body, SERVER_BODY_MAX);
-    allow[0] = '\0';
-    server_dispatch(cls, conn, method, url, &resp, allow, sizeof(allow));
-    if (resp.content_type == NULL)
-        resp.content_type = SERVER_DEFAULT_CT;
-    velo_debug("http.request", VELO_S("method", method), VELO_S("path", url),
-               VELO_U("status", resp.status));
-    ret = server_send(conn, &resp, allow);
-    velo_buf_fini(&resp.body);
-    return ret;
+    rq->answered = true;
+    server_conn_busy(s, conn, true);
+    snprintf(rq->method, sizeof(rq->method), "%s", method);
+    snprintf(rq->path, sizeof(rq->path), "%s", url);
+    return server_answer(s, conn, rq, url, method);
 }
 
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line has arrived. */
+static void *
+server_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct server_req *rq;
+
+    (void)cls;
+    (void)conn;
+    rq = calloc(1, sizeof(*rq));
+    if (rq == NULL)
+        return NULL;
+    rq->start_ns = velo_mono_ns();
+    rq->uri_len = strlen(uri);
+    return rq;
+}
+
+/* Writes the client's address into buf ("" when unknown). */
 static void
-server_free(velo_http_server *s)
+server_peer(struct MHD_Connection *conn, char *buf, size_t size)
 {
-    size_t i;
+    const union MHD_ConnectionInfo *info;
+    const struct sockaddr          *sa;
 
-    if (s == NULL)
+    buf[0] = '\0';
+    info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info == NULL || info->client_addr == NULL)
         return;
-    for (i = 0; i < s->nroutes && s->routes != NULL; i++) {
-        free((char *)s->routes[i].method);
-        free((char *)s->routes[i].path);
-    }
-    free(s->routes);
-    free(s);
+    sa = info->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf,
+                  (socklen_t)size);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
+                  (socklen_t)size);
 }
 
-/* Deep-copies the route table (the caller's strings may be temporary). */
-static int
-server_copy_routes(velo_http_server *s, const struct velo_http_server_cfg *cfg)
+/* Counts the request and writes the access log line. */
+static void
+server_observe(velo_http_server *s, struct MHD_Connection *conn,
+               const struct server_req *rq, enum MHD_RequestTerminationCode toe)
 {
-    size_t i;
+    double secs = (double)(velo_mono_ns() - rq->start_ns) / 1e9;
+    char   peer[INET6_ADDRSTRLEN];
 
-    s->routes = calloc(cfg->nroutes ? cfg->nroutes : 1, sizeof(*s->routes));
-    if (s->routes == NULL)
-        return VELO_ENOMEM;
-    s->nroutes = cfg->nroutes;
-    for (i = 0; i < cfg->nroutes; i++) {
-        const struct velo_http_route *r = &cfg->routes[i];
-
-        if (r->method == NULL || r->path == NULL || r->fn == NULL)
-            return VELO_EINVAL;
-        s->routes[i] = *r;
-        s->routes[i].method = strdup(r->method);
-        s->routes[i].path = strdup(r->path);
-        if (s->routes[i].method == NULL || s->routes[i].path == NULL)
-            return VELO_ENOMEM;
-    }
-    return VELO_OK;
-}
-
-/* Resolves a numeric bind address ("127.0.0.1", "::1", "0.0.0.0"). */
-static int
-server_sockaddr(const char *bind, uint16_t port, struct sockaddr_storage *ss,
-                bool *ipv6)
-{
-    struct addrinfo hints, *ai = NULL;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
-    if (getaddrinfo(bind, NULL, &hints, &ai) != 0 || ai == NULL)
-        return VELO_EINVAL;
-    memset(ss, 0, sizeof(*ss));
-    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-    *ipv6 = ai->ai_family == AF_INET6;
-    if (*ipv6)
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-    else
-        ((struct sockaddr_in *)ss)->sin_port = htons(port);
-    freeaddrinfo(ai);
-    return VELO_OK;
-}
-
-/* Starts the MHD daemon on addr and records the bound port. */
-static int
-server_start_daemon(velo_http_server *s, const struct velo_http_server_cfg *cfg,
-                    const struct sockaddr_storage *ss, bool ipv6)
-{
-    const union MHD_DaemonInfo *info;
-    unsigned int                flags;
-
-    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-            MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-    if (ipv6)
-        flags |= MHD_USE_IPv6;
-    s->d = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, server_on_request, s,
-        MHD_OPTION_EXTERNAL_LOGGER, server_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-        (const struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
-        cfg->threads ? cfg->threads : 2u, MHD_OPTION_CONNECTION_LIMIT,
-        SERVER_CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, SERVER_CONN_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, SERVER_CONN_MEMORY, MHD_OPTION_END);
-    if (s->d == NULL) {
-        velo_error("http.start_failed", VELO_S("bind", cfg->bind),
-                   VELO_U("port", cfg->port));
-        return VELO_EUNAVAIL;
-    }
-    info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info != NULL && info->port != 0 ? info->port : cfg->port;
-    return VELO_OK;
-}
-
-int
-velo_http_server_start(velo_http_server                 **out,
-                       const struct velo_http_server_cfg *cfg)
-{
-    velo_http_server       *s;
-    struct sockaddr_storage ss;
-    bool                    ipv6 = false;
-    int                     rv;
-
-    if (cfg->bind == NULL || (cfg->nroutes > 0 && cfg->routes == NULL))
-        return VELO_EINVAL;
-    s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return VELO_ENOMEM;
-    rv = server_copy_routes(s, cfg);
-    if (rv == VELO_OK)
-        rv = server_sockaddr(cfg->bind, cfg->port, &ss, &ipv6);
-    if (rv == VELO_OK)
-        rv = server_start_daemon(s, cfg, &ss, ipv6);
-    if (rv != VELO_OK)
-        goto fail;
-    velo_info("http.listening", VELO_S("bind", cfg->bind),
-              VELO_U("port", s->port));
-    *out = s;
-    return VELO_OK;
-
-fail:
-    server_free(s);
-    return rv;
-}
-
-uint16_t
-velo_http_server_port(const velo_http_server *s)
-{
-    return s->port;
-}
-
-void
-velo_http_server_stop(velo_http_server *s)
-{
-    MHD_socket lfd;
-
-    if (s == NULL)
+    server_metrics_count(s, rq, secs);
+    if (!s->cfg.access_log)
         return;
-    /* Stop accepting first, so no new request starts while in-flight ones
-     * finish; the returned listen socket is ours to close, but only after
-     * MHD's threads are gone. */
-    lfd = MHD_quiesce_daemon(s->d);
-    MHD_stop_daemon(s->d);
-    if (lfd != MHD_INVALID_SOCKET)
-        close(lfd);
-    velo_info("http.stopped", VELO_U("port", s->port));
-    server_free(s);
+    server_peer(conn, peer, sizeof(peer));
+    velo_info("http.access", VELO_S("server", s->name),
+              VELO_S("method", rq->method), VELO_S("path", rq->path),
+              VELO_U("status", rq->status), VELO_U("bytes", rq->bytes),
+              VELO_D("ms", secs * 1e3), VELO_S("peer", peer),
+              VELO_B("complete", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK));
 }
+
+/* MHD_OPTION_NOTIFY_COMPLETED: the response is sent (or the client left). */
+static void
+server_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    velo_http_server  *s = cls;
+    struct server_req *rq = *con_cls;
+
+    if (rq == NULL)
+        return;
+    if (rq->answered) {
+        server_observe(s, conn, rq, toe);
+        server_conn_busy(s, conn, false);
+    }
+    free(rq);
+    *con_cls = NULL;
+}
+
+/* The MHD callbacks, for http_server_start.c. */
+const struct server_callbacks server_callbacks = {
+    .on_request = server_on_request,
+    .on_uri = server_on_uri,
+    .on_completed = server_on_completed,
+};

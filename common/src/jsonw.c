@@ -356,3 +356,10 @@ velo_jsonw_finish(struct velo_jsonw *w)
     w->rv = rv;
     return rv;
 }
+
+void
+velo_jsonw_fail(struct velo_jsonw *w, int err)
+{
+    if (w->rv == VELO_OK && err != VELO_OK)
+        w->rv = err;
+}

@@ -18,8 +18,9 @@
 
 /* What velo_kafka_assign_all resolved for one partition. */
 struct kafka_part {
-    int64_t start;  /* absolute offset reading starts at */
-    int64_t target; /* high watermark when the assignment was made */
+    int64_t start;     /* absolute offset reading starts at */
+    int64_t target;    /* high watermark when the assignment was made */
+    int64_t committed; /* the group's committed offset then; -1: none */
 };
 
 /* Thread: one thread at a time (librdkafka's consumer rules). The
@@ -29,6 +30,7 @@ struct velo_kafka_consumer {
     bool                             assigned; /* assign_all succeeded */
     rd_kafka_topic_partition_list_t *pos;      /* assigned partitions */
     struct kafka_part               *parts;    /* parallel to pos->elems */
+    bool time_miss_from_beginning;             /* from the cfg */
 };
 
 static int
@@ -87,6 +89,7 @@ velo_kafka_consumer_new(velo_kafka_consumer                 **out,
     rv = velo_kafka__client_new(&kc->rk, RD_KAFKA_CONSUMER, conf);
     if (rv != VELO_OK)
         goto fail;
+    kc->time_miss_from_beginning = cfg->time_miss_from_beginning;
     /* One queue: errors and rebalances are served by consumer_poll. */
     (void)rd_kafka_poll_set_consumer(kc->rk);
     *out = kc;
@@ -172,20 +175,48 @@ kafka_marks_clear(velo_kafka_consumer *kc)
     kc->parts = NULL;
 }
 
-/* Records, for every partition of list (offsets as they will be
- * assigned), the absolute start offset and the high watermark now: the
- * end of what a rebuild has to read. */
-static int
-kafka_marks_capture(velo_kafka_consumer                   *kc,
-                    const rd_kafka_topic_partition_list_t *list,
-                    int64_t                                deadline_ms)
+/* The start of one partition, given its watermarks. A time lookup that
+ * found no record at or after the time answers END (-1; librdkafka
+ * 2.0.2's mock cluster answers that to every time, and may give the high
+ * watermark itself). For a rebuild (by_time is then true only with
+ * time_miss_from_beginning), while the partition holds records, start
+ * from its beginning instead: on a real broker every record is older
+ * than the rebuild window (ingest was down longer than a heartbeat) and
+ * the last known state beats an empty one; on the dev broker, which keeps
+ * little, it is the only way to rebuild at all. */
+static int64_t
+kafka_part_start(rd_kafka_topic_partition_t *tp, bool by_time, int64_t lo,
+                 int64_t hi)
 {
-    const rd_kafka_topic_partition_t *tp = &list->elems[0];
-    rd_kafka_resp_err_t               err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    int64_t                           lo = -1, hi = -1;
-    int                               i, left;
+    if (by_time && (tp->offset < 0 || tp->offset >= hi) && lo < hi) {
+        velo_info("kafka.assign.time_not_found", VELO_S("topic", tp->topic),
+                  VELO_I("partition", tp->partition), VELO_I("from", lo),
+                  VELO_I("records", hi - lo));
+        tp->offset = lo;
+    }
+    /* BEGINNING and END become real offsets, and are assigned as such: a
+     * logical END would be resolved later, when fetching starts, and skip
+     * records produced in between (a topic that was empty at assign time
+     * and is written right after never showed them). */
+    tp->offset = tp->offset == RD_KAFKA_OFFSET_BEGINNING ? lo
+                 : tp->offset < 0                        ? hi
+                                                         : tp->offset;
+    return tp->offset;
+}
 
-    kc->pos = rd_kafka_topic_partition_list_copy(list);
+/* Records, for every partition of list, the absolute start offset and the
+ * high watermark now: the end of what a rebuild has to read. by_time: the
+ * offsets came from a time lookup (kafka_part_start may move them). */
+static int
+kafka_marks_capture(velo_kafka_consumer             *kc,
+                    rd_kafka_topic_partition_list_t *list, bool by_time,
+                    int64_t deadline_ms)
+{
+    rd_kafka_topic_partition_t *tp = &list->elems[0];
+    rd_kafka_resp_err_t         err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    int64_t                     lo = -1, hi = -1;
+    int                         i, left;
+
     kc->parts = calloc((size_t)list->cnt, sizeof(*kc->parts));
     if (kc->parts == NULL)
         return VELO_ENOMEM;
@@ -196,12 +227,9 @@ kafka_marks_capture(velo_kafka_consumer                   *kc,
                              kc->rk, tp->topic, tp->partition, &lo, &hi, left)
                        : RD_KAFKA_RESP_ERR__TIMED_OUT;
         kc->parts[i].target = hi;
-        /* BEGINNING and END (and a time with no record at or after it,
-         * which offsets_for_times resolves to END) become real offsets. */
-        kc->parts[i].start = tp->offset == RD_KAFKA_OFFSET_BEGINNING ? lo
-                             : tp->offset < 0                        ? hi
-                                              : tp->offset;
+        kc->parts[i].start = kafka_part_start(tp, by_time, lo, hi);
     }
+    kc->pos = rd_kafka_topic_partition_list_copy(list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         velo_warn("kafka.watermarks.fail", VELO_S("topic", tp->topic),
                   VELO_I("partition", tp->partition),
@@ -210,6 +238,36 @@ kafka_marks_capture(velo_kafka_consumer                   *kc,
         return velo_kafka__err_map(err);
     }
     return VELO_OK;
+}
+
+/* Records the group's committed offset of every assigned partition (for
+ * velo_kafka_handled_before), with a time budget of its own: a group
+ * coordinator still loading must not cost the watermarks theirs. A
+ * failure only loses that knowledge: logged, and every partition counts
+ * as never committed. */
+static void
+kafka_committed_capture(velo_kafka_consumer *kc, int64_t deadline_ms)
+{
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_resp_err_t              err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    int                              i, left;
+
+    for (i = 0; i < kc->pos->cnt; i++)
+        kc->parts[i].committed = -1;
+    list = rd_kafka_topic_partition_list_copy(kc->pos);
+    left = (int)(deadline_ms - velo_mono_ms());
+    if (left > 0)
+        err = rd_kafka_committed(kc->rk, list, left);
+    for (i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; i++)
+        kc->parts[i].committed =
+            list->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR
+                ? list->elems[i].offset
+                : -1;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        velo_warn("kafka.committed.fail",
+                  VELO_S("code", rd_kafka_err2name(err)),
+                  VELO_S("cause", rd_kafka_err2str(err)));
+    rd_kafka_topic_partition_list_destroy(list);
 }
 
 /* Once per consumer: replacing a live assignment can trip an assertion
@@ -235,7 +293,10 @@ velo_kafka_assign_all(velo_kafka_consumer *kc, const char *topic,
     if (rv == VELO_OK && start_ms >= 0)
         rv = kafka_offsets_for_times(kc->rk, list, timeout_ms);
     if (rv == VELO_OK)
-        rv = kafka_marks_capture(kc, list, deadline);
+        rv = kafka_marks_capture(
+            kc, list, start_ms >= 0 && kc->time_miss_from_beginning, deadline);
+    if (rv == VELO_OK)
+        kafka_committed_capture(kc, velo_mono_ms() + timeout_ms);
     if (rv == VELO_OK) {
         err = rd_kafka_assign(kc->rk, list);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -280,6 +341,19 @@ velo_kafka_caught_up(velo_kafka_consumer *kc)
             return false;
     }
     return true;
+}
+
+bool
+velo_kafka_handled_before(velo_kafka_consumer         *kc,
+                          const struct velo_kafka_msg *msg)
+{
+    int i;
+
+    for (i = 0; kc->assigned && i < kc->pos->cnt; i++) {
+        if (kc->pos->elems[i].partition == msg->partition)
+            return msg->offset < kc->parts[i].committed;
+    }
+    return false;
 }
 
 int

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "velo_test_kafka_mock.h"
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -24,11 +26,10 @@
 #define PARTITIONS 6
 #define NMSG 12
 
+static int64_t lag_of(velo_kafka_consumer *kc);
+
 struct fixture {
-    rd_kafka_t              *host; /* the mock cluster lives in its threads */
-    rd_kafka_mock_cluster_t *mc;
-    const char              *brokers;
-    FILE                    *log; /* velo_log writes here */
+    struct velo_test_mock m;
 };
 
 struct deliveries {
@@ -56,27 +57,11 @@ on_delivery(void *ctx, const void *key, size_t keylen, int err)
 static int
 setup(void **state)
 {
-    struct fixture  *f;
-    rd_kafka_conf_t *conf;
-    char             errstr[256];
+    struct fixture *f = calloc(1, sizeof(*f));
 
-    f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    f->log = tmpfile();
-    assert_non_null(f->log);
-    velo_log_init("kafka_test", VELO_LOG_INFO, fileno(f->log));
-    /* The host client itself connects nowhere: hide its notice saying so. */
-    conf = rd_kafka_conf_new();
-    assert_int_equal(
-        rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof(errstr)),
-        RD_KAFKA_CONF_OK);
-    f->host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    assert_non_null(f->host);
-    f->mc = rd_kafka_mock_cluster_new(f->host, 1);
-    assert_non_null(f->mc);
-    f->brokers = rd_kafka_mock_cluster_bootstraps(f->mc);
-    assert_int_equal(rd_kafka_mock_topic_create(f->mc, TOPIC, PARTITIONS, 1),
-                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    velo_test_mock_start(&f->m, "kafka_test");
+    velo_test_mock_topic(&f->m, TOPIC, PARTITIONS);
     *state = f;
     return 0;
 }
@@ -86,9 +71,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
-    rd_kafka_mock_cluster_destroy(f->mc);
-    rd_kafka_destroy(f->host);
-    fclose(f->log);
+    velo_test_mock_stop(&f->m);
     free(f);
     return 0;
 }
@@ -140,7 +123,7 @@ static velo_kafka_producer *
 producer_new(const struct fixture *f, struct deliveries *d, uint32_t max)
 {
     struct velo_kafka_cfg cfg = {
-        .brokers = f->brokers,
+        .brokers = f->m.brokers,
         .client_id = "kafka-test",
         .max_msg_bytes = max,
         .flush_timeout_ms = 5000,
@@ -155,20 +138,27 @@ producer_new(const struct fixture *f, struct deliveries *d, uint32_t max)
 }
 
 static velo_kafka_consumer *
-consumer_new(const struct fixture *f, const char *group)
+consumer_new_cfg(const struct fixture *f, const char *group, bool rebuild)
 {
     struct velo_kafka_consumer_cfg cfg = {
-        .brokers = f->brokers,
+        .brokers = f->m.brokers,
         .group_id = group,
         .client_id = "kafka-test",
         /* The mock holds a first join for 3 s and drops members whose
          * session expires meanwhile (librdkafka 2.0.2). */
         .session_timeout_ms = 6000,
+        .time_miss_from_beginning = rebuild,
     };
     velo_kafka_consumer *kc = NULL;
 
     assert_int_equal(velo_kafka_consumer_new(&kc, &cfg), VELO_OK);
     return kc;
+}
+
+static velo_kafka_consumer *
+consumer_new(const struct fixture *f, const char *group)
+{
+    return consumer_new_cfg(f, group, false);
 }
 
 /* Produces NMSG records "sys/stN" -> "value-N" with two headers, the
@@ -365,6 +355,89 @@ test_assign_all_checks_start_and_runs_once(void **state)
     velo_kafka_consumer_free(kc);
 }
 
+/* Fault 9: a restart of velo-stream on the dev broker started at the end
+ * (the mock answers "end" to every time) and served an empty state. A
+ * time with no offset must start a partition holding records at its
+ * beginning, and the rebuild is not caught up until they are read. */
+static void
+test_assign_by_time_without_answer_starts_at_beginning(void **state)
+{
+    struct fixture      *f = *state;
+    struct deliveries    d = {0};
+    velo_kafka_producer *kp;
+    velo_kafka_consumer *kc;
+
+    kp = producer_new(f, &d, 0);
+    produce_all(kp, &d);
+    velo_kafka_producer_free(kp);
+    /* Strict "at or after" (velo-kdump --start-ms): the mock's "end". */
+    kc = consumer_new(f, "g-time-strict");
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, velo_now_ms() - 300000, 5000),
+        VELO_OK);
+    assert_true(velo_kafka_caught_up(kc));
+    assert_int_equal(lag_of(kc), 0);
+    velo_kafka_consumer_free(kc);
+    /* A rebuild: from the beginning of every partition with records. */
+    kc = consumer_new_cfg(f, "g-time-start", true);
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, velo_now_ms() - 300000, 5000),
+        VELO_OK);
+    assert_false(velo_kafka_caught_up(kc));
+    assert_int_equal(lag_of(kc), NMSG);
+    consume_all(kc, velo_mono_ms() + 15000);
+    assert_true(velo_kafka_caught_up(kc));
+    velo_kafka_consumer_free(kc);
+}
+
+/* Fault 10's building block: records below the group's committed offset
+ * at assign time were handled by an earlier run. */
+static void
+test_handled_before_follows_the_groups_commit(void **state)
+{
+    struct fixture       *f = *state;
+    struct deliveries     d = {0};
+    velo_kafka_producer  *kp;
+    velo_kafka_consumer  *kc;
+    struct velo_kafka_msg m;
+    int32_t               part;
+    int64_t               off;
+    int                   got = 0, before = 0;
+
+    kp = producer_new(f, &d, 0);
+    produce_all(kp, &d);
+    velo_kafka_producer_free(kp);
+    kc = consumer_new(f, "g-handled");
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, VELO_KAFKA_OFFSET_BEGINNING, 5000),
+        VELO_OK);
+    while (velo_kafka_consume(kc, &m, 500) != VELO_OK)
+        ;
+    assert_false(velo_kafka_handled_before(kc, &m)); /* never committed */
+    assert_int_equal(velo_kafka_commit(kc, &m), VELO_OK);
+    part = m.partition;
+    off = m.offset;
+    velo_kafka_msg_release(&m);
+    velo_kafka_consumer_free(kc);
+
+    kc = consumer_new(f, "g-handled");
+    assert_false(velo_kafka_handled_before(kc, &m)); /* not assigned */
+    assert_int_equal(
+        velo_kafka_assign_all(kc, TOPIC, VELO_KAFKA_OFFSET_BEGINNING, 5000),
+        VELO_OK);
+    while (got < NMSG) {
+        if (velo_kafka_consume(kc, &m, 500) != VELO_OK)
+            continue;
+        got++;
+        assert_int_equal(velo_kafka_handled_before(kc, &m),
+                         m.partition == part && m.offset <= off);
+        before += velo_kafka_handled_before(kc, &m);
+        velo_kafka_msg_release(&m);
+    }
+    assert_int_equal(before, off + 1);
+    velo_kafka_consumer_free(kc);
+}
+
 /* The committed offset, read back through librdkafka itself. */
 static int64_t
 committed_offset(const struct fixture *f, const char *group, int32_t part)
@@ -376,7 +449,7 @@ committed_offset(const struct fixture *f, const char *group, int32_t part)
     int64_t                          off;
 
     conf = rd_kafka_conf_new();
-    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", f->brokers,
+    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", f->m.brokers,
                                        errstr, sizeof(errstr)),
                      RD_KAFKA_CONF_OK);
     assert_int_equal(
@@ -600,7 +673,7 @@ test_empty_topic_is_caught_up_at_once(void **state)
     struct fixture      *f = *state;
     velo_kafka_consumer *kc;
 
-    assert_int_equal(rd_kafka_mock_topic_create(f->mc, "velo.empty", 3, 1),
+    assert_int_equal(rd_kafka_mock_topic_create(f->m.mc, "velo.empty", 3, 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
     kc = consumer_new(f, "g-empty");
     assert_int_equal(velo_kafka_assign_all(kc, "velo.empty",
@@ -618,8 +691,9 @@ test_ensure_topic_existing_is_ok_without_create(void **state)
 
     /* The mock hangs on CreateTopics, so OK proves metadata came first. */
     assert_int_equal(
-        velo_kafka_ensure_topic(f->brokers, TOPIC, PARTITIONS, 5000), VELO_OK);
-    assert_int_equal(velo_kafka_ensure_topic(f->brokers, TOPIC, 0, 5000),
+        velo_kafka_ensure_topic(f->m.brokers, TOPIC, PARTITIONS, 5000),
+        VELO_OK);
+    assert_int_equal(velo_kafka_ensure_topic(f->m.brokers, TOPIC, 0, 5000),
                      VELO_EINVAL);
     assert_int_equal(velo_kafka_ensure_topic(NULL, TOPIC, 1, 5000),
                      VELO_EINVAL);
@@ -668,7 +742,7 @@ test_unreachable_broker_times_out_and_logs_kafka_error(void **state)
     assert_int_equal(d.failed, 1);
     assert_int_equal(d.ok, 0);
 
-    read_log(f->log, logbuf, sizeof(logbuf));
+    read_log(f->m.log, logbuf, sizeof(logbuf));
     assert_non_null(strstr(logbuf, "\"event\":\"kafka.error\""));
     assert_non_null(strstr(logbuf, "\"event\":\"kafka.flush.lost\""));
     assert_non_null(strstr(logbuf, "\"event\":\"kafka.log\""));
@@ -679,10 +753,10 @@ static void
 test_bad_config_is_einval(void **state)
 {
     struct fixture                *f = *state;
-    struct velo_kafka_cfg          bad_codec = {.brokers = f->brokers,
+    struct velo_kafka_cfg          bad_codec = {.brokers = f->m.brokers,
                                                 .compression = "rot13"};
     struct velo_kafka_cfg          no_brokers = {0};
-    struct velo_kafka_consumer_cfg no_group = {.brokers = f->brokers};
+    struct velo_kafka_consumer_cfg no_group = {.brokers = f->m.brokers};
     velo_kafka_producer           *kp = NULL;
     velo_kafka_consumer           *kc = NULL;
 
@@ -714,6 +788,11 @@ main(void)
             test_commit_stores_next_offset_for_group, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_lag_and_caught_up_follow_consumption, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_assign_by_time_without_answer_starts_at_beginning, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_handled_before_follows_the_groups_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_topic_is_caught_up_at_once,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

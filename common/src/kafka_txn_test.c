@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "velo_test_kafka_mock.h"
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -27,37 +29,18 @@
 #define API_END_TXN 26
 
 struct fixture {
-    rd_kafka_t              *host; /* the mock cluster lives in its threads */
-    rd_kafka_mock_cluster_t *mc;
-    const char              *brokers;
-    FILE                    *log; /* velo_log writes here */
-    velo_kafka_txn          *kt;
+    struct velo_test_mock m;
+    velo_kafka_txn       *kt;
 };
 
 static int
 setup(void **state)
 {
-    struct fixture  *f;
-    rd_kafka_conf_t *conf;
-    char             errstr[256];
+    struct fixture *f = calloc(1, sizeof(*f));
 
-    f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    /* VELO_TEST_LOG=1 shows the JSON log (librdkafka's reasons) on stderr. */
-    f->log = getenv("VELO_TEST_LOG") != NULL ? stderr : tmpfile();
-    assert_non_null(f->log);
-    velo_log_init("kafka_txn_test", VELO_LOG_INFO, fileno(f->log));
-    conf = rd_kafka_conf_new();
-    assert_int_equal(
-        rd_kafka_conf_set(conf, "log_level", "4", errstr, sizeof(errstr)),
-        RD_KAFKA_CONF_OK);
-    f->host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-    assert_non_null(f->host);
-    f->mc = rd_kafka_mock_cluster_new(f->host, 1);
-    assert_non_null(f->mc);
-    f->brokers = rd_kafka_mock_cluster_bootstraps(f->mc);
-    assert_int_equal(rd_kafka_mock_topic_create(f->mc, TOPIC, 1, 1),
-                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    velo_test_mock_start(&f->m, "kafka_txn_test");
+    velo_test_mock_topic(&f->m, TOPIC, 1);
     *state = f;
     return 0;
 }
@@ -68,10 +51,7 @@ teardown(void **state)
     struct fixture *f = *state;
 
     velo_kafka_txn_free(f->kt);
-    rd_kafka_mock_cluster_destroy(f->mc);
-    rd_kafka_destroy(f->host);
-    if (f->log != stderr)
-        fclose(f->log);
+    velo_test_mock_stop(&f->m);
     free(f);
     return 0;
 }
@@ -80,7 +60,7 @@ static struct velo_kafka_txn_cfg
 cfg_of(const struct fixture *f)
 {
     return (struct velo_kafka_txn_cfg){
-        .brokers = f->brokers,
+        .brokers = f->m.brokers,
         .client_id = "kafka_txn_test",
         .transactional_id = "velo.txn.test",
         .max_msg_bytes = 1000,
@@ -173,7 +153,7 @@ test_send_offsets_checks_entries(void **state)
     velo_kafka_txn                *kt = txn_new(f);
     velo_kafka_consumer           *kc = NULL;
     struct velo_kafka_consumer_cfg ccfg = {
-        .brokers = f->brokers,
+        .brokers = f->m.brokers,
         .group_id = "velo.txn.group",
         .read_committed = true,
     };
@@ -204,14 +184,14 @@ test_failed_record_makes_commit_eaborted(void **state)
     velo_kafka_txn *kt = txn_new(f);
 
     rd_kafka_mock_push_request_errors(
-        f->mc, API_PRODUCE, 1, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+        f->m.mc, API_PRODUCE, 1, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
     assert_int_equal(velo_kafka_txn_begin(kt), VELO_OK);
     assert_int_equal(put(kt, "refused"), VELO_OK);
     assert_int_equal(velo_kafka_txn_commit(kt), VELO_EABORTED);
     assert_int_equal(velo_kafka_txn_abort(kt), VELO_OK);
     /* Another topic: the client now holds TOPIC's authorization error
      * until its next metadata refresh. */
-    assert_int_equal(rd_kafka_mock_topic_create(f->mc, TOPIC2, 1, 1),
+    assert_int_equal(rd_kafka_mock_topic_create(f->m.mc, TOPIC2, 1, 1),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
     assert_int_equal(velo_kafka_txn_begin(kt), VELO_OK);
     assert_int_equal(
@@ -230,7 +210,7 @@ test_fenced_commit_is_efenced_for_good(void **state)
 
     assert_int_equal(velo_kafka_txn_begin(kt), VELO_OK);
     assert_int_equal(put(kt, "v"), VELO_OK);
-    rd_kafka_mock_push_request_errors(f->mc, API_END_TXN, 1,
+    rd_kafka_mock_push_request_errors(f->m.mc, API_END_TXN, 1,
                                       RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
     assert_int_equal(velo_kafka_txn_commit(kt), VELO_EFENCED);
     assert_int_equal(velo_kafka_txn_begin(kt), VELO_EFENCED);

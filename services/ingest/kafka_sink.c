@@ -10,6 +10,7 @@
 
 #include "sink.h"
 #include "velo/kafka.h"
+#include "velo/kafka_dlq.h"
 #include "velo/log.h"
 #include "velo/snapshot.h"
 
@@ -54,20 +55,29 @@ ks_send(void *ctx, const char *key, const Velo__V1__StationSnapshot *s)
                               &h, 1, 0);
 }
 
+/* The common dead-letter shape (velo/kafka_dlq.h) plus velo-format. One
+ * try: emit.c retries EFULL itself, polling with its lost callback (a poll
+ * in here would drop those reports). */
 static int
 ks_dead_letter(void *ctx, const struct ingest_dead_letter *dl)
 {
-    ingest_kafka_sink       *ks = ctx;
-    size_t                   len = dl->len > DLQ_MAX ? DLQ_MAX : dl->len;
-    struct velo_kafka_header h[4] = {
-        {"velo-error", dl->reason, strlen(dl->reason)},
-        {"velo-source", dl->source, strlen(dl->source)},
-        {"velo-format", dl->format, strlen(dl->format)},
-        {"velo-truncated", "true", 4},
+    ingest_kafka_sink              *ks = ctx;
+    const struct velo_kafka_dlq_cfg cfg = {
+        .topic = ks->dlq_topic, .max_bytes = DLQ_MAX, .full_tries = 1};
+    const struct velo_kafka_header     fmt = {"velo-format", dl->format,
+                                              strlen(dl->format)};
+    const struct velo_kafka_dlq_letter letter = {
+        .key = dl->key,
+        .keylen = strlen(dl->key),
+        .value = dl->raw,
+        .len = dl->len,
+        .reason = dl->reason,
+        .source = dl->source,
+        .extra = &fmt,
+        .nextra = 1,
     };
 
-    return velo_kafka_produce(ks->kp, ks->dlq_topic, dl->key, strlen(dl->key),
-                              dl->raw, len, h, len < dl->len ? 4 : 3, 0);
+    return velo_kafka_dlq_write(ks->kp, &cfg, &letter);
 }
 
 static void

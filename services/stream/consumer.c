@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
+#include "record_decode.h"
+#include "velo/backoff.h"
 #include "velo/clock.h"
 #include "velo/kafka.h"
+#include "velo/kafka_dlq.h"
 #include "velo/log.h"
 
 #define CONSUME_WAIT_MS 100 /* how soon a stop request is seen */
@@ -19,16 +21,14 @@
 #define ASSIGN_TIMEOUT_MS 5000
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 10000
-#define DLQ_MAX (900 * 1024) /* value bytes kept in a dead letter */
 #define DLQ_FLUSH_MS 1000
-#define DLQ_TRIES 4
 /* Partitions of the DLQ topic when velo-stream creates it: velib_data's
  * default. Dead letters are rare and unordered; any count works. */
 #define DLQ_PARTITIONS 6
 
 struct cons_metrics {
     velo_metric *lag, *applied, *ignored, *failed, *stations, *freshness;
-    velo_metric *published, *pub_failed, *dlq_failed;
+    velo_metric *published, *pub_failed, *dlq_failed, *dlq_skipped;
     velo_metric *dead[STREAM_DEAD_COUNT];
 };
 
@@ -40,6 +40,7 @@ struct stream_consumer {
     velo_kafka_consumer       *kc;
     velo_kafka_producer       *kp;
     struct cons_metrics        m;
+    struct velo_kafka_dlq_cfg  dlq;
     pthread_t                  thr;
     bool                       started; /* main thread only */
     atomic_bool                stop;
@@ -47,7 +48,8 @@ struct stream_consumer {
     /* Consumer thread only. */
     bool     dirty; /* records consumed since the last commit */
     int64_t  next_tick, next_commit, assigned_at;
-    unsigned logged; /* one bit per dead-letter reason already logged */
+    int64_t  consumed; /* records read since the assignment */
+    unsigned logged;   /* one bit per dead-letter reason already logged */
     bool     pub_warned;
 };
 
@@ -85,6 +87,10 @@ metrics_init(struct cons_metrics *cm, velo_metrics *m)
     cm->dlq_failed = velo_metrics_counter(
         m, "velo_stream_dlq_failures_total",
         "dead letters the DLQ producer did not take", NULL);
+    cm->dlq_skipped = velo_metrics_counter(
+        m, "velo_stream_dlq_skipped_total",
+        "dead letters not written again: the group had committed past them",
+        NULL);
     for (i = 0; i < STREAM_DEAD_COUNT; i++) {
         snprintf(labels, sizeof(labels), "reason=\"%s\"",
                  stream_dead_name((enum stream_dead)i));
@@ -111,9 +117,11 @@ consumer_sleep(stream_consumer *c, int64_t ms)
 static bool
 consumer_assign(stream_consumer *c)
 {
-    int64_t backoff = BACKOFF_MIN_MS, from;
-    int     rv, last = VELO_OK;
+    struct velo_backoff bo;
+    int64_t             from;
+    int                 rv, last = VELO_OK;
 
+    velo_backoff_init(&bo, BACKOFF_MIN_MS, BACKOFF_MAX_MS, 0);
     while (!atomic_load(&c->stop)) {
         from = velo_now_ms() - c->cfg.rebuild_ms;
         rv =
@@ -128,44 +136,51 @@ consumer_assign(stream_consumer *c)
             velo_warn("stream.assign.retry", VELO_S("topic", c->cfg.topic),
                       VELO_S("cause", velo_strerror(rv)));
         last = rv;
-        if (consumer_sleep(c, backoff))
+        if (consumer_sleep(c, velo_backoff_next(&bo)))
             break;
-        backoff = backoff * 2 < BACKOFF_MAX_MS ? backoff * 2 : BACKOFF_MAX_MS;
     }
     return false;
 }
 
-/* Produces the record as it came, with why, to the DLQ. */
+/* Produces the record as it came, with why, to the DLQ: once per record.
+ * Every replica reads every partition and every restart re-reads the
+ * rebuild window, so a bad record is met many times. Only a reader past
+ * the group's committed offset writes it: a record below the offset
+ * stream-consumer had committed when this run assigned was already
+ * handled (dead-lettered before its offset was committed, see
+ * consumer_commit) by an earlier run or another replica. Counted and
+ * logged either way, so every replica's metrics show the bad record. */
 static void
 consumer_dead_letter(stream_consumer *c, const struct velo_kafka_msg *msg,
                      enum stream_dead why, const char *detail)
 {
-    char                     err[320], origin[320];
-    size_t                   len = msg->len > DLQ_MAX ? DLQ_MAX : msg->len;
-    struct velo_kafka_header h[4] = {{"velo-error", err, 0},
-                                     {"velo-source", "velo-stream", 11},
-                                     {"velo-origin", origin, 0},
-                                     {"velo-truncated", "true", 4}};
-    int                      rv, tries = 0;
+    char                         err[320];
+    struct velo_kafka_dlq_letter dl = {
+        .key = msg->key,
+        .keylen = msg->keylen,
+        .value = msg->value,
+        .len = msg->len,
+        .reason = err,
+        .source = "velo-stream",
+        .origin_topic = msg->topic != NULL ? msg->topic : c->cfg.topic,
+        .origin_partition = msg->partition,
+        .origin_offset = msg->offset,
+    };
+    bool replayed = velo_kafka_handled_before(c->kc, msg);
+    int  rv;
 
-    h[0].len = (size_t)snprintf(err, sizeof(err), "%s: %s",
-                                stream_dead_name(why), detail);
-    h[2].len = (size_t)snprintf(origin, sizeof(origin), "%.256s/%d/%lld",
-                                msg->topic ? msg->topic : "",
-                                (int)msg->partition, (long long)msg->offset);
-    h[0].len = h[0].len < sizeof(err) ? h[0].len : sizeof(err) - 1;
+    snprintf(err, sizeof(err), "%s: %s", stream_dead_name(why), detail);
     velo_metric_inc(c->m.dead[why]);
     VELO_LOG_(c->logged & 1u << why ? VELO_LOG_DEBUG : VELO_LOG_WARN,
               "stream.dead_letter", VELO_S("reason", stream_dead_name(why)),
               VELO_S("detail", detail), VELO_I("partition", msg->partition),
-              VELO_I("offset", msg->offset));
+              VELO_I("offset", msg->offset), VELO_B("replayed", replayed));
     c->logged |= 1u << why; /* later ones of this reason: debug */
-    do {
-        rv = velo_kafka_produce(c->kp, c->cfg.dlq_topic, msg->key, msg->keylen,
-                                msg->value, len, h, len < msg->len ? 4 : 3, 0);
-        if (rv == VELO_EFULL)
-            velo_kafka_poll(c->kp, 100);
-    } while (rv == VELO_EFULL && ++tries < DLQ_TRIES);
+    if (replayed) {
+        velo_metric_inc(c->m.dlq_skipped);
+        return;
+    }
+    rv = velo_kafka_dlq_write(c->kp, &c->dlq, &dl);
     if (rv != VELO_OK) {
         velo_metric_inc(c->m.dlq_failed);
         velo_warn("stream.dlq.fail", VELO_S("topic", c->cfg.dlq_topic),
@@ -211,7 +226,7 @@ consumer_apply(stream_consumer *c, Velo__V1__StationSnapshot *snap)
     int                        rv;
 
     rv = stream_state_apply(c->st, snap, now, &res, &e);
-    if (rv != VELO_OK) { /* record.c checked the ids: out of memory */
+    if (rv != VELO_OK) { /* record_decode.c checked the ids: out of memory */
         velo_metric_inc(c->m.failed);
         velo_error("stream.apply.fail", VELO_S("cause", velo_strerror(rv)));
         return;
@@ -287,6 +302,7 @@ consumer_tick(stream_consumer *c)
         atomic_store(&c->progress->rebuilt, true);
         velo_info("stream.rebuilt",
                   VELO_U("stations", stream_state_count(c->st)),
+                  VELO_I("records", c->consumed),
                   VELO_I("elapsed_ms", now - c->assigned_at));
     }
     /* A commit held back by dead letters in flight is retried next tick;
@@ -316,6 +332,7 @@ consumer_main(void *arg)
             consumer_record(c, &msg);
             velo_kafka_msg_release(&msg);
             c->dirty = true;
+            c->consumed++;
         }
         consumer_tick(c);
     }
@@ -334,6 +351,8 @@ stream_consumer_new(stream_consumer                 **out,
         .brokers = cfg->brokers,
         .group_id = cfg->group_id,
         .client_id = cfg->client_id,
+        /* Never rebuild from nothing while the topic has data (fault 9). */
+        .time_miss_from_beginning = true,
     };
     struct velo_kafka_cfg kp = {
         .brokers = cfg->brokers,
@@ -347,6 +366,7 @@ stream_consumer_new(stream_consumer                 **out,
     if (c == NULL)
         return VELO_ENOMEM;
     c->cfg = *cfg;
+    c->dlq = (struct velo_kafka_dlq_cfg){.topic = cfg->dlq_topic};
     if (c->cfg.commit_interval_ms == 0)
         c->cfg.commit_interval_ms = COMMIT_DEFAULT_MS;
     c->st = st;

@@ -2,7 +2,7 @@
  *
  * It assigns every partition of the topic (each replica reads everything)
  * from now - rebuild_ms, so the state is rebuilt from the last heartbeat
- * interval; then, record by record: decode (record.h), dead-letter what
+ * interval; then, record by record: decode (record_decode.h), dead-letter what
  * does not decode, apply to the state, publish every visible change on
  * PUB ("system_id/station_id" + StationState). Every tick it updates the
  * progress (lag, rebuilt) and about once per commit_interval_ms commits

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "velo/parse.h"
-
 /* A match of a near query: its distance and its rank in key order, so
  * equal distances keep a stable order across pages. */
 struct near_hit {
@@ -92,6 +90,23 @@ parse_bbox(struct stream_query *q, const Velo__V1__ListStationsRequest *rq,
     return VELO_OK;
 }
 
+/* A cursor this query could have written: the distance when near (and
+ * only then), system_id and station_id. Called after parse_near. */
+static int
+parse_cursor(struct stream_query *q, const char *text, char *err, size_t size)
+{
+    struct velo_cursor c;
+
+    if (velo_cursor_decode(&c, text, q->cursor_buf) != VELO_OK ||
+        c.nparts != 2 || c.has_num != q->near)
+        return velo_errf(VELO_EINVAL, err, size, "bad cursor");
+    q->has_after = true;
+    q->after_dist = c.num;
+    q->after_sys = c.parts[0];
+    q->after_st = c.parts[1];
+    return VELO_OK;
+}
+
 static int
 parse_page(struct stream_query *q, const Velo__V1__ListStationsRequest *rq,
            char *err, size_t size)
@@ -101,9 +116,8 @@ parse_page(struct stream_query *q, const Velo__V1__ListStationsRequest *rq,
     if (q->limit > STREAM_LIMIT_MAX)
         return velo_errf(VELO_EINVAL, err, size, "limit is over %u",
                          STREAM_LIMIT_MAX);
-    if (rq->cursor != NULL && rq->cursor[0] != '\0' &&
-        velo_parse_u32(rq->cursor, &q->offset) != VELO_OK)
-        return velo_errf(VELO_EINVAL, err, size, "bad cursor");
+    if (rq->cursor != NULL && rq->cursor[0] != '\0')
+        return parse_cursor(q, rq->cursor, err, size);
     return VELO_OK;
 }
 
@@ -173,14 +187,17 @@ query_match(const struct stream_query *q, const Velo__V1__StationSnapshot *s)
     return true;
 }
 
-static void
-page_finish(const struct stream_query *q, uint32_t total, size_t n,
-            struct stream_query_page *page)
+/* True when the row (dist, e) sorts after the cursor's key. */
+static bool
+after_cursor(const struct stream_query *q, double dist,
+             const struct stream_entry *e)
 {
-    page->n = n;
-    page->total = total;
-    page->has_next = (uint64_t)q->offset + n < total;
-    page->next_offset = page->has_next ? q->offset + (uint32_t)n : 0;
+    if (!q->has_after)
+        return true;
+    if (q->near && dist != q->after_dist)
+        return dist > q->after_dist;
+    return stream_key_cmp(e->snap->system_id, e->snap->station_id, q->after_sys,
+                          q->after_st) > 0;
 }
 
 static int
@@ -193,11 +210,30 @@ near_cmp(const void *a, const void *b)
     return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
+/* Fills the page from the sorted matches all[0..m): those after the
+ * cursor, up to limit. */
+static void
+near_page(const struct stream_query *q, const struct near_hit *all, size_t m,
+          struct stream_query_hit *hits, struct stream_query_page *page)
+{
+    size_t i = 0, k = 0;
+
+    while (i < m && !after_cursor(q, all[i].d, all[i].e))
+        i++;
+    for (; k < q->limit && i < m; i++, k++) {
+        hits[k].e = all[i].e;
+        hits[k].dist_m = all[i].d;
+    }
+    page->n = k;
+    page->total = (uint32_t)m;
+    page->has_next = i < m;
+}
+
 static int
 run_near(const stream_state *st, const struct stream_query *q,
          struct stream_query_hit *hits, struct stream_query_page *page)
 {
-    size_t           n = stream_state_count(st), i, m = 0, k;
+    size_t           n = stream_state_count(st), i, m = 0;
     struct near_hit *all = malloc((n > 0 ? n : 1) * sizeof(*all));
     const Velo__V1__StationSnapshot *s;
 
@@ -209,17 +245,13 @@ run_near(const stream_state *st, const struct stream_query *q,
         if (!query_match(q, s))
             continue;
         all[m].d = stream_distance_m(q->near_lat, q->near_lon, s->lat, s->lon);
-        all[m].rank = i;
+        all[m].rank = i; /* the index is in key order: ties by key */
         if (!q->has_radius || all[m].d <= q->radius_m)
             m++;
     }
     qsort(all, m, sizeof(*all), near_cmp);
-    for (k = 0; k < q->limit && q->offset + k < m; k++) {
-        hits[k].e = all[q->offset + k].e;
-        hits[k].dist_m = all[q->offset + k].d;
-    }
+    near_page(q, all, m, hits, page);
     free(all);
-    page_finish(q, (uint32_t)m, k, page);
     return VELO_OK;
 }
 
@@ -230,6 +262,7 @@ stream_query_run(const stream_state *st, const struct stream_query *q,
     const struct stream_entry *e;
     size_t                     n = stream_state_count(st), i, k = 0;
     uint32_t                   total = 0;
+    bool                       more = false;
 
     if (q->near)
         return run_near(st, q, hits, page);
@@ -239,13 +272,33 @@ stream_query_run(const stream_state *st, const struct stream_query *q,
         e = stream_state_at(st, i);
         if (!query_match(q, e->snap))
             continue;
-        if (total >= q->offset && k < q->limit) {
+        total++;
+        if (!after_cursor(q, 0, e))
+            continue;
+        if (k < q->limit) {
             hits[k].e = e;
             hits[k].dist_m = 0;
             k++;
+        } else {
+            more = true;
         }
-        total++;
     }
-    page_finish(q, total, k, page);
+    page->n = k;
+    page->total = total;
+    page->has_next = more;
     return VELO_OK;
+}
+
+int
+stream_query_cursor(const struct stream_query     *q,
+                    const struct stream_query_hit *last, char *out, size_t size)
+{
+    const struct velo_cursor c = {
+        .has_num = q->near,
+        .num = q->near ? last->dist_m : 0,
+        .nparts = 2,
+        .parts = {last->e->snap->system_id, last->e->snap->station_id},
+    };
+
+    return velo_cursor_encode(&c, out, size);
 }

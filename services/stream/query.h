@@ -6,9 +6,12 @@
  *                        state's read lock
  *
  * Order: by distance with near (ties by key), else by system_id then
- * station_id, numbers compared as numbers. The cursor is the decimal
- * offset of the page's first match (opaque to clients): paging through
- * an unchanged state returns every match exactly once. */
+ * station_id, numbers compared as numbers. The cursor is a keyset
+ * cursor (velo/cursor.h): the sort key of the page's last row (distance,
+ * when near, then system_id and station_id), and the next page starts
+ * strictly after it. Paging through an unchanged state returns every
+ * match exactly once; a station that arrives or leaves meanwhile moves no
+ * other station between pages (an offset cursor shifted them). */
 #ifndef STREAM_QUERY_H
 #define STREAM_QUERY_H
 
@@ -17,6 +20,7 @@
 #include <stdint.h>
 
 #include "state.h"
+#include "velo/cursor.h"
 #include "velo/err.h"
 #include "velo/v1/stream.pb-c.h"
 
@@ -36,9 +40,14 @@ struct stream_query {
     bool        has_min_bikes, has_min_docks, has_status;
     uint32_t    min_bikes, min_docks;
     int         status;
-    const char *text;   /* q; NULL: any name */
-    uint32_t    limit;  /* 1..STREAM_LIMIT_MAX */
-    uint32_t    offset; /* from the cursor */
+    const char *text;  /* q; NULL: any name */
+    uint32_t    limit; /* 1..STREAM_LIMIT_MAX */
+    /* From the cursor: the page starts after this key. The strings point
+     * into cursor_buf. */
+    bool        has_after;
+    double      after_dist; /* near only */
+    const char *after_sys, *after_st;
+    char        cursor_buf[VELO_CURSOR_TEXT_MAX];
 };
 
 struct stream_query_hit {
@@ -47,10 +56,9 @@ struct stream_query_hit {
 };
 
 struct stream_query_page {
-    size_t   n;     /* hits filled, at most limit */
-    uint32_t total; /* matches over all pages */
-    bool     has_next;
-    uint32_t next_offset;
+    size_t   n;        /* hits filled, at most limit */
+    uint32_t total;    /* matches over all pages */
+    bool     has_next; /* more matches after hits[n - 1] */
 };
 
 /* Checks rq and fills q. VELO_EINVAL with a message for the client in
@@ -69,6 +77,13 @@ VELO_MUST_CHECK int stream_query_run(const stream_state        *st,
                                      const struct stream_query *q,
                                      struct stream_query_hit   *hits,
                                      struct stream_query_page  *page);
+
+/* Writes the next_cursor of a page (has_next, so n > 0) into out: the key
+ * of its last hit. VELO_ETOOBIG when out is smaller than
+ * VELO_CURSOR_TEXT_MAX and the key does not fit. */
+VELO_MUST_CHECK int stream_query_cursor(const struct stream_query     *q,
+                                        const struct stream_query_hit *last,
+                                        char *out, size_t size);
 
 /* Great-circle distance in metres (haversine, mean Earth radius). */
 double stream_distance_m(double lat1, double lon1, double lat2, double lon2);

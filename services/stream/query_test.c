@@ -108,7 +108,6 @@ test_no_filter_lists_all_in_key_order(void **state)
     p = run(*state, &rq, hits);
     assert_int_equal(p.n, STREAM_LIMIT_DEFAULT);
     assert_true(p.has_next);
-    assert_int_equal(p.next_offset, STREAM_LIMIT_DEFAULT);
     rq.has_limit = true;
     rq.limit = 0; /* 0 means the default too */
     assert_int_equal(run(*state, &rq, hits).n, STREAM_LIMIT_DEFAULT);
@@ -237,14 +236,30 @@ test_distance_paris_london(void **state)
     assert_true(stream_distance_m(10, 20, 10, 20) == 0);
 }
 
+/* The next_cursor of page p of rq, as the service writes it. */
+static void
+next_cursor(const Velo__V1__ListStationsRequest *rq,
+            const struct stream_query_hit       *page_hits,
+            const struct stream_query_page *p, char *out)
+{
+    struct stream_query q;
+    char                err[256];
+
+    assert_true(p->n > 0);
+    assert_int_equal(stream_query_parse(&q, rq, err, sizeof(err)), VELO_OK);
+    assert_int_equal(stream_query_cursor(&q, &page_hits[p->n - 1], out,
+                                         VELO_CURSOR_TEXT_MAX),
+                     VELO_OK);
+}
+
 /* Follows next_cursor from the start; every match exactly once. */
 static void
 page_through(stream_state *st, Velo__V1__ListStationsRequest *rq, uint32_t want)
 {
     static struct stream_query_hit page_hits[STREAM_LIMIT_MAX];
+    static char                    cursor[2][VELO_CURSOR_TEXT_MAX];
     struct stream_query_page       p;
     char                           seen[GRID * GRID + 3][32];
-    char                           cursor[16];
     uint32_t                       n = 0, pages = 0, i, j;
 
     rq->cursor = NULL;
@@ -256,8 +271,10 @@ page_through(stream_state *st, Velo__V1__ListStationsRequest *rq, uint32_t want)
                 assert_string_not_equal(seen[j], page_hits[i].e->key);
             snprintf(seen[n++], sizeof(seen[0]), "%s", page_hits[i].e->key);
         }
-        snprintf(cursor, sizeof(cursor), "%u", p.next_offset);
-        rq->cursor = cursor;
+        if (p.has_next) { /* rq->cursor is read while the next is made */
+            next_cursor(rq, page_hits, &p, cursor[pages % 2]);
+            rq->cursor = cursor[pages % 2];
+        }
         pages++;
     } while (p.has_next);
     assert_int_equal(n, want);
@@ -268,6 +285,8 @@ static void
 test_paging_covers_all_exactly_once(void **state)
 {
     Velo__V1__ListStationsRequest rq = VELO__V1__LIST_STATIONS_REQUEST__INIT;
+    const struct velo_cursor      end = {.nparts = 2, .parts = {"zz", "1"}};
+    char                          cursor[VELO_CURSOR_TEXT_MAX];
 
     rq.has_limit = true;
     rq.limit = 7;
@@ -281,9 +300,66 @@ test_paging_covers_all_exactly_once(void **state)
     rq.limit = 10; /* pages end exactly at the last match */
     page_through(*state, &rq, 100);
     /* A cursor past the end: an empty last page. */
-    rq.cursor = (char *)"500";
+    assert_int_equal(velo_cursor_encode(&end, cursor, sizeof(cursor)), VELO_OK);
+    rq.cursor = cursor;
     assert_int_equal(run(*state, &rq, hits).n, 0);
     assert_false(run(*state, &rq, hits).has_next);
+}
+
+/* Adds station (sys, id) at lat/lon to st. */
+static void
+add_station(stream_state *st, const char *sys, const char *id, double lat,
+            double lon)
+{
+    Velo__V1__StationSnapshot s = t_snap(sys, id, 1, 1, T0);
+    enum stream_apply         res;
+
+    s.lat = lat;
+    s.lon = lon;
+    assert_int_equal(stream_state_apply(st, t_heap(&s), T0, &res, NULL),
+                     VELO_OK);
+}
+
+/* Fault 11: with an offset cursor, a station arriving before the cursor
+ * between two pages shifted the next page back by one (its first row
+ * repeated the previous page's last). A keyset cursor starts right after
+ * the last row seen, whatever arrived meanwhile. */
+static void
+test_next_page_does_not_shift_when_stations_arrive(void **state)
+{
+    static struct stream_query_hit page_hits[STREAM_LIMIT_MAX];
+    Velo__V1__ListStationsRequest  rq = VELO__V1__LIST_STATIONS_REQUEST__INIT;
+    char                           cursor[VELO_CURSOR_TEXT_MAX];
+    char                           last[32];
+    struct stream_query_page       p;
+
+    rq.has_limit = true;
+    rq.limit = 7;
+    p = run(*state, &rq, page_hits); /* "a/0".."a/6" */
+    snprintf(last, sizeof(last), "%s", page_hits[6].e->key);
+    next_cursor(&rq, page_hits, &p, cursor);
+    add_station(*state, "a", "1a", 53.31, -6.29); /* sorts before "a/6" */
+    add_station(*state, "0", "1", 53.31, -6.29);  /* before everything */
+    rq.cursor = cursor;
+    p = run(*state, &rq, page_hits);
+    assert_string_equal(last, "a/6");
+    assert_string_equal(page_hits[0].e->key, "a/7");
+    assert_int_equal(p.total, 105);
+
+    /* The same in distance order: the page after a cursor starts past its
+     * row, though a closer station arrived. */
+    rq.cursor = NULL;
+    rq.has_near_lat = rq.has_near_lon = true;
+    rq.near_lat = 53.30;
+    rq.near_lon = -6.30;
+    p = run(*state, &rq, page_hits);
+    snprintf(last, sizeof(last), "%s", page_hits[p.n - 1].e->key);
+    next_cursor(&rq, page_hits, &p, cursor);
+    rq.cursor = cursor;
+    add_station(*state, "c", "new", 53.30, -6.30); /* distance 0 */
+    p = run(*state, &rq, page_hits);
+    assert_true(strcmp(page_hits[0].e->key, last) != 0);
+    assert_true(page_hits[0].dist_m >= 0);
 }
 
 /* rq must be refused with a message containing `want`. */
@@ -304,8 +380,13 @@ test_bad_arguments_are_refused(void **state)
     Velo__V1__ListStationsRequest rq = VELO__V1__LIST_STATIONS_REQUEST__INIT;
     Velo__V1__ListStationsRequest base = rq;
     char                          longq[STREAM_QUERY_TEXT_MAX + 2];
+    char                          near_cursor[VELO_CURSOR_TEXT_MAX];
+    const struct velo_cursor      nc = {
+             .has_num = true, .num = 5, .nparts = 2, .parts = {"a", "1"}};
 
     (void)state;
+    assert_int_equal(velo_cursor_encode(&nc, near_cursor, sizeof(near_cursor)),
+                     VELO_OK);
     rq.has_near_lat = true;
     rq.near_lat = 1;
     refused(&rq, "near_lat and near_lon");
@@ -339,6 +420,10 @@ test_bad_arguments_are_refused(void **state)
     refused(&rq, "bad cursor");
     rq.cursor = (char *)"12x";
     refused(&rq, "bad cursor");
+    rq.cursor = (char *)"7"; /* an offset cursor of old */
+    refused(&rq, "bad cursor");
+    rq.cursor = near_cursor; /* a near cursor without near */
+    refused(&rq, "bad cursor");
     rq = base;
     memset(longq, 'x', sizeof(longq) - 1);
     longq[sizeof(longq) - 1] = '\0';
@@ -363,6 +448,9 @@ main(void)
         cmocka_unit_test(test_distance_paris_london),
         cmocka_unit_test_setup_teardown(test_paging_covers_all_exactly_once,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_next_page_does_not_shift_when_stations_arrive, setup,
+            teardown),
         cmocka_unit_test(test_bad_arguments_are_refused),
     };
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arena.h"
 #include "query.h"
+#include "velo/arena.h"
 #include "velo/clock.h"
 #include "velo/utf8.h"
 #include "velo/v1/stream.pb-c.h"
@@ -35,35 +35,35 @@ svc_serving(struct stream_service *svc, struct velo_rpc_call *call)
 
 /* Hands the reply and its arena to the RPC layer. */
 static int
-reply_set(struct velo_rpc_call *call, ProtobufCMessage *reply, stream_arena *a)
+reply_set(struct velo_rpc_call *call, ProtobufCMessage *reply, velo_arena *a)
 {
     call->reply = reply;
-    call->reply_free = stream_arena_reply_free;
+    call->reply_free = velo_arena_reply_free;
     call->reply_free_ctx = a;
     return ST_OK;
 }
 
 static int
-out_of_memory(struct velo_rpc_call *call, stream_arena *a)
+out_of_memory(struct velo_rpc_call *call, velo_arena *a)
 {
-    stream_arena_free(a);
+    velo_arena_free(a);
     snprintf(call->error, sizeof(call->error), "out of memory");
     return ST_INTERNAL;
 }
 
 /* Copies *dst = strdup(src) into a; false when memory ran out. */
 static bool
-dup_into(stream_arena *a, char **dst, const char *src)
+dup_into(velo_arena *a, char **dst, const char *src)
 {
-    *dst = stream_arena_strdup(a, src);
+    *dst = velo_arena_strdup(a, src);
     return src == NULL || *dst != NULL;
 }
 
 /* A deep copy of s in a, for a reply that outlives the read lock. */
 static Velo__V1__StationSnapshot *
-snapshot_copy(stream_arena *a, const Velo__V1__StationSnapshot *s)
+snapshot_copy(velo_arena *a, const Velo__V1__StationSnapshot *s)
 {
-    Velo__V1__StationSnapshot *c = stream_arena_alloc(a, sizeof(*c));
+    Velo__V1__StationSnapshot *c = velo_arena_alloc(a, sizeof(*c));
 
     if (c == NULL)
         return NULL;
@@ -81,10 +81,10 @@ snapshot_copy(stream_arena *a, const Velo__V1__StationSnapshot *s)
 
 /* The StationState of e at now, copied into a. Locks: read lock held. */
 static Velo__V1__StationState *
-state_copy(stream_arena *a, const struct stream_service *svc,
+state_copy(velo_arena *a, const struct stream_service *svc,
            const struct stream_entry *e, int64_t now_ms)
 {
-    Velo__V1__StationState *ss = stream_arena_alloc(a, sizeof(*ss));
+    Velo__V1__StationState *ss = velo_arena_alloc(a, sizeof(*ss));
 
     if (ss == NULL)
         return NULL;
@@ -97,7 +97,7 @@ state_copy(stream_arena *a, const struct stream_service *svc,
 /* ---- ListSystems ---- */
 
 struct systems_fill {
-    stream_arena               *a;
+    velo_arena                 *a;
     Velo__V1__ListSystemsReply *r;
     size_t                      cap;
     bool                        oom;
@@ -114,7 +114,7 @@ static void
 systems_add(void *ctx, const struct stream_system *sys)
 {
     struct systems_fill     *f = ctx;
-    Velo__V1__SystemSummary *s = stream_arena_alloc(f->a, sizeof(*s));
+    Velo__V1__SystemSummary *s = velo_arena_alloc(f->a, sizeof(*s));
 
     if (s == NULL || f->r->n_systems >= f->cap) {
         f->oom = true;
@@ -141,14 +141,14 @@ h_list_systems(void *ctx, struct velo_rpc_call *call)
 
     if (!svc_serving(svc, call))
         return ST_UNAVAILABLE;
-    f.a = stream_arena_new();
-    f.r = f.a != NULL ? stream_arena_alloc(f.a, sizeof(*f.r)) : NULL;
+    f.a = velo_arena_new();
+    f.r = f.a != NULL ? velo_arena_alloc(f.a, sizeof(*f.r)) : NULL;
     if (f.r == NULL)
         return out_of_memory(call, f.a);
     velo__v1__list_systems_reply__init(f.r);
     stream_state_rdlock(svc->st);
     stream_state_systems(svc->st, systems_count, &f);
-    f.r->systems = stream_arena_alloc(f.a, f.cap * sizeof(*f.r->systems));
+    f.r->systems = velo_arena_alloc(f.a, f.cap * sizeof(*f.r->systems));
     if (f.r->systems != NULL || f.cap == 0)
         stream_state_systems(svc->st, systems_add, &f);
     else
@@ -163,7 +163,7 @@ h_list_systems(void *ctx, struct velo_rpc_call *call)
 
 /* Fills r from the page. Locks: read lock held. */
 static bool
-stations_fill(stream_arena *a, const struct stream_service *svc,
+stations_fill(velo_arena *a, const struct stream_service *svc,
               const struct stream_query *q, const struct stream_query_hit *hits,
               const struct stream_query_page *page,
               Velo__V1__ListStationsReply    *r)
@@ -171,9 +171,9 @@ stations_fill(stream_arena *a, const struct stream_service *svc,
     int64_t now = svc_now(svc);
     size_t  i;
 
-    r->stations = stream_arena_alloc(a, page->n * sizeof(*r->stations));
+    r->stations = velo_arena_alloc(a, page->n * sizeof(*r->stations));
     if (q->near)
-        r->distance_m = stream_arena_alloc(a, page->n * sizeof(double));
+        r->distance_m = velo_arena_alloc(a, page->n * sizeof(double));
     if (page->n > 0 && (r->stations == NULL || (q->near && !r->distance_m)))
         return false;
     for (i = 0; i < page->n; i++) {
@@ -189,20 +189,50 @@ stations_fill(stream_arena *a, const struct stream_service *svc,
 }
 
 static bool
-cursor_set(stream_arena *a, const struct stream_query_page *page,
-           Velo__V1__ListStationsReply *r)
+cursor_set(velo_arena *a, const struct stream_query *q,
+           const struct stream_query_hit  *hits,
+           const struct stream_query_page *page, Velo__V1__ListStationsReply *r)
 {
-    char cur[16];
+    char cur[VELO_CURSOR_TEXT_MAX];
 
     r->has_total = true;
     r->total = page->total;
-    if (!page->has_next)
+    if (!page->has_next || page->n == 0)
         return true;
-    snprintf(cur, sizeof(cur), "%u", page->next_offset);
-    r->next_cursor = stream_arena_strdup(a, cur);
+    /* Keys are bounded (RECORD_KEY_MAX), so they always fit. */
+    if (stream_query_cursor(q, &hits[page->n - 1], cur, sizeof(cur)) != VELO_OK)
+        return false;
+    r->next_cursor = velo_arena_strdup(a, cur);
     return r->next_cursor != NULL;
 }
 
+struct sys_find {
+    const char *id;
+    bool        found;
+};
+
+static void
+sys_find_one(void *ctx, const struct stream_system *sys)
+{
+    struct sys_find *f = ctx;
+
+    f->found = f->found || strcmp(sys->system_id, f->id) == 0;
+}
+
+/* True when the state holds a station of system id. Locks: read lock
+ * held. Only asked when a listing is empty (it walks every system). */
+static bool
+system_known(const struct stream_service *svc, const char *id)
+{
+    struct sys_find f = {id, false};
+
+    stream_state_systems(svc->st, sys_find_one, &f);
+    return f.found;
+}
+
+/* ListStations of a system the state does not hold is NOT_FOUND "unknown
+ * system", not an empty page: a typo in a system id must not read as "no
+ * station matches the filters". */
 static int
 h_list_stations(void *ctx, struct velo_rpc_call *call)
 {
@@ -212,25 +242,35 @@ h_list_stations(void *ctx, struct velo_rpc_call *call)
     struct stream_query_hit             *hits;
     struct stream_query_page             page;
     struct stream_query                  q;
-    stream_arena                        *a;
-    bool                                 ok;
+    velo_arena                          *a;
+    bool                                 ok, unknown;
 
     if (!svc_serving(svc, call))
         return ST_UNAVAILABLE;
     if (stream_query_parse(&q, rq, call->error, sizeof(call->error)) != VELO_OK)
         return ST_INVALID;
-    a = stream_arena_new();
-    r = a != NULL ? stream_arena_alloc(a, sizeof(*r)) : NULL;
-    hits = r != NULL ? stream_arena_alloc(a, q.limit * sizeof(*hits)) : NULL;
+    a = velo_arena_new();
+    r = a != NULL ? velo_arena_alloc(a, sizeof(*r)) : NULL;
+    hits = r != NULL ? velo_arena_alloc(a, q.limit * sizeof(*hits)) : NULL;
     if (hits == NULL)
         return out_of_memory(call, a);
     velo__v1__list_stations_reply__init(r);
     stream_state_rdlock(svc->st);
+    /* The cursor is made under the lock: it reads the last hit's key. */
     ok = stream_query_run(svc->st, &q, hits, &page) == VELO_OK &&
-         stations_fill(a, svc, &q, hits, &page, r);
+         stations_fill(a, svc, &q, hits, &page, r) &&
+         cursor_set(a, &q, hits, &page, r);
+    unknown = ok && page.total == 0 && q.system_id != NULL &&
+              !system_known(svc, q.system_id);
     stream_state_unlock(svc->st);
-    if (!ok || !cursor_set(a, &page, r))
+    if (!ok)
         return out_of_memory(call, a);
+    if (unknown) {
+        velo_arena_free(a);
+        snprintf(call->error, sizeof(call->error), "unknown system %.200s",
+                 q.system_id);
+        return ST_NOT_FOUND;
+    }
     return reply_set(call, &r->base, a);
 }
 
@@ -257,7 +297,7 @@ h_get_station(void *ctx, struct velo_rpc_call *call)
     const Velo__V1__GetStationRequest *rq = (const void *)call->req;
     const struct stream_entry         *e;
     Velo__V1__StationState            *ss = NULL;
-    stream_arena                      *a;
+    velo_arena                        *a;
 
     if (!svc_serving(svc, call))
         return ST_UNAVAILABLE;
@@ -266,7 +306,7 @@ h_get_station(void *ctx, struct velo_rpc_call *call)
                  "system_id and station_id are required");
         return ST_INVALID;
     }
-    a = stream_arena_new();
+    a = velo_arena_new();
     if (a == NULL)
         return out_of_memory(call, a);
     stream_state_rdlock(svc->st);
@@ -275,7 +315,7 @@ h_get_station(void *ctx, struct velo_rpc_call *call)
         ss = state_copy(a, svc, e, svc_now(svc));
     stream_state_unlock(svc->st);
     if (e == NULL) {
-        stream_arena_free(a);
+        velo_arena_free(a);
         return not_found(call, rq);
     }
     if (ss == NULL)
@@ -290,19 +330,19 @@ h_health(void *ctx, struct velo_rpc_call *call)
 {
     struct stream_service *svc = ctx;
     Velo__V1__HealthReply *r;
-    stream_arena          *a;
+    velo_arena            *a;
     char                   why[128];
     int64_t                lag;
 
-    a = stream_arena_new();
-    r = a != NULL ? stream_arena_alloc(a, sizeof(*r)) : NULL;
+    a = velo_arena_new();
+    r = a != NULL ? velo_arena_alloc(a, sizeof(*r)) : NULL;
     if (r == NULL)
         return out_of_memory(call, a);
     velo__v1__health_reply__init(r);
     r->has_ready = true;
     r->ready = stream_progress_ready(svc->progress, svc->max_ready_lag, why,
                                      sizeof(why));
-    if (!r->ready && (r->reason = stream_arena_strdup(a, why)) == NULL)
+    if (!r->ready && (r->reason = velo_arena_strdup(a, why)) == NULL)
         return out_of_memory(call, a);
     stream_state_rdlock(svc->st);
     r->stations = stream_state_count(svc->st);

@@ -15,6 +15,7 @@
 
 #include "service.h"
 #include "test_util.h"
+#include "velo/cursor.h"
 #include "velo/v1/stream.pb-c.h"
 
 #define NOW 1700000000000LL
@@ -252,7 +253,7 @@ test_list_stations_pages_over_rpc(void **state)
     struct fixture               *f = *state;
     Velo__V1__ListStationsRequest rq = VELO__V1__LIST_STATIONS_REQUEST__INIT;
     Velo__V1__ListStationsReply  *r = NULL;
-    char                          cursor[16] = "", err[256];
+    char                          cursor[VELO_CURSOR_TEXT_MAX] = "", err[256];
     size_t                        seen = 0, i;
 
     serving(f, 0);
@@ -289,6 +290,31 @@ test_list_stations_pages_over_rpc(void **state)
     assert_int_equal(list_stations(f, &rq, &r, err),
                      VELO__V1__RPC_STATUS__RPC_INVALID_ARGUMENT);
     assert_non_null(strstr(err, "radius_m"));
+}
+
+/* Fault 12: an unknown system listed as an empty page ("no stations
+ * match"); it is NOT_FOUND. A known system whose filters match nothing is
+ * still an empty page. */
+static void
+test_list_stations_of_unknown_system_is_not_found(void **state)
+{
+    struct fixture               *f = *state;
+    Velo__V1__ListStationsRequest rq = VELO__V1__LIST_STATIONS_REQUEST__INIT;
+    Velo__V1__ListStationsReply  *r = NULL;
+    char                          err[256];
+
+    serving(f, 0);
+    rq.system_id = (char *)"nosuch:sys";
+    assert_int_equal(list_stations(f, &rq, &r, err),
+                     VELO__V1__RPC_STATUS__RPC_NOT_FOUND);
+    assert_string_equal(err, "unknown system nosuch:sys");
+    rq.system_id = (char *)"jcdecaux:dublin";
+    rq.has_min_bikes = true;
+    rq.min_bikes = 1000000;
+    assert_int_equal(list_stations(f, &rq, &r, err),
+                     VELO__V1__RPC_STATUS__RPC_OK);
+    assert_int_equal(r->n_stations, 0);
+    velo__v1__list_stations_reply__free_unpacked(r, NULL);
 }
 
 static void
@@ -419,6 +445,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_stations_pages_over_rpc,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_list_stations_of_unknown_system_is_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_systems_summarises, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_health_reports_lag_against_limit,

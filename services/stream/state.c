@@ -1,5 +1,11 @@
 /* state.c: the station map, its sorted index and the derived values (see
- * state.h). */
+ * state.h). The map is uthash's (Debian uthash-dev), keyed by the entry's
+ * own "system/station" text. Out of memory inside uthash is not fatal
+ * here: HASH_ADD then leaves the entry out and sets the `oom` flag that
+ * the caller of entry_map_add declares (uthash's documented hook). */
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(elt) (oom = true)
+
 #include "state.h"
 
 #include <ctype.h>
@@ -9,16 +15,15 @@
 
 #include "velo/snapshot.h"
 
-#define STATE_KEY_MAX 512 /* "system/station"; longer keys are refused */
-#define STATE_SLOTS_MIN 64
+#define STATE_KEY_MAX 512   /* "system/station"; longer keys are refused */
+#define STATE_SORTED_MIN 64 /* first capacity of the sorted index */
 
 /* cfg never changes. Everything else is written by the one writer under
  * the write lock and read under the read lock. */
 struct stream_state {
     struct stream_state_cfg cfg;
     pthread_rwlock_t        lock;
-    struct stream_entry   **slots; /* open addressing; nslots a power of 2 */
-    size_t                  nslots;
+    struct stream_entry    *map;    /* uthash head, by key; NULL when empty */
     struct stream_entry   **sorted; /* every entry, by stream_key_cmp */
     size_t                  n, cap;
 };
@@ -92,49 +97,25 @@ entry_cmp(const struct stream_entry *e, const Velo__V1__StationSnapshot *s)
 
 /* ---- map and index ---- */
 
-static uint64_t
-key_hash(const char *k)
+/* The entry of key, or NULL. */
+static struct stream_entry *
+map_find(const stream_state *st, const char *key)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    struct stream_entry *e = NULL;
 
-    for (; *k != '\0'; k++) {
-        h ^= (unsigned char)*k;
-        h *= 1099511628211ull;
-    }
-    return h;
+    HASH_FIND_STR(st->map, key, e);
+    return e;
 }
 
-/* The slot holding key, or the empty slot where it would go. */
-static struct stream_entry **
-map_slot(const stream_state *st, const char *key)
-{
-    size_t mask = st->nslots - 1, i = (size_t)key_hash(key) & mask;
-
-    while (st->slots[i] != NULL && strcmp(st->slots[i]->key, key) != 0)
-        i = (i + 1) & mask;
-    return &st->slots[i];
-}
-
-/* Makes room for one more entry: map load stays under 70 %. */
+/* Adds e under e->key. VELO_ENOMEM when uthash could not make its table
+ * (then e is not in the map). */
 static int
-map_reserve(stream_state *st)
+map_add(stream_state *st, struct stream_entry *e)
 {
-    struct stream_entry **old = st->slots, **grown;
-    size_t                n = st->nslots, i;
+    bool oom = false;
 
-    if ((st->n + 1) * 10 < st->nslots * 7)
-        return VELO_OK;
-    grown = calloc(n * 2, sizeof(*grown));
-    if (grown == NULL)
-        return VELO_ENOMEM;
-    st->slots = grown;
-    st->nslots = n * 2;
-    for (i = 0; i < n; i++) {
-        if (old[i] != NULL)
-            *map_slot(st, old[i]->key) = old[i];
-    }
-    free(old);
-    return VELO_OK;
+    HASH_ADD_KEYPTR(hh, st->map, e->key, strlen(e->key), e);
+    return oom ? VELO_ENOMEM : VELO_OK;
 }
 
 static int
@@ -145,7 +126,7 @@ sorted_reserve(stream_state *st)
 
     if (st->n < st->cap)
         return VELO_OK;
-    cap = st->cap ? st->cap * 2 : STATE_SLOTS_MIN;
+    cap = st->cap ? st->cap * 2 : STATE_SORTED_MIN;
     grown = realloc(st->sorted, cap * sizeof(*grown));
     if (grown == NULL)
         return VELO_ENOMEM;
@@ -184,12 +165,6 @@ stream_state_new(stream_state **out, const struct stream_state_cfg *cfg)
     st = calloc(1, sizeof(*st));
     if (st == NULL)
         return VELO_ENOMEM;
-    st->slots = calloc(STATE_SLOTS_MIN, sizeof(*st->slots));
-    if (st->slots == NULL) {
-        free(st);
-        return VELO_ENOMEM;
-    }
-    st->nslots = STATE_SLOTS_MIN;
     st->cfg = *cfg;
     /* Readers come from many RPC workers; the one writer must not starve
      * behind them while a busy dashboard lists stations. */
@@ -209,12 +184,12 @@ stream_state_free(stream_state *st)
 
     if (st == NULL)
         return;
+    HASH_CLEAR(hh, st->map); /* uthash's table; the entries are freed below */
     for (i = 0; i < st->n; i++) {
         velo__v1__station_snapshot__free_unpacked(st->sorted[i]->snap, NULL);
         free(st->sorted[i]);
     }
     free(st->sorted);
-    free(st->slots);
     pthread_rwlock_destroy(&st->lock);
     free(st);
 }
@@ -254,7 +229,7 @@ stream_state_find(const stream_state *st, const char *system_id,
     probe.station_id = (char *)station_id;
     if (velo_snapshot_key(&probe, key, sizeof(key)) != VELO_OK)
         return NULL;
-    return *map_slot(st, key);
+    return map_find(st, key);
 }
 
 /* ---- history ---- */
@@ -351,21 +326,22 @@ entry_insert(stream_state *st, const char *key, Velo__V1__StationSnapshot *snap,
     size_t               klen = strlen(key);
     int                  rv;
 
-    rv = map_reserve(st);
-    if (rv == VELO_OK)
-        rv = sorted_reserve(st);
+    rv = sorted_reserve(st);
     e = rv == VELO_OK ? calloc(1, sizeof(*e) + klen + 1) : NULL;
-    if (e == NULL) {
+    if (e != NULL) {
+        memcpy(e->key, key, klen + 1);
+        rv = map_add(st, e);
+    }
+    if (e == NULL || rv != VELO_OK) {
+        free(e);
         velo__v1__station_snapshot__free_unpacked(snap, NULL);
         return VELO_ENOMEM;
     }
-    memcpy(e->key, key, klen + 1);
     e->snap = snap;
     e->applied_at_ms = now_ms;
     /* First sight: the best "last changed" we know is now-ish. */
     e->changed_at_ms = e->bikes_changed_ms = observed_ms(snap, now_ms);
     entry_track(st, e, now_ms);
-    *map_slot(st, key) = e;
     sorted_insert(st, e);
     *entry = e;
     return VELO_OK;
@@ -399,7 +375,7 @@ stream_state_apply(stream_state *st, Velo__V1__StationSnapshot *snap,
 {
     const struct stream_entry *e = NULL;
     char                       key[STATE_KEY_MAX];
-    struct stream_entry      **slot;
+    struct stream_entry       *found;
     int                        rv = VELO_OK;
 
     if (velo_snapshot_key(snap, key, sizeof(key)) != VELO_OK ||
@@ -408,16 +384,16 @@ stream_state_apply(stream_state *st, Velo__V1__StationSnapshot *snap,
         return VELO_EINVAL;
     }
     pthread_rwlock_wrlock(&st->lock);
-    slot = map_slot(st, key);
-    if (*slot == NULL) {
+    found = map_find(st, key);
+    if (found == NULL) {
         rv = entry_insert(st, key, snap, now_ms, &e);
         *res = STREAM_APPLY_NEW;
-    } else if (snap->fetched_at_ms < (*slot)->snap->fetched_at_ms) {
+    } else if (snap->fetched_at_ms < found->snap->fetched_at_ms) {
         velo__v1__station_snapshot__free_unpacked(snap, NULL);
         *res = STREAM_APPLY_OLDER;
     } else {
-        *res = entry_update(st, *slot, snap, now_ms);
-        e = *slot;
+        *res = entry_update(st, found, snap, now_ms);
+        e = found;
     }
     pthread_rwlock_unlock(&st->lock);
     if (rv == VELO_OK && entry != NULL)

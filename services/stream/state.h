@@ -1,7 +1,7 @@
 /* state.h: velo-stream's live state, one entry per station.
  *
- * A hash map from "system_id/station_id" to the latest snapshot, plus an
- * index sorted by (system_id, station_id) with numbers compared as numbers
+ * A hash map (uthash) from "system_id/station_id" to the latest snapshot, plus
+ * an index sorted by (system_id, station_id) with numbers compared as numbers
  * ("2" < "10"), so listings and per-system summaries walk it in order.
  * Derived values (age, stale, stuck, trend) are computed at answer time.
  *
@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uthash.h>
 
 #include "velo/err.h"
 #include "velo/v1/stream.pb-c.h"
@@ -46,6 +47,7 @@ struct stream_entry {
     int64_t                    changed_at_ms;    /* bikes or docks changed */
     int64_t                    bikes_changed_ms; /* bikes changed (stuck) */
     struct stream_hist         hist;
+    UT_hash_handle             hh;    /* state.c's map; not for readers */
     char                       key[]; /* "system_id/station_id" */
 };
 

@@ -19,14 +19,15 @@
 #include <strings.h>
 
 #include "args_int.h"
+#include "velo/cursor.h"
 #include "velo/parse.h"
 
-#define MAX_POS 4        /* command plus at most 3 arguments, then an error */
-#define URL_MAX 255      /* the RPC layer keeps URLs below 256 bytes */
-#define TEXT_MAX 256     /* --q */
-#define CURSOR_MAX 1024  /* --cursor: opaque, but bounded */
-#define RADIUS_MAX 20037 /* km: half the Earth's circumference */
-#define FLAG_VAL0 256    /* getopt_long val of flags[0]; above any char */
+#define MAX_POS 4    /* command plus at most 3 arguments, then an error */
+#define URL_MAX 255  /* the RPC layer keeps URLs below 256 bytes */
+#define TEXT_MAX 256 /* --q */
+#define CURSOR_MAX VELO_CURSOR_TEXT_MAX /* --cursor: opaque, bounded */
+#define RADIUS_MAX 20037                /* km: half the Earth's circumference */
+#define FLAG_VAL0 256 /* getopt_long val of flags[0]; above any char */
 
 static const struct veloctl_cmd_def cmds[VELOCTL_NCMDS] = {
     [VELOCTL_SYSTEMS] = {"systems", "", 0, 0,

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "args.h"
+#include "velo/cursor.h"
 
 static struct veloctl_args a;
 static char                err[512];
@@ -42,6 +43,22 @@ assert_rejected(int rv, const char *want)
     assert_int_equal(rv, VELO_EINVAL);
     if (strstr(err, want) == NULL)
         fail_msg("message \"%s\" lacks \"%s\"", err, want);
+}
+
+/* Keyset cursors of velo-stream can be up to VELO_CURSOR_TEXT_MAX long: a
+ * long one (a long station id in the sort key) must be accepted. */
+static void
+test_long_cursor_is_accepted(void **state)
+{
+    static char cur[VELO_CURSOR_TEXT_MAX + 2];
+
+    (void)state;
+    memset(cur, 'A', VELO_CURSOR_TEXT_MAX);
+    cur[VELO_CURSOR_TEXT_MAX] = '\0';
+    assert_int_equal(PARSE("stations", "s", "--cursor", cur), VELO_OK);
+    assert_int_equal(strlen(a.cursor), VELO_CURSOR_TEXT_MAX);
+    cur[VELO_CURSOR_TEXT_MAX] = 'A';
+    assert_rejected(PARSE("stations", "s", "--cursor", cur), "--cursor");
 }
 
 static void
@@ -365,6 +382,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_stations_every_option),
+        cmocka_unit_test(test_long_cursor_is_accepted),
         cmocka_unit_test(test_stations_without_system_means_every_system),
         cmocka_unit_test(test_station_and_watch_positionals),
         cmocka_unit_test(test_rpc_flags_replace_env_and_repeat),

@@ -4,7 +4,8 @@
  * every *_test.c is its own executable.
  *
  * The service holds FS_N stations of system FS_SYSTEM with ids "1".."5":
- * - ListStations pages them FS_PAGE at a time (or `limit`), with the
+ * - ListStations: NOT_FOUND "unknown system" for another system; pages
+ *   them FS_PAGE at a time (or `limit`), with the
  *   offset as cursor, total FS_N, and distance_m (100 m per index) when
  *   near_* is set. With fs.loop set, every page repeats the same cursor.
  * - GetStation knows FS_SYSTEM/"1".."5", else RPC_NOT_FOUND.
@@ -100,6 +101,11 @@ fs_list_stations(void *ctx, struct velo_rpc_call *call)
     uint32_t                             off = 0, lim, i;
 
     atomic_fetch_add(&f->list_calls, 1);
+    if (rq->system_id != NULL && strcmp(rq->system_id, FS_SYSTEM) != 0) {
+        snprintf(call->error, sizeof(call->error), "unknown system %s",
+                 rq->system_id); /* as velo-stream answers */
+        return VELO__V1__RPC_STATUS__RPC_NOT_FOUND;
+    }
     if (rq->cursor != NULL && velo_parse_u32(rq->cursor, &off) != VELO_OK) {
         snprintf(call->error, sizeof(call->error), "bad cursor");
         return VELO__V1__RPC_STATUS__RPC_INVALID_ARGUMENT;

@@ -5,6 +5,7 @@
 #include "list.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,14 +105,19 @@ pages_fetch(struct veloctl_ctx *x, struct pages *p)
     Velo__V1__ListStationsRequest rq;
     Velo__V1__ListStationsReply  *r;
     const char                   *prev;
+    char                          nf[300];
     int                           ex;
 
     veloctl_list_request(&rq, x->a);
     prev = rq.cursor;
+    /* velo-stream answers NOT_FOUND for a system it does not hold: exit 1,
+     * not an empty "no stations match". */
+    snprintf(nf, sizeof(nf), "unknown system %.256s",
+             x->a->system != NULL ? x->a->system : "");
     for (;;) {
         r = NULL;
         ex = veloctl_call(x, "ListStations", &rq.base, (ProtobufCMessage **)&r,
-                          NULL);
+                          x->a->system != NULL ? nf : NULL);
         if (ex != VELOCTL_EXIT_OK)
             return ex;
         if (pages_add(p, r) != VELO_OK) {

@@ -184,6 +184,23 @@ test_service_error_is_exit_1_with_its_text(void **state)
     fs_run_free(&r);
 }
 
+/* Fault 12: `veloctl stations nosuch:sys` printed "no stations match"
+ * and exited 0. */
+static void
+test_unknown_system_is_exit_1(void **state)
+{
+    const char   *argv[] = {"veloctl",  "--rpc",      fs_url(&fake),
+                            "stations", "nosuch:sys", NULL};
+    struct fs_run r;
+
+    (void)state;
+    fs_run(&r, argv);
+    assert_int_equal(r.exit, 1);
+    assert_string_equal(r.err, "veloctl: unknown system nosuch:sys\n");
+    assert_int_equal(r.out_len, 0);
+    fs_run_free(&r);
+}
+
 static void
 test_request_carries_only_given_options(void **state)
 {
@@ -218,6 +235,7 @@ main(void)
         cmocka_unit_test(test_near_adds_distances),
         cmocka_unit_test(test_repeated_cursor_stops_with_exit_1),
         cmocka_unit_test(test_service_error_is_exit_1_with_its_text),
+        cmocka_unit_test(test_unknown_system_is_exit_1),
         cmocka_unit_test(test_request_carries_only_given_options),
     };
 

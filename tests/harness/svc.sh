@@ -8,9 +8,10 @@
 #   svc.sh stop NAME RUN_DIR           SIGTERM; requires exit status 0 within
 #                                      10 s (SIGKILL and fail otherwise)
 #
-# NAME=kafka delegates to kafka.sh (a real broker, no CMD), NAME=consul to
-# consul.sh (a real agent, no CMD). start and stop
-# run in different processes, so a small wrapper (svc.sh _run) waits on the
+# NAME=kafka delegates to kafka.sh (a real broker, no CMD), NAME=postgres
+# to postgres.sh (a real PostgreSQL; RUN_DIR/postgres.ready holds its URL),
+# NAME=consul to consul.sh (a real Consul agent; RUN_DIR/consul.addr).
+# start and stop run in different processes, so a small wrapper (svc.sh _run) waits on the
 # service and records "PID STATUS" in RUN_DIR/NAME.rc for stop to check.
 # A script's background jobs ignore SIGINT, so services are stopped with
 # SIGTERM, which every velo service treats as a graceful stop.
@@ -98,13 +99,15 @@ cmd=$1 name=$2 run=$3
 shift 3
 case $cmd in
 start)
-  if [ "$name" = kafka ] || [ "$name" = consul ]; then
+  if [ "$name" = kafka ] || [ "$name" = postgres ] ||
+    [ "$name" = consul ]; then
     exec "$here/$name.sh" start "$run"
   fi
   start "$name" "$run" "$@"
   ;;
 stop)
-  if [ "$name" = kafka ] || [ "$name" = consul ]; then
+  if [ "$name" = kafka ] || [ "$name" = postgres ] ||
+    [ "$name" = consul ]; then
     exec "$here/$name.sh" stop "$run"
   fi
   stop "$name" "$run"

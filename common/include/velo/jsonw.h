@@ -99,6 +99,10 @@ struct velo_jsonw_mark velo_jsonw_mark(const struct velo_jsonw *w);
  * caller can skip a member that does not fit and go on. */
 void velo_jsonw_rewind(struct velo_jsonw *w, const struct velo_jsonw_mark *m);
 
+/* Records err (a caller's own failure while producing a value) as the
+ * writer's error unless it already has one; later calls do nothing. */
+void velo_jsonw_fail(struct velo_jsonw *w, int err);
+
 /* The first error of any call, or VELO_EINVAL when the value is incomplete
  * (an open object or array, a key without value, nothing written).
  * VELO_ETOOBIG when out's max was reached, VELO_ENOMEM. On error, out is

@@ -92,6 +92,15 @@ struct velo_kafka_consumer_cfg {
     const char *client_id;
     uint32_t    session_timeout_ms; /* 0: 10000 */
     bool        read_committed;
+    /* For rebuilds (velo-stream): when velo_kafka_assign_all finds no
+     * offset for its time on a partition that holds records, start that
+     * partition at its beginning instead of its end. A rebuild then never
+     * reads nothing while there is data: librdkafka 2.0.2's mock cluster
+     * (the dev broker) answers "end" to every time, and on a real broker
+     * "no record that recent" means the newest state is older than the
+     * window, which beats no state. Off: strictly "at or after the time"
+     * (velo-kdump --start-ms). */
+    bool time_miss_from_beginning;
 };
 
 /* One record; borrowed from the consumer until velo_kafka_msg_release. */
@@ -132,10 +141,15 @@ VELO_MUST_CHECK int velo_kafka_subscribe(velo_kafka_consumer *kc,
  * (each replica reads everything). Once per consumer: a second call is
  * VELO_EINVAL (re-assigning crashes librdkafka 2.0.2); after a failed call
  * (e.g. VELO_ENOTFOUND, topic unknown) it may be retried. Each partition
- * starts at the first offset whose timestamp >= start_ms (the end when
- * there is none), or at VELO_KAFKA_OFFSET_BEGINNING / _END when start_ms is
- * one of those. It also records each partition's high watermark at this
- * moment, for velo_kafka_caught_up. */
+ * starts at the first offset whose timestamp >= start_ms, or at
+ * VELO_KAFKA_OFFSET_BEGINNING / _END when start_ms is one of those. When
+ * the broker finds no offset for start_ms (no record that recent, or
+ * librdkafka 2.0.2's mock cluster, which answers "end" to every time) a
+ * partition starts at its end, or with cfg.time_miss_from_beginning and
+ * records in it, at its beginning (kafka.assign.time_not_found). It
+ * also records each partition's high watermark at this moment, for
+ * velo_kafka_caught_up, and the group's committed offsets, for
+ * velo_kafka_handled_before (which may take up to another timeout_ms). */
 VELO_MUST_CHECK int velo_kafka_assign_all(velo_kafka_consumer *kc,
                                           const char *topic, int64_t start_ms,
                                           int timeout_ms);
@@ -145,6 +159,16 @@ VELO_MUST_CHECK int velo_kafka_assign_all(velo_kafka_consumer *kc,
  * nothing to read then counts as caught up at once). False before a
  * successful assign_all. Asks no broker. Thread: the consumer's thread. */
 bool velo_kafka_caught_up(velo_kafka_consumer *kc);
+
+/* True when, at velo_kafka_assign_all, the group had already committed an
+ * offset past msg: an earlier run of this consumer, or another replica
+ * committing to the same group, handled it. Use it for side effects that
+ * must happen once per record (dead letters) while the state is rebuilt
+ * from records read again. False before a successful assign_all, or when
+ * the committed offsets could not be read (kafka.committed.fail).
+ * Asks no broker. Thread: the consumer's thread. */
+bool velo_kafka_handled_before(velo_kafka_consumer         *kc,
+                               const struct velo_kafka_msg *msg);
 
 /* Records not yet consumed: the sum over assigned partitions of the high
  * watermark (as cached from the latest fetch, or as recorded at assign

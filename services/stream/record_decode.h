@@ -1,8 +1,8 @@
-/* record.h: the decision on one velib_data record: a StationSnapshot to
+/* record_decode.h: the decision on one velib_data record: a StationSnapshot to
  * apply, or a dead letter with its reason. Pure: no Kafka, no state
- * (record_test.c feeds it garbage). */
-#ifndef STREAM_RECORD_H
-#define STREAM_RECORD_H
+ * (record_decode_test.c feeds it garbage). */
+#ifndef STREAM_RECORD_DECODE_H
+#define STREAM_RECORD_DECODE_H
 
 #include <stddef.h>
 

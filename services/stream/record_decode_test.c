@@ -1,16 +1,18 @@
-/* record_test.c: the apply-or-dead-letter decision on good records and on
- * garbage. */
+/* record_decode_test.c: the apply-or-dead-letter decision on good records and
+ * on garbage. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
-#include "record.h"
+#include "record_decode.h"
 #include "test_util.h"
+#include "velo/file.h"
 #include "velo/snapshot.h"
 
 #define MAX_BYTES 4096
@@ -192,6 +194,37 @@ test_reason_names_are_distinct(void **state)
     assert_string_equal(stream_dead_name(STREAM_DEAD_COUNT), "unknown");
 }
 
+/* Fault 12: docs/operations.md listed reasons (`decode`, `ids`, ...) that
+ * are not the label values. Its row for the metric must name exactly the
+ * labels the code uses, in order. */
+static void
+test_operations_doc_names_the_real_reasons(void **state)
+{
+    const char *fixtures = getenv("VELO_FIXTURES");
+    char        path[1024], want[256];
+    char       *doc = NULL, *row, *eol;
+    size_t      len, o = 0;
+    int         i;
+
+    (void)state;
+    assert_non_null(fixtures);
+    snprintf(path, sizeof(path), "%s/../../docs/operations.md", fixtures);
+    assert_int_equal(velo_file_read(path, 1 << 20, &doc, &len), VELO_OK);
+    row = strstr(doc, "| `velo_stream_dead_letters_total{reason}` |");
+    assert_non_null(row);
+    eol = strchr(row, '\n');
+    assert_non_null(eol);
+    *eol = '\0';
+    for (i = 0; i < STREAM_DEAD_COUNT; i++)
+        o += (size_t)snprintf(want + o, sizeof(want) - o, "%s`%s`",
+                              i > 0 ? ", " : "(",
+                              stream_dead_name((enum stream_dead)i));
+    snprintf(want + o, sizeof(want) - o, ")");
+    if (strstr(row, want) == NULL)
+        fail_msg("operations.md row \"%s\" lacks \"%s\"", row, want);
+    free(doc);
+}
+
 int
 main(void)
 {
@@ -202,6 +235,7 @@ main(void)
         cmocka_unit_test(test_limits_and_content_type),
         cmocka_unit_test(test_identity_checks),
         cmocka_unit_test(test_reason_names_are_distinct),
+        cmocka_unit_test(test_operations_doc_names_the_real_reasons),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
-/* arena.c: a bump allocator over a list of blocks (see arena.h). */
-#include "arena.h"
+/* arena.c: a bump allocator over a list of blocks (see velo/arena.h). */
+#include "velo/arena.h"
 
 #include <stdalign.h>
 #include <stdint.h>
@@ -14,18 +14,18 @@ struct arena_block {
     alignas(max_align_t) unsigned char data[];
 };
 
-struct stream_arena {
+struct velo_arena {
     struct arena_block *head; /* the block being filled; others follow */
 };
 
-stream_arena *
-stream_arena_new(void)
+velo_arena *
+velo_arena_new(void)
 {
-    return calloc(1, sizeof(struct stream_arena));
+    return calloc(1, sizeof(struct velo_arena));
 }
 
 void
-stream_arena_free(stream_arena *a)
+velo_arena_free(velo_arena *a)
 {
     struct arena_block *b, *next;
 
@@ -41,7 +41,7 @@ stream_arena_free(stream_arena *a)
 /* A new block for at least n bytes, made the head unless it is a big
  * one-off allocation (then the current head keeps filling). */
 static struct arena_block *
-arena_grow(stream_arena *a, size_t n)
+arena_grow(velo_arena *a, size_t n)
 {
     size_t              size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
     struct arena_block *b;
@@ -62,7 +62,7 @@ arena_grow(stream_arena *a, size_t n)
 }
 
 void *
-stream_arena_alloc(stream_arena *a, size_t n)
+velo_arena_alloc(velo_arena *a, size_t n)
 {
     const size_t        align = alignof(max_align_t);
     struct arena_block *b = a->head;
@@ -83,7 +83,7 @@ stream_arena_alloc(stream_arena *a, size_t n)
 }
 
 char *
-stream_arena_strdup(stream_arena *a, const char *s)
+velo_arena_strdup(velo_arena *a, const char *s)
 {
     size_t n;
     char  *p;
@@ -91,15 +91,15 @@ stream_arena_strdup(stream_arena *a, const char *s)
     if (s == NULL)
         return NULL;
     n = strlen(s) + 1;
-    p = stream_arena_alloc(a, n);
+    p = velo_arena_alloc(a, n);
     if (p != NULL)
         memcpy(p, s, n);
     return p;
 }
 
 void
-stream_arena_reply_free(ProtobufCMessage *reply, void *ctx)
+velo_arena_reply_free(ProtobufCMessage *reply, void *ctx)
 {
     (void)reply; /* it lives in the arena */
-    stream_arena_free(ctx);
+    velo_arena_free(ctx);
 }

@@ -1,5 +1,5 @@
-/* record.c: the apply-or-dead-letter decision (see record.h). */
-#include "record.h"
+/* record_decode.c: the apply-or-dead-letter decision (see record_decode.h). */
+#include "record_decode.h"
 
 #include <stdarg.h>
 #include <stdio.h>

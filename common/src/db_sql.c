@@ -1,0 +1,221 @@
+/* db_sql.c: SQL text shared by the backends. Values never appear here:
+ * they travel as bound parameters, COPY data or bcp bindings. */
+#include <string.h>
+
+#include "db_int.h"
+
+const struct db_table db_sql_tables[] = {
+    {"dim_system", "system_id"},
+    {"dim_station", "system_id, station_id, valid_from"},
+    {"dim_time", "system_id, hour_start_ms"},
+    {"fact_station_hourly", "system_id, station_id, window_start_ms"},
+    {"fact_station_daily", "system_id, station_id, window_start_ms"},
+    {"schema_migrations", "version"},
+};
+const size_t db_sql_tables_len =
+    sizeof(db_sql_tables) / sizeof(db_sql_tables[0]);
+
+#define MEASURES                                                               \
+    "samples, bikes_avg, bikes_min, bikes_max, docks_avg, docks_min, "         \
+    "docks_max, minutes_empty, minutes_full, bikes_in, bikes_out, "            \
+    "flow_reliable, status, capacity, electric_avg"
+#define SET_MEASURES                                                           \
+    "samples = excluded.samples, bikes_avg = excluded.bikes_avg, "             \
+    "bikes_min = excluded.bikes_min, bikes_max = excluded.bikes_max, "         \
+    "docks_avg = excluded.docks_avg, docks_min = excluded.docks_min, "         \
+    "docks_max = excluded.docks_max, "                                         \
+    "minutes_empty = excluded.minutes_empty, "                                 \
+    "minutes_full = excluded.minutes_full, bikes_in = excluded.bikes_in, "     \
+    "bikes_out = excluded.bikes_out, "                                         \
+    "flow_reliable = excluded.flow_reliable, status = excluded.status, "       \
+    "capacity = excluded.capacity, electric_avg = excluded.electric_avg"
+
+/* Order matters: dim_station closes the current version before inserting
+ * the next one. A station whose latest row in the batch is not later than
+ * its current version keeps it: reloading old data never rewrites history,
+ * and reloading the same data changes nothing. Concurrent loaders of one
+ * system queue on its dim_system row, so the second sees the first's
+ * committed versions; ON CONFLICT DO NOTHING on dim_station is a second
+ * guard should that ever change. */
+const char *const db_sql_merge_ansi[] = {
+    "INSERT INTO dim_system (system_id, name, time_zone) "
+    "SELECT system_id, system_name, time_zone FROM stg_station_stats "
+    "WHERE (flags & 2) <> 0 "
+    "ON CONFLICT (system_id) DO UPDATE SET name = excluded.name, "
+    "time_zone = excluded.time_zone",
+
+    "UPDATE dim_station SET valid_to = s.dim_from_ms, is_current = 0 "
+    "FROM stg_station_stats s WHERE (s.flags & 1) <> 0 "
+    "AND dim_station.system_id = s.system_id "
+    "AND dim_station.station_id = s.station_id "
+    "AND dim_station.is_current = 1 "
+    "AND s.dim_from_ms > dim_station.valid_from "
+    "AND (dim_station.name <> s.station_name OR dim_station.lat <> s.lat "
+    "OR dim_station.lon <> s.lon "
+    "OR dim_station.capacity <> s.station_capacity)",
+
+    "INSERT INTO dim_station (system_id, station_id, valid_from, valid_to, "
+    "is_current, name, lat, lon, capacity) "
+    "SELECT s.system_id, s.station_id, s.dim_from_ms, "
+    "CAST(NULL AS BIGINT), 1, "
+    "s.station_name, s.lat, s.lon, s.station_capacity "
+    "FROM stg_station_stats s WHERE (s.flags & 1) <> 0 AND NOT EXISTS "
+    "(SELECT 1 FROM dim_station d WHERE d.system_id = s.system_id "
+    "AND d.station_id = s.station_id AND d.is_current = 1) "
+    "ON CONFLICT DO NOTHING",
+
+    "INSERT INTO dim_time (system_id, hour_start_ms, local_date, "
+    "local_hour, day_of_week) "
+    "SELECT system_id, window_start_ms, local_date, local_hour, local_dow "
+    "FROM stg_station_stats WHERE (flags & 4) <> 0 "
+    "ON CONFLICT (system_id, hour_start_ms) DO UPDATE SET "
+    "local_date = excluded.local_date, local_hour = excluded.local_hour, "
+    "day_of_week = excluded.day_of_week",
+
+    "INSERT INTO fact_station_hourly (system_id, station_id, "
+    "window_start_ms, " MEASURES ") "
+    "SELECT system_id, station_id, window_start_ms, " MEASURES
+    " FROM stg_station_stats WHERE gran = 0 "
+    "ON CONFLICT (system_id, station_id, window_start_ms) DO UPDATE "
+    "SET " SET_MEASURES,
+
+    "INSERT INTO fact_station_daily (system_id, station_id, "
+    "window_start_ms, local_date, " MEASURES ") "
+    "SELECT system_id, station_id, window_start_ms, local_date, " MEASURES
+    " FROM stg_station_stats WHERE gran = 1 "
+    "ON CONFLICT (system_id, station_id, window_start_ms) DO UPDATE SET "
+    "local_date = excluded.local_date, " SET_MEASURES,
+};
+const size_t db_sql_merge_ansi_len =
+    sizeof(db_sql_merge_ansi) / sizeof(db_sql_merge_ansi[0]);
+
+int
+db_sql_rank_expr(enum velo_db_rank by, const char **out)
+{
+    static const char *const exprs[] = {
+        [VELO_DB_RANK_FLOW] = "bikes_in + bikes_out",
+        [VELO_DB_RANK_MINUTES_EMPTY] = "minutes_empty",
+        [VELO_DB_RANK_MINUTES_FULL] = "minutes_full",
+    };
+
+    if ((unsigned)by >= sizeof(exprs) / sizeof(exprs[0]))
+        return VELO_EINVAL;
+    *out = exprs[by];
+    return VELO_OK;
+}
+
+/* How a staging column gets its value from a row (or from the batch). */
+enum stage_kind {
+    K_GRAN,
+    K_I32,
+    K_I64,
+    K_BOOL,
+    K_DBL,
+    K_STR,
+    K_ELECTRIC, /* NULL unless has_electric_avg */
+    K_FLAGS,
+    K_DIM_FROM,
+};
+
+struct stage_col {
+    const char     *name;
+    enum stage_kind kind;
+    size_t          off; /* into struct velo_db_row */
+};
+
+#define C(name, kind, field)                                                   \
+    {                                                                          \
+        name, kind, offsetof(struct velo_db_row, field)                        \
+    }
+
+/* The staging table's columns, in order: every dialect's staging DDL, the
+ * COPY rows and the bcp bind table follow it (tests check each). */
+static const struct stage_col stage_cols[] = {
+    C("gran", K_GRAN, gran),
+    C("system_id", K_STR, system_id),
+    C("station_id", K_STR, station_id),
+    C("window_start_ms", K_I64, window_start_ms),
+    C("local_date", K_STR, local_date),
+    C("local_hour", K_I32, local_hour),
+    C("local_dow", K_I32, local_dow),
+    C("samples", K_I64, samples),
+    C("bikes_avg", K_DBL, bikes_avg),
+    C("bikes_min", K_DBL, bikes_min),
+    C("bikes_max", K_DBL, bikes_max),
+    C("docks_avg", K_DBL, docks_avg),
+    C("docks_min", K_DBL, docks_min),
+    C("docks_max", K_DBL, docks_max),
+    C("minutes_empty", K_DBL, minutes_empty),
+    C("minutes_full", K_DBL, minutes_full),
+    C("bikes_in", K_I64, bikes_in),
+    C("bikes_out", K_I64, bikes_out),
+    C("flow_reliable", K_BOOL, flow_reliable),
+    C("status", K_STR, status),
+    C("capacity", K_I32, capacity),
+    C("electric_avg", K_ELECTRIC, electric_avg),
+    C("station_name", K_STR, station_name),
+    C("lat", K_DBL, lat),
+    C("lon", K_DBL, lon),
+    C("station_capacity", K_I32, station_capacity),
+    C("system_name", K_STR, system_name),
+    C("time_zone", K_STR, time_zone),
+    {"flags", K_FLAGS, 0},
+    {"dim_from_ms", K_DIM_FROM, 0},
+};
+const size_t db_sql_stage_cols_len = sizeof(stage_cols) / sizeof(stage_cols[0]);
+
+const char *
+db_sql_stage_col(size_t col)
+{
+    return stage_cols[col].name;
+}
+
+void
+db_stage_val(const struct db_batch *b, size_t i, size_t col, struct db_val *v)
+{
+    const struct velo_db_row *r = b->rows[i];
+    const char               *f = (const char *)r + stage_cols[col].off;
+    int32_t                   i32;
+    bool                      bl;
+
+    memset(v, 0, sizeof(*v));
+    v->t = DB_V_INT;
+    switch (stage_cols[col].kind) {
+    case K_GRAN:
+        v->i = r->gran;
+        break;
+    case K_I32:
+        memcpy(&i32, f, sizeof(i32));
+        v->i = i32;
+        break;
+    case K_I64:
+        memcpy(&v->i, f, sizeof(v->i));
+        break;
+    case K_BOOL:
+        memcpy(&bl, f, sizeof(bl));
+        v->i = bl ? 1 : 0;
+        break;
+    case K_ELECTRIC:
+        if (!r->has_electric_avg) {
+            v->t = DB_V_NULL;
+            break;
+        }
+        /* fall through */
+    case K_DBL:
+        v->t = DB_V_DBL;
+        memcpy(&v->d, f, sizeof(v->d));
+        break;
+    case K_STR:
+        v->t = DB_V_TXT;
+        memcpy(&v->s, f, sizeof(v->s));
+        if (v->s == NULL)
+            v->s = "";
+        break;
+    case K_FLAGS:
+        v->i = b->flags[i];
+        break;
+    case K_DIM_FROM:
+        v->i = b->dim_from[i];
+        break;
+    }
+}
