@@ -168,8 +168,8 @@ struct velo_common_cfg {
          "60",                                                                 \
          VELO_OPT_U32,                                                         \
          offsetof(type, m.consul_deregister_s),                                \
-         "Consul removes an instance critical for this long",                  \
-         .min = 1,                                                             \
+         "Consul removes an instance critical this long (its minimum: 60)",    \
+         .min = 60,                                                            \
          .max = 86400},                                                        \
     {                                                                          \
         "consul-advertise", "VELO_CONSUL_ADVERTISE", NULL, VELO_OPT_STR,       \
