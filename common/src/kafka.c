@@ -479,13 +479,15 @@ kafka_create_result(rd_kafka_event_t *ev, const char *topic)
  * (brokers >= 2.4), so production clusters get their own policy. */
 static int
 kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions,
-                   int timeout_ms)
+                   const struct velo_kafka_topic_config *configs,
+                   size_t nconfigs, int timeout_ms)
 {
     char                     errstr[512];
     rd_kafka_NewTopic_t     *nt;
     rd_kafka_AdminOptions_t *opts;
     rd_kafka_queue_t        *q;
     rd_kafka_event_t        *ev;
+    size_t                   i;
     int                      rv;
 
     nt = rd_kafka_NewTopic_new(topic, partitions, -1, errstr, sizeof(errstr));
@@ -493,6 +495,16 @@ kafka_topic_create(rd_kafka_t *rk, const char *topic, int partitions,
         velo_error("kafka.topic.create_fail", VELO_S("topic", topic),
                    VELO_S("cause", errstr));
         return VELO_EINVAL;
+    }
+    for (i = 0; i < nconfigs; i++) {
+        if (rd_kafka_NewTopic_set_config(nt, configs[i].name,
+                                         configs[i].value) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR) {
+            velo_error("kafka.topic.create_fail", VELO_S("topic", topic),
+                       VELO_S("config", configs[i].name));
+            rd_kafka_NewTopic_destroy(nt);
+            return VELO_EINVAL;
+        }
     }
     opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     (void)rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errstr,
@@ -516,6 +528,30 @@ int
 velo_kafka_ensure_topic(const char *brokers, const char *topic, int partitions,
                         int timeout_ms)
 {
+    return velo_kafka_ensure_topic_cfg(brokers, topic, partitions, NULL, 0,
+                                       timeout_ms);
+}
+
+static bool
+topic_configs_ok(const struct velo_kafka_topic_config *configs, size_t nconfigs)
+{
+    size_t i;
+
+    if (nconfigs > 0 && configs == NULL)
+        return false;
+    for (i = 0; i < nconfigs; i++) {
+        if (velo_kafka__str_empty(configs[i].name) || configs[i].value == NULL)
+            return false;
+    }
+    return true;
+}
+
+int
+velo_kafka_ensure_topic_cfg(const char *brokers, const char *topic,
+                            int                                   partitions,
+                            const struct velo_kafka_topic_config *configs,
+                            size_t nconfigs, int timeout_ms)
+{
     rd_kafka_topic_partition_list_t *list;
     rd_kafka_conf_t                 *conf;
     rd_kafka_t                      *rk = NULL;
@@ -523,7 +559,7 @@ velo_kafka_ensure_topic(const char *brokers, const char *topic, int partitions,
     int                              rv, left;
 
     if (velo_kafka__str_empty(brokers) || velo_kafka__str_empty(topic) ||
-        partitions < 1)
+        partitions < 1 || !topic_configs_ok(configs, nconfigs))
         return VELO_EINVAL;
     deadline = velo_mono_ms() + timeout_ms;
     conf = velo_kafka__conf_base(brokers);
@@ -542,7 +578,8 @@ velo_kafka_ensure_topic(const char *brokers, const char *topic, int partitions,
     rv = velo_kafka__topic_partitions(rk, topic, timeout_ms, list);
     if (rv == VELO_ENOTFOUND) {
         left = (int)(deadline - velo_mono_ms());
-        rv = left > 0 ? kafka_topic_create(rk, topic, partitions, left)
+        rv = left > 0 ? kafka_topic_create(rk, topic, partitions, configs,
+                                           nconfigs, left)
                       : VELO_ETIMEDOUT;
         if (rv == VELO_OK)
             rv = VELO_EUNAVAIL; /* created: now wait for its leaders */

@@ -699,6 +699,30 @@ test_ensure_topic_existing_is_ok_without_create(void **state)
                      VELO_EINVAL);
 }
 
+static void
+test_ensure_topic_cfg_checks_configs_and_keeps_existing(void **state)
+{
+    struct fixture                      *f = *state;
+    const struct velo_kafka_topic_config compact[] = {
+        {"cleanup.policy", "compact"}};
+    const struct velo_kafka_topic_config noname[] = {{"", "compact"}};
+    const struct velo_kafka_topic_config noval[] = {{"cleanup.policy", NULL}};
+
+    /* Existing topic: OK without CreateTopics (the mock would hang). */
+    assert_int_equal(velo_kafka_ensure_topic_cfg(f->m.brokers, TOPIC,
+                                                 PARTITIONS, compact, 1, 5000),
+                     VELO_OK);
+    assert_int_equal(
+        velo_kafka_ensure_topic_cfg(f->m.brokers, TOPIC, 1, noname, 1, 5000),
+        VELO_EINVAL);
+    assert_int_equal(
+        velo_kafka_ensure_topic_cfg(f->m.brokers, TOPIC, 1, noval, 1, 5000),
+        VELO_EINVAL);
+    assert_int_equal(
+        velo_kafka_ensure_topic_cfg(f->m.brokers, TOPIC, 1, NULL, 1, 5000),
+        VELO_EINVAL);
+}
+
 /* Reads everything velo_log wrote so far. */
 static void
 read_log(FILE *log, char *buf, size_t size)
@@ -797,6 +821,9 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_ensure_topic_existing_is_ok_without_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_ensure_topic_cfg_checks_configs_and_keeps_existing, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(
             test_unreachable_broker_times_out_and_logs_kafka_error, setup,
             teardown),

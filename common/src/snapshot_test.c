@@ -9,6 +9,7 @@
 
 #include "velo/json.h"
 #include "velo/snapshot.h"
+#include "velo/v1/system.pb-c.h"
 
 /* Renders s and parses the JSON back (caller frees with cJSON_Delete). */
 static cJSON *
@@ -268,6 +269,30 @@ test_snapshot_json_survives_a_decoded_message(void **state)
     velo__v1__station_snapshot__free_unpacked(d, NULL);
 }
 
+static void
+test_proto_json_writes_a_systeminfo(void **state)
+{
+    Velo__V1__SystemInfo si = VELO__V1__SYSTEM_INFO__INIT;
+    struct velo_buf      b;
+
+    (void)state;
+    si.system_id = "jcdecaux:dublin";
+    si.name = "dublin\"bikes";
+    si.timezone = "Europe/Dublin";
+    si.has_station_count = 1;
+    si.station_count = 114;
+    velo_buf_init(&b, 4096);
+    assert_int_equal(
+        velo_proto_to_json(&si.base, &velo__v1__system_info__descriptor, &b),
+        VELO_OK);
+    /* Absent fields (operator, language...) are omitted. */
+    assert_string_equal(b.data, "{\"system_id\":\"jcdecaux:dublin\","
+                                "\"name\":\"dublin\\\"bikes\","
+                                "\"timezone\":\"Europe/Dublin\","
+                                "\"station_count\":114}");
+    velo_buf_fini(&b);
+}
+
 int
 main(void)
 {
@@ -284,6 +309,7 @@ main(void)
         cmocka_unit_test(test_snapshot_json_status_names),
         cmocka_unit_test(test_snapshot_json_over_limit_leaves_buffer_unchanged),
         cmocka_unit_test(test_snapshot_json_survives_a_decoded_message),
+        cmocka_unit_test(test_proto_json_writes_a_systeminfo),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ static const struct velo_opt devbroker_opts[] = {
      .optional = true},
     {.name = "topics",
      .env = "VELO_DEVBROKER_TOPICS",
-     .def = "velib_data:6,velib_data.dlq:1,velib_aggregates:6",
+     .def = "velib_data:6,velib_data.dlq:1,velib_systems:1,velib_aggregates:6",
      .type = VELO_OPT_STR,
      CFG(topics),
      .help = "topics created at start, NAME:PARTITIONS[,...]"},

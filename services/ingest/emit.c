@@ -38,6 +38,10 @@ emit_one(const struct ingest_emit_ctx *ec, const Velo__V1__StationSnapshot *s,
         st->failed++; /* validated ids never get here; belt and braces */
         return;
     }
+    /* Change capture runs on event time: a record observed at a virtual
+     * instant (the simulator's day) gets its heartbeats in that time. */
+    if (s->has_fetched_at_ms && s->fetched_at_ms > 0)
+        now_ms = s->fetched_at_ms;
     h = ingest_cdc_hash(s);
     if (!ingest_cdc_due(ec->cdc, key, h, now_ms, slack_ms)) {
         st->unchanged++;

@@ -28,8 +28,11 @@ struct ingest_emit_ctx {
 
 /* Queues every station of b that changed or is due for its heartbeat, and
  * dead-letters b's rejects. A full local queue is waited out (sink poll)
- * for up to 10 s per record. now_ms is wall time; slack_ms as in
- * ingest_cdc_due. Adds to *st. */
+ * for up to 10 s per record. Heartbeats follow each record's event time,
+ * fetched_at_ms (wall time for live sources, the virtual instant for a
+ * simulated day); now_ms stands in for a record without one. slack_ms
+ * (in event time: the source's period) as in ingest_cdc_due. Adds to
+ * *st. */
 void ingest_emit_batch(const struct ingest_emit_ctx *ec,
                        const struct ingest_batch *b, int64_t now_ms,
                        int64_t slack_ms, struct ingest_emit_stats *st);

@@ -10,6 +10,7 @@
 #include "payload_json.h"
 #include "payload_parsers.h"
 #include "velo/json.h"
+#include "velo/utf8.h"
 
 void
 ingest_gbfs_feeds_fini(struct ingest_gbfs_feeds *f)
@@ -47,10 +48,19 @@ disc_header(const cJSON *root, struct ingest_gbfs_feeds *f, char *err,
     return VELO_OK;
 }
 
+/* Remembers the language key picked (a short tag, else nothing). */
+static void
+disc_lang(struct ingest_gbfs_feeds *f, const cJSON *lng)
+{
+    if (lng->string != NULL && strlen(lng->string) < sizeof(f->lang) &&
+        velo_utf8_valid(lng->string, strlen(lng->string)))
+        snprintf(f->lang, sizeof(f->lang), "%s", lng->string);
+}
+
 /* The feeds array: data.feeds (3.x), else data.<lang>.feeds, else the
  * first language that has a feeds array. NULL when there is none. */
 static const cJSON *
-disc_feed_list(const cJSON *data, const char *lang)
+disc_feed_list(const cJSON *data, const char *lang, struct ingest_gbfs_feeds *f)
 {
     const cJSON *feeds, *lng;
 
@@ -60,16 +70,20 @@ disc_feed_list(const cJSON *data, const char *lang)
     lng = lang != NULL ? cJSON_GetObjectItemCaseSensitive(data, lang) : NULL;
     if (cJSON_IsObject(lng)) {
         feeds = cJSON_GetObjectItemCaseSensitive(lng, "feeds");
-        if (cJSON_IsArray(feeds))
+        if (cJSON_IsArray(feeds)) {
+            disc_lang(f, lng);
             return feeds;
+        }
     }
     cJSON_ArrayForEach(lng, data)
     {
         if (!cJSON_IsObject(lng))
             continue;
         feeds = cJSON_GetObjectItemCaseSensitive(lng, "feeds");
-        if (cJSON_IsArray(feeds))
+        if (cJSON_IsArray(feeds)) {
+            disc_lang(f, lng);
             return feeds;
+        }
     }
     return NULL;
 }
@@ -141,7 +155,7 @@ ingest_gbfs_discovery_parse(const char *body, size_t len, const char *lang,
     if (rv != VELO_OK)
         goto done;
     data = cJSON_GetObjectItemCaseSensitive(root, "data");
-    feeds = cJSON_IsObject(data) ? disc_feed_list(data, lang) : NULL;
+    feeds = cJSON_IsObject(data) ? disc_feed_list(data, lang, &f) : NULL;
     if (feeds == NULL) {
         snprintf(err, err_size, "gbfs.json: no data.feeds list");
         rv = VELO_EPROTO;

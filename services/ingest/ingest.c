@@ -63,10 +63,20 @@ on_lost(void *owner, const char *key, size_t keylen)
 {
     ingest *p = owner;
     char    k[256];
+    size_t  i;
 
-    /* The record never reached Kafka: forget it, the next poll resends. */
+    /* The record never reached Kafka: forget it, the next poll resends. A
+     * key without '/' is a system's: its SystemInfo (or a whole-payload
+     * dead letter, for which resending the SystemInfo is harmless). */
     snprintf(k, sizeof(k), "%.*s", (int)keylen, key);
-    ingest_cdc_forget(p->cdc, k);
+    if (strchr(k, '/') == NULL) {
+        for (i = 0; i < p->nsrcs; i++) {
+            if (strcmp(p->srcs[i].spec->system_id, k) == 0)
+                ingest_sysinfo_forget(&p->srcs[i].sys_sent);
+        }
+    } else {
+        ingest_cdc_forget(p->cdc, k);
+    }
     velo_metric_inc(p->lost);
 }
 
@@ -144,6 +154,7 @@ ingest_free(ingest *p)
         if (p->srcs[i].ops != NULL && p->srcs[i].kstate != NULL)
             p->srcs[i].ops->close(&p->srcs[i]);
         ingest_src_policy_fini(&p->srcs[i]);
+        ingest_sysinfo_forget(&p->srcs[i].sys_sent);
     }
     ingest_cdc_free(p->cdc);
     free(p->srcs);
@@ -234,14 +245,48 @@ log_failure(struct ingest_src *s, const struct ingest_outcome *o, int64_t delay)
     s->last_kind = o->kind;
 }
 
+/* Sends the source's SystemInfo when it is new or changed. Before the
+ * stations, so a consumer learns the zone no later than the records. */
+static void
+publish_sysinfo(ingest *p, struct ingest_src *s, const struct ingest_batch *b)
+{
+    Velo__V1__SystemInfo si;
+    bool                 sent = false;
+    int                  rv;
+
+    ingest_sysinfo_build(s->spec, s->feed, b, &si);
+    rv = ingest_sysinfo_publish(&s->sys_sent, &p->sink, &si, &sent);
+    if (rv != VELO_OK)
+        velo_warn("sysinfo.send_failed", VELO_S("source", s->spec->system_id),
+                  VELO_S("reason", velo_strerror(rv)));
+    else if (sent)
+        velo_info("sysinfo.sent", VELO_S("source", s->spec->system_id),
+                  VELO_S("timezone", si.timezone), VELO_S("name", si.name),
+                  VELO_U("stations", si.station_count));
+    if (sent && si.timezone == NULL)
+        velo_warn("sysinfo.no_timezone", VELO_S("source", s->spec->system_id),
+                  VELO_S("hint", "give the source tz=ZONE: daily windows "
+                                 "need the system's zone"));
+}
+
+/* The change-capture slack: one poll period, in the records' time. */
+static int64_t
+event_period_ms(const ingest *p, const struct ingest_src *s)
+{
+    if (s->spec->virtual_time)
+        return (int64_t)s->spec->step_ms;
+    return ingest_cfg_interval_ms(p->cfg, s->index);
+}
+
 static void
 handle_ok(ingest *p, struct ingest_src *s, struct ingest_batch *b,
           const struct ingest_emit_ctx *ec)
 {
     struct ingest_emit_stats st = {0};
-    int64_t                  slack = ingest_cfg_interval_ms(p->cfg, s->index);
+    int64_t                  slack = event_period_ms(p, s);
     struct src_metrics      *sm = &p->sm[s->index];
 
+    publish_sysinfo(p, s, b);
     ingest_emit_batch(ec, b, velo_now_ms(), slack, &st);
     velo_metric_add(sm->emitted, (double)st.emitted);
     velo_metric_add(sm->unchanged, (double)st.unchanged);
@@ -296,18 +341,20 @@ src_done(struct ingest_src *s, struct ingest_outcome *o, struct ingest_batch *b)
     s->next_due_ms = velo_mono_ms() + delay;
 }
 
+/* True when every source is finished (a replay without loop=, a
+ * simulated day of polls=N) or, with --exit-after-polls, polled that
+ * often: there is nothing left to do. */
 static bool
 all_done(const ingest *p)
 {
-    size_t i;
+    uint32_t max = p->cfg->exit_after_polls;
+    size_t   i;
 
-    if (p->cfg->exit_after_polls == 0)
-        return false;
     for (i = 0; i < p->nsrcs; i++) {
-        if (!p->srcs[i].finished && p->srcs[i].polls < p->cfg->exit_after_polls)
+        if (!p->srcs[i].finished && (max == 0 || p->srcs[i].polls < max))
             return false;
     }
-    return true;
+    return p->nsrcs > 0;
 }
 
 /* Starts due polls; returns how long the loop may wait for the next. */

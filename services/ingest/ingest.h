@@ -38,7 +38,9 @@ void ingest_free(ingest *p);
 /* velo_ready_fn: true when a source succeeded recently. */
 bool ingest_ready(void *ctx, char *why, size_t why_size);
 
-/* True once every source reached --exit-after-polls (or finished). */
+/* True once the poll loop ended because every source is finished (a
+ * replay without loop=, a simulated day's polls=N) or reached
+ * --exit-after-polls; the process then exits 0. */
 bool ingest_done(const ingest *p);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sysinfo.h"
+
 #define CFG(f) offsetof(struct ingest_cfg, f)
 
 static const struct velo_opt ingest_opts[] = {
@@ -17,6 +19,10 @@ static const struct velo_opt ingest_opts[] = {
      "topic of station snapshots"},
     {"dlq-topic", "VELO_DLQ_TOPIC", "velib_data.dlq", VELO_OPT_STR,
      CFG(dlq_topic), "dead-letter topic for records that fail validation"},
+    {"systems-topic", "VELO_SYSTEMS_TOPIC", "velib_systems", VELO_OPT_STR,
+     CFG(systems_topic),
+     "compacted topic of SystemInfo records (time zone, name...), keyed by "
+     "system id; created compacted if missing"},
     {"partitions", "VELO_PARTITIONS", "6", VELO_OPT_U32, CFG(partitions),
      "partitions of the topic when ingest creates it", .min = 1, .max = 1024},
     {"interval-s", "VELO_INTERVAL_S", "60", VELO_OPT_U32, CFG(interval_s),
@@ -39,7 +45,8 @@ static const struct velo_opt ingest_opts[] = {
      .optional = true},
     {"exit-after-polls", "VELO_EXIT_AFTER_POLLS", "0", VELO_OPT_U32,
      CFG(exit_after_polls),
-     "exit 0 once every source polled this often (0: run until signalled)"},
+     "exit 0 once every source polled this often (0: run until signalled, "
+     "or until every source is finished)"},
     {"ready-max-age-s", "VELO_READY_MAX_AGE_S", "0", VELO_OPT_U32,
      CFG(ready_max_age_s),
      "/readyz fails when no source succeeded this recently (0: 3x the "
@@ -113,6 +120,7 @@ specs_from_file(struct ingest_cfg *cfg, const char *path)
 static int
 check_specs(struct ingest_cfg *cfg)
 {
+    char   err[512];
     int    bad = 0;
     size_t i, j;
 
@@ -129,6 +137,11 @@ check_specs(struct ingest_cfg *cfg)
                     "velo-ingest: source %s needs JCDECAUX_API_KEY "
                     "(or use its keyless GBFS feed)\n",
                     cfg->specs[i].system_id);
+            bad++;
+        }
+        if (ingest_sysinfo_check_spec(&cfg->specs[i], err, sizeof(err)) !=
+            VELO_OK) {
+            fprintf(stderr, "velo-ingest: %s\n", err);
             bad++;
         }
         for (j = 0; j < i; j++) {

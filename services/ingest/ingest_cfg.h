@@ -14,6 +14,7 @@ struct ingest_cfg {
     const char            *sources_file; /* one spec a line, # comments */
     const char            *topic;
     const char            *dlq_topic;
+    const char            *systems_topic; /* SystemInfo, compacted */
     uint32_t               partitions;
     uint32_t               interval_s;  /* default poll period */
     uint32_t               heartbeat_s; /* re-emit unchanged stations */

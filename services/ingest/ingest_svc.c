@@ -44,13 +44,35 @@ svc_destroy(void *ctx)
     free(is);
 }
 
+/* velib_data with its partitions, and velib_systems compacted with one
+ * partition (a handful of keys; consumers read all of it at start). */
+static void
+ensure_topics(const struct ingest_cfg *cfg)
+{
+    static const struct velo_kafka_topic_config compact[] = {
+        {"cleanup.policy", "compact"}};
+
+    if (velo_kafka_ensure_topic(cfg->common.kafka_brokers, cfg->topic,
+                                (int)cfg->partitions,
+                                ENSURE_TOPIC_MS) != VELO_OK)
+        velo_warn("kafka.topic_unverified", VELO_S("topic", cfg->topic));
+    if (velo_kafka_ensure_topic_cfg(cfg->common.kafka_brokers,
+                                    cfg->systems_topic, 1, compact, 1,
+                                    ENSURE_TOPIC_MS) != VELO_OK)
+        velo_warn("kafka.topic_unverified",
+                  VELO_S("topic", cfg->systems_topic));
+}
+
 static int
 svc_create(void **out, const void *cfgp, velo_metrics *m)
 {
     const struct ingest_cfg     *cfg = cfgp;
-    struct ingest_kafka_sink_cfg kc = {cfg->common.kafka_brokers, cfg->topic,
-                                       cfg->dlq_topic,
-                                       cfg->common.shutdown_timeout_ms};
+    struct ingest_kafka_sink_cfg kc = {.brokers = cfg->common.kafka_brokers,
+                                       .topic = cfg->topic,
+                                       .dlq_topic = cfg->dlq_topic,
+                                       .systems_topic = cfg->systems_topic,
+                                       .flush_timeout_ms =
+                                           cfg->common.shutdown_timeout_ms};
     struct ingest_svc           *is;
     int                          rv;
 
@@ -58,9 +80,7 @@ svc_create(void **out, const void *cfgp, velo_metrics *m)
     if (is == NULL)
         return VELO_ENOMEM;
     is->cfg = cfg;
-    if (velo_kafka_ensure_topic(kc.brokers, kc.topic, (int)cfg->partitions,
-                                ENSURE_TOPIC_MS) != VELO_OK)
-        velo_warn("kafka.topic_unverified", VELO_S("topic", kc.topic));
+    ensure_topics(cfg);
     rv = ingest_kafka_sink_new(&is->ks, &kc, &is->sink);
     if (rv == VELO_OK)
         rv = ingest_new(&is->p, cfg, &is->sink, m);

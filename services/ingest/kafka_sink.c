@@ -4,7 +4,9 @@
  * header content-type; the record timestamp is the produce time (event
  * time travels in last_reported_ms), so consumers can seek by time.
  * Dead letters: the raw bytes (cut to DLQ_MAX with velo-truncated: true)
- * with headers velo-error, velo-source, velo-format. */
+ * with headers velo-error, velo-source, velo-format.
+ * SystemInfo: key the system id, value the packed SystemInfo, header
+ * content-type, on the compacted systems topic. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +20,7 @@
 
 struct ingest_kafka_sink {
     velo_kafka_producer *kp;
-    const char          *topic, *dlq_topic;
+    const char          *topic, *dlq_topic, *systems_topic;
     uint8_t             *pack; /* reusable pack buffer */
     size_t               packcap;
     ingest_lost_fn       lost; /* set only while poll/flush runs */
@@ -104,6 +106,28 @@ ks_flush(void *ctx, int timeout_ms, ingest_lost_fn lost, void *owner)
     return rv;
 }
 
+/* SystemInfo: rare (a source's first poll, then only changes), so it
+ * packs into a buffer of its own rather than sharing ks_send's. */
+static int
+ks_send_system(void *ctx, const char *key, const Velo__V1__SystemInfo *si)
+{
+    ingest_kafka_sink *ks = ctx;
+    size_t             n = velo__v1__system_info__get_packed_size(si);
+    const struct velo_kafka_header h = {"content-type",
+                                        VELO_SYSINFO_CONTENT_TYPE,
+                                        sizeof(VELO_SYSINFO_CONTENT_TYPE) - 1};
+    uint8_t                       *buf = malloc(n > 0 ? n : 1);
+    int                            rv;
+
+    if (buf == NULL)
+        return VELO_ENOMEM;
+    velo__v1__system_info__pack(si, buf);
+    rv = velo_kafka_produce(ks->kp, ks->systems_topic, key, strlen(key), buf, n,
+                            &h, 1, 0);
+    free(buf);
+    return rv;
+}
+
 int
 ingest_kafka_sink_new(ingest_kafka_sink                 **out,
                       const struct ingest_kafka_sink_cfg *cfg,
@@ -128,7 +152,13 @@ ingest_kafka_sink_new(ingest_kafka_sink                 **out,
     }
     ks->topic = cfg->topic;
     ks->dlq_topic = cfg->dlq_topic;
-    *ops = (struct ingest_sink){ks_send, ks_dead_letter, ks_poll, ks_flush, ks};
+    ks->systems_topic = cfg->systems_topic;
+    *ops = (struct ingest_sink){.send = ks_send,
+                                .dead_letter = ks_dead_letter,
+                                .send_system = ks_send_system,
+                                .poll = ks_poll,
+                                .flush = ks_flush,
+                                .ctx = ks};
     *out = ks;
     return VELO_OK;
 }

@@ -49,6 +49,7 @@ struct ingest_gbfs_feeds {
     char    *vehicle_types;
     char    *system_information;
     char     version[16]; /* "1.1", "2.3", "3.0"; "1.0" when absent */
+    char     lang[36];    /* the data.<lang> picked (1.x/2.x), else "" */
     uint32_t ttl_s;
 };
 
@@ -59,6 +60,29 @@ VELO_MUST_CHECK int ingest_gbfs_discovery_parse(const char *body, size_t len,
                                                 struct ingest_gbfs_feeds *out,
                                                 char *err, size_t err_size);
 void                ingest_gbfs_feeds_fini(struct ingest_gbfs_feeds *f);
+
+/* What a source says about itself (GBFS system_information). "" is a
+ * field it did not send. Text is valid UTF-8, cut on a character
+ * boundary to fit. */
+struct ingest_feed_info {
+    char name[128];
+    char operator_[128];
+    char timezone[64]; /* as sent: not checked against the zone database */
+    char language[36];
+};
+
+/* system_information (1.x/2.x: plain strings and `language`; 3.x:
+ * localized name/operator arrays and `languages`). The language is the
+ * feed's: 1.x/2.x `language`, else feed_lang (the gbfs.json language
+ * picked); 3.x lang when the feed lists it, else its first language;
+ * localized text in that language, else the first. A field missing or of
+ * the wrong type stays "". VELO_EPROTO (err says why) when the JSON is
+ * malformed or has no `data` object. */
+VELO_MUST_CHECK int ingest_gbfs_system_parse(const char *body, size_t len,
+                                             const char              *lang,
+                                             const char              *feed_lang,
+                                             struct ingest_feed_info *out,
+                                             char *err, size_t err_size);
 
 /* Static station data (station_information) and the vehicle types, kept
  * between polls. Opaque; built by the parsers below, freed by _free. */

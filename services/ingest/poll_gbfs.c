@@ -1,8 +1,10 @@
 /* poll_gbfs.c: GBFS 1.x/2.x/3.x polling as a chain of GETs.
  *
  * A poll walks: gbfs.json (auto-discovery, refreshed hourly) ->
- * station_information and vehicle_types (refreshed when older than their
- * ttl, at least every 5 min and at most hourly) -> station_status. Only
+ * station_information, vehicle_types and system_information (refreshed
+ * when older than their ttl, at least every 5 min and at most hourly) ->
+ * station_status. system_information feeds the SystemInfo record (time
+ * zone, name, operator, language); without it the poll goes on. Only
  * station_status is needed on every poll. When a refresh of the slow feeds
  * fails but an older copy exists, the poll goes on with the older copy; a
  * failure of station_status fails the poll (nothing is emitted). */
@@ -12,6 +14,7 @@
 
 #include "payload_parsers.h"
 #include "source_kind.h"
+#include "sysinfo.h"
 #include "velo/clock.h"
 #include "velo/log.h"
 
@@ -19,15 +22,22 @@
 #define STATIC_MIN_AGE_MS (300 * 1000)
 #define STATIC_MAX_AGE_MS (3600 * 1000)
 
-enum gbfs_step { STEP_DISCOVERY, STEP_INFO, STEP_VTYPES, STEP_STATUS };
+enum gbfs_step {
+    STEP_DISCOVERY,
+    STEP_INFO,
+    STEP_VTYPES,
+    STEP_SYSTEM,
+    STEP_STATUS
+};
 
 struct gbfs {
     struct ingest_gbfs_feeds feeds;
     bool                     have_feeds;
     int64_t                  feeds_at; /* monotonic ms */
     ingest_gbfs_static      *st;
-    bool                     have_info, have_vtypes;
-    int64_t                  info_at, vtypes_at;
+    bool                     have_info, have_vtypes, have_system;
+    int64_t                  info_at, vtypes_at, system_at;
+    struct ingest_feed_info  system; /* from system_information */
     enum gbfs_step           step;
     int64_t                  now; /* monotonic ms of the poll */
 };
@@ -62,6 +72,7 @@ gbfs_close(struct ingest_src *s)
     ingest_gbfs_static_free(g->st);
     free(g);
     s->kstate = NULL;
+    s->feed = NULL; /* pointed into g */
 }
 
 static int64_t
@@ -87,6 +98,9 @@ step_next(const struct gbfs *g, enum gbfs_step from)
     if (from <= STEP_VTYPES && g->feeds.vehicle_types != NULL &&
         (!g->have_vtypes || g->now - g->vtypes_at >= static_max_age(g)))
         return STEP_VTYPES;
+    if (from <= STEP_SYSTEM && g->feeds.system_information != NULL &&
+        (!g->have_system || g->now - g->system_at >= static_max_age(g)))
+        return STEP_SYSTEM;
     return STEP_STATUS;
 }
 
@@ -100,9 +114,36 @@ step_url(const struct ingest_src *s, const struct gbfs *g)
         return g->feeds.station_information;
     case STEP_VTYPES:
         return g->feeds.vehicle_types;
+    case STEP_SYSTEM:
+        return g->feeds.system_information;
     default:
         return g->feeds.station_status;
     }
+}
+
+/* system_information: a zone the zone database does not know is dropped
+ * (logged): a wrong zone would cut days at the wrong instants. */
+static int
+parse_system(struct ingest_src *s, struct gbfs *g, const char *body, size_t len,
+             char *why, size_t n)
+{
+    struct ingest_feed_info fi;
+    int                     rv;
+
+    rv = ingest_gbfs_system_parse(body, len, s->spec->lang, g->feeds.lang, &fi,
+                                  why, n);
+    if (rv != VELO_OK)
+        return rv;
+    if (fi.timezone[0] != '\0' && !ingest_sysinfo_zone_ok(fi.timezone)) {
+        velo_warn("gbfs.bad_timezone", VELO_S("source", s->spec->system_id),
+                  VELO_S("timezone", fi.timezone));
+        fi.timezone[0] = '\0';
+    }
+    g->system = fi;
+    g->have_system = true;
+    g->system_at = g->now;
+    s->feed = &g->system;
+    return VELO_OK;
 }
 
 /* Parses a slow feed; VELO_OK or the parser's error with why filled. */
@@ -135,6 +176,8 @@ parse_slow(struct ingest_src *s, struct gbfs *g, const char *body, size_t len,
         g->have_info |= rv == VELO_OK;
         g->info_at = rv == VELO_OK ? g->now : g->info_at;
         return rv;
+    case STEP_SYSTEM:
+        return parse_system(s, g, body, len, why, n);
     default:
         rv = ingest_gbfs_vtypes_parse(g->st, body, len, why, n);
         g->have_vtypes |= rv == VELO_OK;
@@ -157,6 +200,8 @@ have_old_copy(const struct gbfs *g)
         return g->have_info;
     case STEP_VTYPES:
         return true; /* without vehicle types, e-bike counts stay absent */
+    case STEP_SYSTEM:
+        return true; /* without it, SystemInfo has what the config says */
     default:
         return false;
     }

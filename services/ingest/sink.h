@@ -9,6 +9,7 @@
 
 #include "velo/err.h"
 #include "velo/v1/station.pb-c.h"
+#include "velo/v1/system.pb-c.h"
 
 struct ingest_dead_letter {
     const char *key; /* "system/station", or the system id */
@@ -19,7 +20,9 @@ struct ingest_dead_letter {
     const char *reason; /* one line */
 };
 
-/* Called from poll/flush for each record the sink could not deliver. */
+/* Called from poll/flush for each record the sink could not deliver
+ * (key: "system/station" for a station or a dead letter, the system id
+ * for a SystemInfo or a whole-payload dead letter). */
 typedef void (*ingest_lost_fn)(void *owner, const char *key, size_t keylen);
 
 struct ingest_sink {
@@ -27,6 +30,11 @@ struct ingest_sink {
     int (*send)(void *ctx, const char *key, const Velo__V1__StationSnapshot *s);
     /* Queues one dead letter. */
     int (*dead_letter)(void *ctx, const struct ingest_dead_letter *dl);
+    /* Queues one SystemInfo under key (the system id) on the compacted
+     * systems topic. VELO_EFULL: the next poll tries again. NULL: the
+     * sink takes none (nothing is sent). */
+    int (*send_system)(void *ctx, const char *key,
+                       const Velo__V1__SystemInfo *si);
     /* Serves delivery reports for up to timeout_ms. */
     void (*poll)(void *ctx, int timeout_ms, ingest_lost_fn lost, void *owner);
     /* Waits up to timeout_ms for everything queued; VELO_ETIMEDOUT. */
@@ -42,6 +50,7 @@ struct ingest_kafka_sink_cfg {
     const char *brokers;
     const char *topic;
     const char *dlq_topic;
+    const char *systems_topic; /* SystemInfo, compacted */
     uint32_t    flush_timeout_ms;
 };
 

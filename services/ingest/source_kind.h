@@ -18,6 +18,7 @@
 #include "batch.h"
 #include "ingest_cfg.h"
 #include "source_spec.h"
+#include "sysinfo.h"
 #include "velo/backoff.h"
 #include "velo/http_client.h"
 
@@ -69,7 +70,11 @@ struct ingest_src {
     uint32_t            polls;       /* completed, ok or not */
     bool                finished; /* set by a kind with nothing left (replay) */
     int64_t             poll_started_ns;
-    const char         *last_kind; /* last outcome kind logged */
+    const char         *last_kind;       /* last outcome kind logged */
+    struct ingest_sysinfo_sent sys_sent; /* the SystemInfo last sent */
+    /* What the source said about itself (GBFS system_information), set by
+     * the kind and owned by its kstate; NULL: nothing. */
+    const struct ingest_feed_info *feed;
     /* Where HTTP kinds may connect (SSRF guard): internal addresses only
      * on the source URL's own host:port and the allow= hosts. */
     struct velo_fetch_policy policy;

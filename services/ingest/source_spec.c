@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "velo/clock.h"
 #include "velo/parse.h"
 
 #define ALLOW_MAX INGEST_ALLOW_MAX
@@ -90,6 +91,53 @@ allow_parse(struct ingest_source_spec *s, const char *val, char *err,
     return VELO_OK;
 }
 
+/* tz= and name=: non-empty text; a zone name's form (and existence) is
+ * checked later by ingest_sysinfo_check_spec. */
+static int
+text_opt(struct ingest_source_spec *s, const char *key, const char *val,
+         char *err, size_t err_size)
+{
+    char **slot = strcmp(key, "tz") == 0 ? &s->tz : &s->name;
+
+    if (*val == '\0' || strlen(val) > 200) {
+        snprintf(err, err_size,
+                 "bad value '%s' for source option '%s' (1-200 bytes)", val,
+                 key);
+        return VELO_EINVAL;
+    }
+    free(*slot);
+    *slot = strdup(val);
+    return *slot != NULL ? VELO_OK : VELO_ENOMEM;
+}
+
+/* start=, step=, polls=: the simulator's virtual clock. */
+static int
+virtual_opt(struct ingest_source_spec *s, const char *key, const char *val,
+            char *err, size_t err_size)
+{
+    double secs;
+
+    if (strcmp(key, "start") == 0) {
+        /* Only a UTC instant: the same text must mean the same instant on
+         * every machine. */
+        if (velo_time_parse_iso(val, &s->start_ms) != VELO_OK ||
+            val[strlen(val) - 1] != 'Z' || s->start_ms < 0)
+            goto bad;
+        s->virtual_time = true;
+    } else if (strcmp(key, "step") == 0) {
+        if (velo_parse_double(val, &secs) != VELO_OK || secs < 0.001 ||
+            secs > 86400)
+            goto bad;
+        s->step_ms = (uint32_t)(secs * 1000 + 0.5);
+    } else if (velo_parse_u32(val, &s->polls) != VELO_OK) {
+        goto bad;
+    }
+    return VELO_OK;
+bad:
+    snprintf(err, err_size, "bad value '%s' for source option '%s'", val, key);
+    return VELO_EINVAL;
+}
+
 static int
 opt_apply(struct ingest_source_spec *s, const char *key, const char *val,
           char *err, size_t err_size)
@@ -123,6 +171,12 @@ opt_apply(struct ingest_source_spec *s, const char *key, const char *val,
     } else if (strcmp(key, "speed") == 0) {
         if (velo_parse_double(val, &s->speed) != VELO_OK || s->speed <= 0)
             goto bad;
+        s->has_speed = true;
+    } else if (strcmp(key, "tz") == 0 || strcmp(key, "name") == 0) {
+        return text_opt(s, key, val, err, err_size);
+    } else if (strcmp(key, "start") == 0 || strcmp(key, "step") == 0 ||
+               strcmp(key, "polls") == 0) {
+        return virtual_opt(s, key, val, err, err_size);
     } else {
         snprintf(err, err_size, "unknown source option '%s'", key);
         return VELO_EINVAL;
@@ -166,6 +220,33 @@ url_check(const struct ingest_source_spec *s, char *err, size_t err_size)
                  "be sent)",
                  s->system_id, u, jcd ? "query or fragment" : "fragment");
         return VELO_EINVAL;
+    }
+    return VELO_OK;
+}
+
+/* start=/step=/polls= belong to simulate, and step=/polls= need start=.
+ * A virtual source polls back to back unless interval= says otherwise:
+ * its records carry virtual time, so waiting gains nothing. */
+static int
+virtual_check(struct ingest_source_spec *s, char *err, size_t err_size)
+{
+    const char *why = NULL;
+
+    if ((s->step_ms > 0 || s->polls > 0) && !s->virtual_time)
+        why = "step= and polls= need start=";
+    else if (s->virtual_time && s->kind != INGEST_SIMULATE)
+        why = "start= (virtual time) is for simulate sources";
+    else if (s->virtual_time && s->has_speed)
+        why = "speed= does not combine with start= (step= sets the pace)";
+    if (why != NULL) {
+        snprintf(err, err_size, "source %s: %s", s->system_id, why);
+        return VELO_EINVAL;
+    }
+    if (s->virtual_time && s->step_ms == 0)
+        s->step_ms = 60000;
+    if (s->virtual_time && !s->has_interval) {
+        s->interval_ms = 0;
+        s->has_interval = true;
     }
     return VELO_OK;
 }
@@ -248,6 +329,8 @@ ingest_source_spec_parse(const char *text, struct ingest_source_spec *out,
     if (comma != NULL && (rv = opts_parse(&s, comma, err, err_size)) != 0)
         goto out;
     rv = url_check(&s, err, err_size);
+    if (rv == VELO_OK)
+        rv = virtual_check(&s, err, err_size);
     if (rv != VELO_OK)
         goto out;
     if (s.contract == NULL &&
@@ -270,6 +353,8 @@ ingest_source_spec_fini(struct ingest_source_spec *s)
     free(s->url);
     free(s->contract);
     free(s->lang);
+    free(s->tz);
+    free(s->name);
     while (s->nallow > 0)
         free(s->allow[--s->nallow]);
     memset(s, 0, sizeof(*s));

@@ -10,9 +10,18 @@
  * as possible, for replay benchmarks), lang=xx (GBFS), contract=NAME (JCDecaux;
  * default: the part of SYSTEM_ID after the first ':'), loop=0|1 (replay),
  * seed=N and speed=X (simulate), allow=HOST[:PORT];... (hosts besides the
- * source URL's own whose addresses may be internal: loopback, private...).
+ * source URL's own whose addresses may be internal: loopback, private...),
+ * tz=ZONE (the system's IANA time zone: overrides the GBFS feed's or the
+ * JCDecaux contract table's; required for simulate), name=TEXT (the
+ * system's display name in its SystemInfo).
+ * Virtual time (simulate only): start=YYYY-MM-DDTHH:MM:SSZ, step=SECONDS
+ * (default 60), polls=N (0 = no end): poll k observes the instant
+ * start + k * step, and after N polls the source is finished; without
+ * interval= such a source polls back to back. speed= does not combine
+ * with start=.
  * HTTP kinds need an http(s) URL with a host; a JCDecaux base has no query
- * or fragment. Pure parsing: no I/O. */
+ * or fragment. Pure parsing: no I/O (whether a zone exists is checked by
+ * ingest_sysinfo_check_spec). */
 #ifndef INGEST_SOURCE_SPEC_H
 #define INGEST_SOURCE_SPEC_H
 
@@ -43,8 +52,16 @@ struct ingest_source_spec {
     bool             loop;
     uint64_t         seed;
     double           speed;
+    bool             has_speed;               /* speed= given */
     char            *allow[INGEST_ALLOW_MAX]; /* owned, from allow= */
     size_t           nallow;
+    char            *tz;   /* owned, from tz=, NULL: none */
+    char            *name; /* owned, from name=, NULL: none */
+    /* Virtual time (simulate): set by start=. */
+    bool     virtual_time;
+    int64_t  start_ms; /* the instant of poll 0 */
+    uint32_t step_ms;  /* virtual time between polls */
+    uint32_t polls;    /* 0: no end */
 };
 
 /* Parses one spec. VELO_EINVAL with a one-line reason in err. */

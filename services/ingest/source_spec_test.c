@@ -135,6 +135,55 @@ test_source_allow_list(void **state)
     ingest_source_spec_fini(&s);
 }
 
+static void
+test_source_virtual_time_options(void **state)
+{
+    struct ingest_source_spec s;
+    char                      err[256];
+
+    (void)state;
+    assert_int_equal(
+        ingest_source_spec_parse("s:x=simulate:f,tz=Europe/Dublin,name=Demo,"
+                                 "start=2026-03-29T00:00:00Z,step=30,polls=7",
+                                 &s, err, sizeof(err)),
+        VELO_OK);
+    assert_true(s.virtual_time);
+    assert_true(s.start_ms == 1774742400000LL);
+    assert_int_equal(s.step_ms, 30000);
+    assert_int_equal(s.polls, 7);
+    assert_string_equal(s.tz, "Europe/Dublin");
+    assert_string_equal(s.name, "Demo");
+    /* No interval=: back to back, virtual time needs no waiting. */
+    assert_true(s.has_interval);
+    assert_int_equal(s.interval_ms, 0);
+    ingest_source_spec_fini(&s);
+    assert_int_equal(
+        ingest_source_spec_parse("s:x=simulate:f,start=2026-03-29T00:00:00Z,"
+                                 "interval=0.5",
+                                 &s, err, sizeof(err)),
+        VELO_OK);
+    assert_int_equal(s.step_ms, 60000); /* the default step */
+    assert_int_equal(s.polls, 0);       /* no end */
+    assert_int_equal(s.interval_ms, 500);
+    ingest_source_spec_fini(&s);
+}
+
+static void
+test_source_bad_virtual_time_says_why(void **state)
+{
+    (void)state;
+    expect_bad("s:x=simulate:f,start=yesterday", "start");
+    expect_bad("s:x=simulate:f,start=2026-03-29T00:00:00+02:00", "start");
+    expect_bad("s:x=simulate:f,start=2026-03-29T00:00:00Z,step=0", "step");
+    expect_bad("s:x=simulate:f,start=2026-03-29T00:00:00Z,polls=-1", "polls");
+    expect_bad("s:x=simulate:f,polls=10", "need start=");
+    expect_bad("s:x=simulate:f,step=10", "need start=");
+    expect_bad("r:x=replay:d,start=2026-03-29T00:00:00Z", "simulate");
+    expect_bad("s:x=simulate:f,speed=60,start=2026-03-29T00:00:00Z", "speed");
+    expect_bad("s:x=simulate:f,tz=", "tz");
+    expect_bad("s:x=simulate:f,name=", "name");
+}
+
 int
 main(void)
 {
@@ -145,6 +194,8 @@ main(void)
         cmocka_unit_test(test_source_bad_specs_say_why),
         cmocka_unit_test(test_source_bad_urls_are_config_errors),
         cmocka_unit_test(test_source_allow_list),
+        cmocka_unit_test(test_source_virtual_time_options),
+        cmocka_unit_test(test_source_bad_virtual_time_says_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

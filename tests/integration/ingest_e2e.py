@@ -7,6 +7,12 @@ the dead-letter topic, that an unchanged second poll emits nothing, that
 each fault is classified and counted, that the API key never reaches the
 log, /readyz, and that SIGTERM flushes and exits 0.
 
+SystemInfo: every good source's record on the compacted systems topic
+(created with cleanup.policy=compact), once (unchanged polls send none),
+with its zone from GBFS system_information or the JCDecaux contract table
+(or tz=), decoded by velo-kdump; an unknown contract without tz= and a
+simulator without tz= are configuration errors (exit 78).
+
 Hardening: a failing GBFS station_status ends the poll with its outcome
 and backs off (no tight loop), a huge Retry-After is capped, a source
 broken since start is stale since start, feed URLs and redirects to
@@ -102,7 +108,8 @@ def check_records(recs, expected):
 
 
 def check_bad_config():
-    """Bad source URLs: exit 78 before anything starts, each reported."""
+    """Bad source URLs and unknown zones: exit 78 before anything starts,
+    each reported."""
     binary = os.path.join(os.environ.get("VELO_BIN_DIR", "build/bin"),
                           "velo-ingest")
     p = subprocess.run([binary, "--kafka-brokers", "127.0.0.1:1",
@@ -115,6 +122,73 @@ def check_bad_config():
           % (p.returncode, p.stderr))
     for sid in ("g:a", "g:b", "j:c"):
         check(sid in p.stderr, "%s not reported: %s" % (sid, p.stderr))
+    p = subprocess.run([binary, "--kafka-brokers", "127.0.0.1:1",
+                        "--source", "jcdecaux:atlantis=jcdecaux-v1:http://h",
+                        "--source", "sim:x=simulate:/nonexistent.json",
+                        "--source", "g:z=gbfs:http://h/g.json,tz=Mars/Base"],
+                       capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, JCDECAUX_API_KEY="k"))
+    check(p.returncode == 78, "unknown zones: exit %d, want 78 (%s)"
+          % (p.returncode, p.stderr))
+    for sid in ("jcdecaux:atlantis", "sim:x", "g:z"):
+        check(sid in p.stderr, "%s not reported: %s" % (sid, p.stderr))
+
+
+def topic_configs(brokers, topic):
+    """The topic's own (non-default) configs, via Kafka's ConfigCommand."""
+    src = os.environ.get("VELO_SRC_DIR", ".")
+    libs = os.environ.get("VELO_KAFKA_LIBS",
+                          os.path.join(src, ".deps", "kafka", "libs"))
+    out = subprocess.run(
+        ["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", libs + "/*",
+         "kafka.admin.ConfigCommand", "--bootstrap-server", brokers,
+         "--entity-type", "topics", "--entity-name", topic, "--describe"],
+        capture_output=True, text=True, timeout=120)
+    check(out.returncode == 0, "ConfigCommand: %s" % out.stderr[-500:])
+    return out.stdout
+
+
+def check_systems(brokers, topic, n_dublin, n_spec23, n_spec30):
+    """One SystemInfo per good source, with the right zone and fields."""
+    recs = kdump(brokers, topic)
+    by_key = {}
+    for r in recs:
+        check(r["key"] not in by_key, "SystemInfo of %s sent twice: %s"
+              % (r["key"], [x.get("value") for x in recs
+                            if x["key"] == r["key"]]))
+        check(r["headers"].get("content-type", "").endswith(
+            "message=velo.v1.SystemInfo"), "%s: content-type" % r["key"])
+        check(r.get("value") is not None, "%s: SystemInfo does not decode: %s"
+              % (r["key"], r))
+        by_key[r["key"]] = r["value"]
+    gbfs = {"name": "Example Bike Rental", "operator": "Example Sharing, Inc",
+            "timezone": "America/Chicago", "language": "en"}
+    want = {
+        "jcdecaux:dublin": {"timezone": "Europe/Dublin", "name": "dublinbikes",
+                            "operator": "JCDecaux", "language": "en",
+                            "source_format": "jcdecaux-v1",
+                            "station_count": n_dublin},
+        "jcdecaux:lyon": {"timezone": "Europe/Paris", "operator": "JCDecaux",
+                          "source_format": "jcdecaux-v3", "station_count": 1},
+        "gbfs:spec23": dict(gbfs, source_format="gbfs-2.3",
+                            station_count=n_spec23),
+        "gbfs:spec30": dict(gbfs, source_format="gbfs-3.0",
+                            station_count=n_spec30),
+    }
+    for key, fields in want.items():
+        v = by_key.get(key)
+        check(v is not None, "no SystemInfo for %s (have %s)"
+              % (key, sorted(by_key)))
+        check(v["system_id"] == key, "%s: system_id %r" % (key, v))
+        check(v.get("source_url", "").startswith("http://127.0.0.1"),
+              "%s: source_url %r" % (key, v.get("source_url")))
+        for f, w in fields.items():
+            check(v.get(f) == w, "%s: SystemInfo %s is %r, want %r"
+                  % (key, f, v.get(f), w))
+    for key in by_key:
+        check(key in want, "SystemInfo of a source that never succeeded: %s"
+              % key)
+    return len(by_key)
 
 
 def check_hardening(ingest, srv, other, dlq_recs):
@@ -155,24 +229,21 @@ def main():
     other = SourceServer(FIXTURES)  # another port: internal, not the source
     srv.other = other.base
     topic, dlq = unique("velib_data"), unique("velib_data_dlq")
+    systems = unique("velib_systems")
     b = srv.base
     sources = [
         "jcdecaux:dublin=jcdecaux-v1:%s/ok" % b,
         "jcdecaux:lyon=jcdecaux-v3:%s/ok" % b,
         "gbfs:spec23=gbfs:%s/gbfs23/gbfs.json" % b,
         "gbfs:spec30=gbfs:%s/gbfs30/gbfs.json" % b,
-        "jcdecaux:e403=jcdecaux-v1:%s/e403" % b,
-        "jcdecaux:e429=jcdecaux-v1:%s/e429" % b,
-        "jcdecaux:e500=jcdecaux-v1:%s/e500" % b,
-        "jcdecaux:bad=jcdecaux-v1:%s/bad" % b,
-        "jcdecaux:big=jcdecaux-v1:%s/big" % b,
-        "jcdecaux:stall=jcdecaux-v1:%s/stall" % b,
-        "jcdecaux:trunc=jcdecaux-v1:%s/trunc" % b,
+    ] + [  # contracts the zone table does not know: tz= gives the zone
+        "jcdecaux:%s=jcdecaux-v1:%s/%s,tz=Europe/Dublin" % (n, b, n)
+        for n in ("e403", "e429", "e500", "bad", "big", "stall", "trunc")
     ] + ["gbfs:%s=gbfs:%s/%s/gbfs.json" % (n, b, n) for n in (
         "st404", "st429", "st500", "stloop", "ssrf", "ssrfredir", "ssrffile")]
     ingest = Service("velo-ingest", [
         "--admin-port", "0", "--kafka-brokers", brokers, "--topic", topic,
-        "--dlq-topic", dlq, "--interval-s", "1", "--http-timeout-ms", "800",
+        "--dlq-topic", dlq, "--systems-topic", systems, "--interval-s", "1", "--http-timeout-ms", "800",
         "--max-body-bytes", str(256 * 1024), "--log-level", "debug"]
         + sum((["--source", s] for s in sources), []),
         env={"JCDECAUX_API_KEY": KEY})
@@ -202,6 +273,14 @@ def main():
                               source="jcdecaux:dublin")
     check(unchanged >= 114, "second poll of dublin: %d unchanged" % unchanged)
 
+    n_sys = check_systems(
+        brokers, systems, len(expected_v1()),
+        len(expected_gbfs("gbfs:spec23", "spec-v2.3", "2.3")),
+        len(expected_gbfs("gbfs:spec30", "spec-v3.0", "3.0")))
+    cfgs = topic_configs(brokers, systems)
+    check("cleanup.policy=compact" in cfgs,
+          "%s was not created compacted: %s" % (systems, cfgs))
+
     dead = kdump(brokers, dlq, raw=True)
     check_hardening(ingest, srv, other, dead)
     bad = [d for d in dead if d["key"] == "jcdecaux:bad"]
@@ -221,8 +300,8 @@ def main():
     check(rc == 0, "velo-ingest exit status %r after SIGTERM" % rc)
     srv.close()
     other.close()
-    print("ingest_e2e: %d records checked, %d dead letters; 1 passed, 0 failed"
-          % (len(expected), len(dead)))
+    print("ingest_e2e: %d records checked, %d SystemInfo, %d dead letters; "
+          "1 passed, 0 failed" % (len(expected), n_sys, len(dead)))
 
 
 if __name__ == "__main__":

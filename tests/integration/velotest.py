@@ -153,9 +153,12 @@ def wait_for(what, cond, timeout=30, every=0.1):
     fail("timed out after %ds waiting for %s" % (timeout, what))
 
 
-def kdump(brokers, topic, idle_ms=2000, maximum=None, raw=False):
+def kdump(brokers, topic, idle_ms=2000, maximum=None, raw=False,
+          read_committed=False):
     args = [os.path.join(BIN, "velo-kdump"), "--brokers", brokers,
             "--topic", topic, "--idle-ms", str(idle_ms)]
+    if read_committed:
+        args += ["--read-committed"]
     if maximum:
         args += ["--max", str(maximum)]
     if raw:

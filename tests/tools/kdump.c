@@ -8,8 +8,10 @@
  *
  * Reads every partition from the beginning (or from --start-ms), with no
  * group balancing and no commits, until --idle-ms pass without a record or
- * --max records were printed. A value that does not decode as a
- * StationSnapshot (or every value, with --raw) is printed as "value_b64".
+ * --max records were printed. A value is decoded as a SystemInfo when its
+ * content-type header says so (velib_systems), else as a StationSnapshot;
+ * one that does not decode (or every value, with --raw) is printed as
+ * "value_b64".
  * Records go to stdout, the tool's own log to stderr. Exit status: 0 done,
  * 1 Kafka failed (unknown topic, unreachable), 78 bad flags. */
 #include <stdbool.h>
@@ -26,6 +28,7 @@
 #include "velo/log.h"
 #include "velo/parse.h"
 #include "velo/snapshot.h"
+#include "velo/v1/system.pb-c.h"
 
 #define KDUMP_LINE_MAX (64u << 20) /* one record's JSON line */
 
@@ -35,6 +38,7 @@ struct kdump_cfg {
     uint32_t            idle_ms;
     uint32_t            max;
     bool                raw;
+    bool                read_committed;
     const char         *start_ms;
     enum velo_log_level log_level;
 };
@@ -68,6 +72,11 @@ static const struct velo_opt kdump_opts[] = {
      .type = VELO_OPT_BOOL,
      CFG(raw),
      .help = "print every value as value_b64, never decoded"},
+    {.name = "read-committed",
+     .def = "false",
+     .type = VELO_OPT_BOOL,
+     CFG(read_committed),
+     .help = "skip records of aborted or open transactions"},
     {.name = "start-ms",
      .type = VELO_OPT_STR,
      CFG(start_ms),
@@ -194,8 +203,44 @@ headers_append(struct velo_buf *b, const struct velo_kafka_msg *m)
     return rv == VELO_OK ? velo_buf_puts(b, "}") : rv;
 }
 
+/* True when the record's content-type header is exactly want. */
+static bool
+content_type_is(const struct velo_kafka_msg *m, const char *want)
+{
+    const void *ct;
+    size_t      ctlen;
+
+    return velo_kafka_msg_header(m, "content-type", &ct, &ctlen) == VELO_OK &&
+           ctlen == strlen(want) && memcmp(ct, want, ctlen) == 0;
+}
+
+/* "value":{SystemInfo} (velib_systems); VELO_EPROTO when it does not
+ * decode (b is left as it was). */
+static int
+sysinfo_decoded(struct velo_buf *b, const struct velo_kafka_msg *m)
+{
+    Velo__V1__SystemInfo *si;
+    size_t                mark = b->len;
+    int                   rv;
+
+    si = velo__v1__system_info__unpack(NULL, m->len, m->value);
+    if (si == NULL)
+        return VELO_EPROTO;
+    rv = velo_buf_puts(b, ",\"value\":");
+    if (rv == VELO_OK)
+        rv = velo_proto_to_json(&si->base, &velo__v1__system_info__descriptor,
+                                b);
+    velo__v1__system_info__free_unpacked(si, NULL);
+    if (rv != VELO_OK && b->data != NULL) {
+        b->len = mark;
+        b->data[mark] = '\0';
+    }
+    return rv;
+}
+
 /* "value":{snapshot} when it decodes and nothing says it is something
- * else; VELO_EPROTO otherwise (b is left as it was). */
+ * else, "value":{SystemInfo} when the content-type says it is one;
+ * VELO_EPROTO otherwise (b is left as it was). */
 static int
 value_decoded(struct velo_buf *b, const struct velo_kafka_msg *m)
 {
@@ -204,6 +249,8 @@ value_decoded(struct velo_buf *b, const struct velo_kafka_msg *m)
     size_t                     ctlen, mark = b->len;
     int                        rv;
 
+    if (content_type_is(m, VELO_SYSINFO_CONTENT_TYPE))
+        return sysinfo_decoded(b, m);
     if (velo_kafka_msg_header(m, "content-type", &ct, &ctlen) == VELO_OK &&
         (ctlen != strlen(VELO_SNAPSHOT_CONTENT_TYPE) ||
          memcmp(ct, VELO_SNAPSHOT_CONTENT_TYPE, ctlen) != 0))
@@ -315,6 +362,7 @@ main(int argc, char **argv)
     kcfg.brokers = cfg.brokers;
     kcfg.group_id = "velo-kdump"; /* required by librdkafka; never committed */
     kcfg.client_id = "velo-kdump";
+    kcfg.read_committed = cfg.read_committed;
     rv = velo_kafka_consumer_new(&kc, &kcfg);
     if (rv == VELO_OK)
         rv = velo_kafka_assign_all(kc, cfg.topic, start, 10000);

@@ -84,6 +84,23 @@ VELO_MUST_CHECK int velo_kafka_ensure_topic(const char *brokers,
                                             const char *topic, int partitions,
                                             int timeout_ms);
 
+/* One topic configuration entry, e.g. {"cleanup.policy", "compact"}. */
+struct velo_kafka_topic_config {
+    const char *name;
+    const char *value;
+};
+
+/* velo_kafka_ensure_topic, with nconfigs topic configurations applied when
+ * the topic is created here (configs may be NULL when nconfigs is 0). An
+ * existing topic is left as it is: its configuration is not checked or
+ * altered (that is an operator's decision). VELO_EINVAL also for an entry
+ * with a NULL or empty name or a NULL value. */
+VELO_MUST_CHECK int
+velo_kafka_ensure_topic_cfg(const char *brokers, const char *topic,
+                            int                                   partitions,
+                            const struct velo_kafka_topic_config *configs,
+                            size_t nconfigs, int timeout_ms);
+
 /* ---- consumer ---- */
 
 struct velo_kafka_consumer_cfg {

@@ -14,6 +14,10 @@
 #define VELO_SNAPSHOT_CONTENT_TYPE                                             \
     "application/x-protobuf; message=velo.v1.StationSnapshot"
 
+/* Content type header value of every velib_systems record (SystemInfo). */
+#define VELO_SYSINFO_CONTENT_TYPE                                              \
+    "application/x-protobuf; message=velo.v1.SystemInfo"
+
 /* The Kafka key "system_id/station_id". VELO_ETOOBIG when it does not fit,
  * VELO_EINVAL when either id is missing. */
 VELO_MUST_CHECK int velo_snapshot_key(const Velo__V1__StationSnapshot *s,
@@ -33,5 +37,13 @@ VELO_MUST_CHECK int velo_snapshot_to_json(const Velo__V1__StationSnapshot *s,
  * stick in w, like every jsonw call. */
 void velo_snapshot_json_members(struct velo_jsonw               *w,
                                 const Velo__V1__StationSnapshot *s);
+
+/* Appends msg, a flat message of descriptor md (scalars, strings and
+ * enums, like velo.v1.SystemInfo), as one JSON object by the same rules
+ * as velo_snapshot_to_json; repeated fields are skipped, a nested
+ * message is null. All or nothing, like velo_snapshot_to_json. */
+VELO_MUST_CHECK int velo_proto_to_json(const ProtobufCMessage           *msg,
+                                       const ProtobufCMessageDescriptor *md,
+                                       struct velo_buf                  *out);
 
 #endif
