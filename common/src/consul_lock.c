@@ -347,7 +347,7 @@ velo_consul_lock_start(velo_consul_lock **out, velo_consul *c,
         l->started = rv == VELO_OK;
     }
     if (rv != VELO_OK) {
-        velo_consul_lock_stop(l);
+        velo_consul_lock_free(l);
         return rv;
     }
     *out = l;
@@ -397,15 +397,24 @@ lock_release(velo_consul_lock *l)
 void
 velo_consul_lock_stop(velo_consul_lock *l)
 {
-    if (l == NULL)
+    if (l == NULL || atomic_exchange(&l->stop, true))
         return;
-    atomic_store(&l->stop, true);
     if (l->k.f != NULL)
         velo_fetcher_wakeup(l->k.f);
     if (l->started)
         pthread_join(l->th, NULL);
-    if (l->started && l->session[0] != '\0')
+    l->started = false;
+    if (l->session[0] != '\0')
         lock_release(l);
+    l->session[0] = '\0';
+}
+
+void
+velo_consul_lock_free(velo_consul_lock *l)
+{
+    if (l == NULL)
+        return;
+    velo_consul_lock_stop(l);
     consul_call_fini(&l->k);
     pthread_mutex_destroy(&l->mtx);
     free(l);

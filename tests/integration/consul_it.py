@@ -110,7 +110,9 @@ def pipeline(addr, brokers):
     """velo-ingest (registered too) filling a topic, plus two streams."""
     srv = SourceServer(FIXTURES)
     topic, dlq = unique("velib_data"), unique("velib_data_dlq")
-    env = consul_env(addr, JCDECAUX_API_KEY=KEY)
+    # ingest reports its readiness itself (a TTL check); streams are
+    # polled by the agent (HTTP check): both kinds on the real agent.
+    env = consul_env(addr, JCDECAUX_API_KEY=KEY, VELO_CONSUL_CHECK="ttl")
     ingest = Service("velo-ingest", [
         "--admin-port", "0", "--kafka-brokers", brokers, "--topic", topic,
         "--dlq-topic", dlq, "--interval-s", "1",
@@ -163,8 +165,12 @@ def discovery():
     for s in streams:
         wait_for("stream /readyz", lambda: s.http("/readyz")[0] == 200, 60)
     ids = check_registration(addr, streams)
-    wait_for("ingest registered", lambda: instances(
+    ing = wait_for("ingest registered", lambda: instances(
         addr, "velo-ingest", passing=True), 30)
+    checks = [c for e in ing.values() for c in e["Checks"]
+              if c["CheckID"].startswith("service:")]
+    check(checks and checks[0]["Output"].startswith("ready"),
+          "ingest's TTL check output: %s" % checks)
     check_veloctl(addr)
     check("consul: registered" in streams[0].http("/readyz")[1],
           "/readyz detail: %s" % streams[0].http("/readyz")[1])

@@ -67,11 +67,13 @@ test_one_holder_and_handover_on_stop(void **st)
     assert_string_equal(who, "replica-a");
     t0 = velo_mono_ms();
     velo_consul_lock_stop(a); /* releases at once */
+    assert_false(velo_consul_lock_held(a));
     assert_true(wait_held(b, true, 3000));
     assert_true(velo_mono_ms() - t0 < 2000);
     velo_consul_lock_leader(b, who, sizeof(who));
     assert_string_equal(who, "replica-b");
-    velo_consul_lock_stop(b);
+    velo_consul_lock_free(a);
+    velo_consul_lock_free(b);
     velo_consul_free(c);
 }
 

@@ -206,7 +206,10 @@ bool velo_consul_lock_held(velo_consul_lock *l);
 /* Who holds it, as last seen ("" when free or unknown). Thread: any. */
 void velo_consul_lock_leader(velo_consul_lock *l, char *buf, size_t size);
 /* Stops contending, releases the lock and destroys the session (one try
- * each, bounded), then frees. NULL: no-op. */
+ * each, at most 2 s each): the standby takes over at once. l stays valid
+ * (held false) until _free. Thread: one caller; NULL: no-op. */
 void velo_consul_lock_stop(velo_consul_lock *l);
+/* _stop if not done yet, then frees. NULL: no-op. */
+void velo_consul_lock_free(velo_consul_lock *l);
 
 #endif
