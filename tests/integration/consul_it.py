@@ -11,6 +11,10 @@ discovery (fixtures kafka + consul):
 - SIGTERM deregisters the other at once (before it stops serving);
 - a stream that cannot become ready (no broker) is registered but never
   passing.
+leader (fixtures kafka + consul): two velo-ingest replicas, exactly one
+  polls (requests counted at the test's source server, per API key); kill
+  -9 the leader: the standby polls within 2 x TTL + one interval; SIGTERM
+  releases at once; every station is in Kafka afterwards.
 outage (fixture kafka; its own agent, stopped and restarted on one port):
 - the client keeps calling successfully on its cached list while Consul
   is down; /readyz stays 200 with the Consul state as detail and
@@ -30,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ingest_e2e import KEY  # noqa: E402
 from source_server import SourceServer  # noqa: E402
 from velotest import (BIN, FIXTURES, RUN, SRC, Service, check, fail,  # noqa: E402
-                      kafka_addr, unique, wait_for)
+                      kafka_addr, kdump, unique, wait_for)
 
 HARNESS = os.path.join(SRC, "tests", "harness", "consul.sh")
 CONSUL_BIN = os.path.join(SRC, ".deps", "consul", "consul")
@@ -261,7 +265,99 @@ def outage():
     print("ok: consul outage")
 
 
+def polls_by_key(srv, since):
+    """Polls of the JCDecaux stations path per API key after index since."""
+    with srv.lock:
+        qs = list(srv.queries[since:])
+    out = {}
+    for path, q in qs:
+        if path.endswith("/vls/v1/stations"):
+            k = q.get("apiKey", q.get("apikey", ["?"]))[0]
+            out[k] = out.get(k, 0) + 1
+    return out
+
+
+def start_ingest(addr, brokers, srv, topic, dlq, key):
+    """One velo-ingest replica; its API key tells its polls apart."""
+    return Service("velo-ingest", [
+        "--admin-port", "0", "--kafka-brokers", brokers, "--topic", topic,
+        "--dlq-topic", dlq, "--interval-s", "1",
+        "--source", "jcdecaux:dublin=jcdecaux-v1:%s/ok" % srv.base],
+        env=consul_env(addr, JCDECAUX_API_KEY=key,
+                       VELO_INGEST_LEADER_TTL_S=str(LEADER_TTL_S)))
+
+
+LEADER_TTL_S = 2
+
+
+def leader_of(reps):
+    held = [r for r in reps if r.metric("velo_consul_lock_held") == 1]
+    return held[0] if len(held) == 1 else None
+
+
+def check_one_polls(srv, reps, keys, seconds=4):
+    lead = wait_for("exactly one leader", lambda: leader_of(reps), 30)
+    other = [r for r in reps if r is not lead]
+    for r in other:
+        status, body = r.http("/readyz")
+        check(status == 200 and "standby" in body,
+              "standby /readyz: %d %s" % (status, body))
+    n0 = len(srv.queries)
+    time.sleep(seconds)
+    got = polls_by_key(srv, n0)
+    lk = keys[reps.index(lead)]
+    check(got.get(lk, 0) >= seconds - 1, "the leader polls: %s" % got)
+    check(all(got.get(keys[reps.index(r)], 0) == 0 for r in other),
+          "a standby polled: %s" % got)
+    return lead
+
+
+def takeover_s(srv, reps, keys, new):
+    """Seconds until replica new polls."""
+    n0, t0 = len(srv.queries), time.time()
+    wait_for("takeover", lambda: polls_by_key(srv, n0).get(
+        keys[reps.index(new)], 0) > 0, 30, every=0.05)
+    return time.time() - t0
+
+
+def leader():
+    addr = consul_fixture_addr()
+    brokers = kafka_addr()
+    srv = SourceServer(FIXTURES)
+    topic, dlq = unique("velib_data"), unique("velib_data_dlq")
+    keys = ["key-a-%d" % os.getpid(), "key-b-%d" % os.getpid(),
+            "key-c-%d" % os.getpid()]
+    reps = [start_ingest(addr, brokers, srv, topic, dlq, k) for k in keys[:2]]
+    lead = check_one_polls(srv, reps, keys)
+    standby = [r for r in reps if r is not lead][0]
+    # kill -9 the leader: the standby takes over once Consul invalidates
+    # the session (up to 2 x TTL) plus one blocking-query round.
+    lead.proc.kill()
+    lead.proc.wait()
+    took = takeover_s(srv, reps, keys, standby)
+    limit = 2 * LEADER_TTL_S + 1 + 2  # + interval + slack (loaded machine)
+    check(took <= limit, "takeover after kill -9 took %.1f s > %d s"
+          % (took, limit))
+    print("takeover after kill -9: %.1f s" % took)
+    # SIGTERM releases at once: a third replica takes over within ~1 s.
+    reps.append(start_ingest(addr, brokers, srv, topic, dlq, keys[2]))
+    check_one_polls(srv, reps[1:], keys[1:], seconds=2)
+    check(standby.stop() == 0, "leader exit status after SIGTERM")
+    took = takeover_s(srv, reps, keys, reps[2])
+    check(took <= 3, "takeover after SIGTERM took %.1f s" % took)
+    print("takeover after SIGTERM: %.1f s" % took)
+    # No station missing from Kafka.
+    time.sleep(2)
+    recs = kdump(brokers, topic)
+    ids = {r["value"]["station_id"] for r in recs
+           if isinstance(r.get("value"), dict) and "station_id" in r["value"]}
+    check(len(ids) == 114, "stations in Kafka: %d of 114" % len(ids))
+    check(reps[2].stop() == 0, "last replica exit status")
+    srv.close()
+    print("ok: consul leader")
+
+
 if __name__ == "__main__":
-    {"discovery": discovery, "outage": outage}.get(
+    {"discovery": discovery, "outage": outage, "leader": leader}.get(
         sys.argv[1] if len(sys.argv) > 1 else "", lambda: fail(
-            "usage: consul_it.py discovery|outage"))()
+            "usage: consul_it.py discovery|outage|leader"))()
