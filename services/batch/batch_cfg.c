@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "cron.h"
+
 #define CFG(f) offsetof(struct batch_cfg, f)
 
 static const struct velo_opt batch_opts[] = {
@@ -54,11 +56,37 @@ static const struct velo_opt batch_opts[] = {
     {"once", "VELO_BATCH_ONCE", "false", VELO_OPT_BOOL, CFG(once),
      "process everything up to the ends of the partitions at start, emit "
      "every complete window, commit and exit 0 (the CronJob form)"},
+    {"schedule", "VELO_BATCH_SCHEDULE", NULL, VELO_OPT_STR, CFG(schedule),
+     "cron schedule in UTC (\"0 5 * * *\"): run one --once pass at each "
+     "firing and stay up between them; unset: continuous",
+     .optional = true},
     {"crash-after-records", "VELO_BATCH_CRASH_AFTER_RECORDS", "0", VELO_OPT_U32,
      CFG(crash_after),
      "tests only: kill the process (SIGKILL) after handling this many "
      "records, inside an open transaction (0: never)"},
 };
+
+/* --once and --schedule exclude each other; the schedule must parse. */
+static int
+batch_cfg_check(const void *p, char *errs, size_t size)
+{
+    const struct batch_cfg *cfg = p;
+    struct batch_cron       c;
+
+    if (cfg->schedule == NULL)
+        return 0;
+    if (cfg->once) {
+        snprintf(errs, size, "--once and --schedule exclude each other");
+        return 1;
+    }
+    if (batch_cron_parse(&c, cfg->schedule) != VELO_OK) {
+        snprintf(errs, size,
+                 "--schedule: \"%s\" is not a five-field cron schedule",
+                 cfg->schedule);
+        return 1;
+    }
+    return 0;
+}
 
 const struct velo_cfg_spec batch_cfg_spec = {
     .svc = "batch",
@@ -66,4 +94,5 @@ const struct velo_cfg_spec batch_cfg_spec = {
     .opts = batch_opts,
     .nopts = sizeof(batch_opts) / sizeof(batch_opts[0]),
     .admin_port_default = "9103",
+    .check = batch_cfg_check,
 };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "batch_cfg.h"
+#include "cron.h"
 #include "kio.h"
 #include "run.h"
 #include "velo/backoff.h"
@@ -27,7 +28,10 @@ struct batch_svc {
     bool                    started;
     atomic_bool             stop;
     atomic_bool             finished;
-    atomic_int              status; /* exit status once finished */
+    atomic_int              status;  /* exit status once finished */
+    atomic_bool             waiting; /* --schedule: between two passes */
+    struct batch_cron       cron;    /* valid with cfg->schedule */
+    int64_t                 fire_ms; /* loop thread: next firing */
 };
 
 static void
@@ -72,13 +76,19 @@ svc_create(void **out, const void *cfgp, velo_metrics *m)
                 .seek_margin_ms = cfg->seek_margin_s * 1000LL,
                 .txn_max_records = cfg->txn_max_records,
                 .txn_interval_ms = cfg->txn_interval_ms,
-                .once = cfg->once},
+                .once = cfg->once || cfg->schedule != NULL},
             &io, m);
     }
     if (rv != VELO_OK) {
         svc_destroy(s);
         return rv;
     }
+    if (cfg->schedule != NULL &&
+        batch_cron_parse(&s->cron, cfg->schedule) != VELO_OK) {
+        svc_destroy(s); /* batch_cfg_check let a bad schedule through */
+        return VELO_EINVAL;
+    }
+    atomic_init(&s->waiting, cfg->schedule != NULL);
     atomic_init(&s->stop, false);
     atomic_init(&s->finished, false);
     atomic_init(&s->status, 0);
@@ -93,39 +103,88 @@ finish(struct batch_svc *s, int status)
     atomic_store(&s->finished, true);
 }
 
-/* The loop thread: steps until stopped, done (--once) or fenced. */
+/* --schedule: after a pass, the next firing; false when there is none. */
+static bool
+arm(struct batch_svc *s)
+{
+    s->fire_ms = batch_cron_next(&s->cron, velo_now_ms());
+    if (s->fire_ms < 0) {
+        velo_warn("batch.schedule.never", VELO_S("schedule", s->cfg->schedule));
+        return false;
+    }
+    velo_info("batch.schedule.next", VELO_I("at_ms", s->fire_ms));
+    atomic_store(&s->waiting, true);
+    return true;
+}
+
+/* --schedule: true once the firing time has come (then a pass starts). */
+static bool
+fired(struct batch_svc *s)
+{
+    int64_t left = s->fire_ms - velo_now_ms();
+
+    if (left > 0) {
+        velo_sleep_ms(left < STEP_WAIT_MS ? left : STEP_WAIT_MS);
+        return false;
+    }
+    atomic_store(&s->waiting, false);
+    batch_run_rearm(s->run);
+    velo_info("batch.schedule.fire");
+    return true;
+}
+
+/* One step with its error policy; false when the loop must end. */
+static bool
+step(struct batch_svc *s, struct velo_backoff *b, bool *done)
+{
+    int rv = batch_run_step(s->run, velo_mono_ms(), STEP_WAIT_MS, done);
+
+    if (rv == VELO_EFENCED) {
+        velo_error("batch.fenced", VELO_S("cause", velo_strerror(rv)));
+        finish(s, EXIT_FAILURE);
+        return false;
+    }
+    if (rv != VELO_OK) {
+        int64_t wait = velo_backoff_next(b);
+        velo_warn("batch.retry", VELO_S("cause", velo_strerror(rv)),
+                  VELO_I("wait_ms", wait));
+        velo_sleep_ms(wait);
+        return true;
+    }
+    velo_backoff_reset(b);
+    if (s->cfg->crash_after > 0 &&
+        batch_run_records(s->run) >= s->cfg->crash_after)
+        raise(SIGKILL); /* fault injection: kill -9 at a known point */
+    return true;
+}
+
+/* The loop thread: steps until stopped, done (--once) or fenced; with
+ * --schedule, one --once pass per firing. */
 static void *
 loop(void *arg)
 {
     struct batch_svc   *s = arg;
     struct velo_backoff b;
-    bool                done = false;
+    bool                done = false, scheduled = s->cfg->schedule != NULL;
     int                 rv;
 
     velo_backoff_init(&b, RETRY_MIN_MS, RETRY_MAX_MS, (uint64_t)velo_now_ms());
+    if (scheduled && !arm(s))
+        done = true;
     while (!atomic_load(&s->stop) && !done) {
-        rv = batch_run_step(s->run, velo_mono_ms(), STEP_WAIT_MS, &done);
-        if (rv == VELO_EFENCED) {
-            velo_error("batch.fenced", VELO_S("cause", velo_strerror(rv)));
-            finish(s, EXIT_FAILURE);
-            return NULL;
-        }
-        if (rv != VELO_OK) {
-            int64_t wait = velo_backoff_next(&b);
-            velo_warn("batch.retry", VELO_S("cause", velo_strerror(rv)),
-                      VELO_I("wait_ms", wait));
-            velo_sleep_ms(wait);
+        if (atomic_load(&s->waiting) && !fired(s))
             continue;
+        if (!step(s, &b, &done))
+            return NULL;
+        if (done && scheduled) {
+            velo_info("batch.pass.done");
+            done = !arm(s);
         }
-        velo_backoff_reset(&b);
-        if (s->cfg->crash_after > 0 &&
-            batch_run_records(s->run) >= s->cfg->crash_after)
-            raise(SIGKILL); /* fault injection: kill -9 at a known point */
     }
     rv = batch_run_flush(s->run);
     if (rv != VELO_OK)
         velo_warn("batch.flush.fail", VELO_S("cause", velo_strerror(rv)));
-    if (done)
+    if (done && !scheduled)
         velo_info("batch.once.done");
     finish(s, rv == VELO_OK ? EXIT_SUCCESS : EXIT_FAILURE);
     return NULL;
@@ -147,8 +206,8 @@ svc_ready(void *ctx, char *why, size_t size)
 {
     struct batch_svc *s = ctx;
 
-    if (batch_run_ready(s->run))
-        return true;
+    if (atomic_load(&s->waiting) || batch_run_ready(s->run))
+        return true; /* between two scheduled passes there is no lag */
     snprintf(why, size, "recovering");
     return false;
 }

@@ -8,13 +8,13 @@
 #include <uthash.h>
 
 #include "velo/clock.h"
+#include "velo/kafka_dlq.h"
 #include "velo/kafka_txn.h"
 #include "velo/log.h"
 #include "velo/v1/system.pb-c.h"
 
 #define OUT_PARTITIONS 6 /* velib_aggregates when batch creates it */
 #define PROBE_POLL_MS 100
-#define DLQ_MAX (900 * 1024)   /* value bytes kept in a dead letter */
 #define SYSTEMS_RETRY_MS 30000 /* a missing systems topic, looked up again */
 
 struct zone_entry {
@@ -378,25 +378,29 @@ k_caught_up(void *ctx)
     return k->assigned && velo_kafka_caught_up(k->kc);
 }
 
-/* TODO(batch): write through the shared dead-letter function
- * (velo_kafka_dlq_write, branch `stream`) once it is on main; until then
- * the same shape by hand: raw bytes, velo-error and velo-source headers. */
+/* The shared dead-letter shape (velo/kafka_dlq.h): raw bytes (cut),
+ * velo-error, velo-source, and where the record was read. */
 static int
 k_dead_letter(void *ctx, const struct batch_in *in, const char *why)
 {
-    batch_kio                     *k = ctx;
-    const struct velo_kafka_header h[2] = {
-        {"velo-error", why, strlen(why)},
-        {"velo-source", "velo-batch", strlen("velo-batch")}};
-    int rv;
+    batch_kio *k = ctx;
+    int        rv;
 
     velo_warn("batch.dead_letter", VELO_S("reason", why),
               VELO_I("partition", in->partition), VELO_I("offset", in->offset));
-    rv = velo_kafka_produce(
-        k->dlq, k->cfg.dlq_topic, in->key, in->keylen, k->cur.value,
-        k->cur.len < DLQ_MAX ? k->cur.len : DLQ_MAX, h, 2, 0);
+    rv = velo_kafka_dlq_write(
+        k->dlq, &(struct velo_kafka_dlq_cfg){.topic = k->cfg.dlq_topic},
+        &(struct velo_kafka_dlq_letter){.key = in->key,
+                                        .keylen = in->keylen,
+                                        .value = k->cur.value,
+                                        .len = k->cur.len,
+                                        .reason = why,
+                                        .source = "velo-batch",
+                                        .origin_topic = k->cfg.topic,
+                                        .origin_partition = in->partition,
+                                        .origin_offset = in->offset});
     (void)velo_kafka_poll(k->dlq, 0);
-    return rv == VELO_EFULL ? VELO_OK : rv; /* counted; not worth a redo */
+    return rv;
 }
 
 /* ---- output ---- */

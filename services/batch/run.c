@@ -431,6 +431,15 @@ batch_run_step(batch_run *r, int64_t now_ms, int wait_ms, bool *done)
     return VELO_OK;
 }
 
+void
+batch_run_rearm(batch_run *r)
+{
+    if (r->txn_open || r->pending > 0)
+        return; /* not done: the pass goes on */
+    batch_engine_free(r->e);
+    r->e = NULL;
+}
+
 int
 batch_run_flush(batch_run *r)
 {

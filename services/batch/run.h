@@ -110,6 +110,11 @@ VELO_MUST_CHECK int batch_run_new(batch_run                 **out,
 VELO_MUST_CHECK int batch_run_step(batch_run *r, int64_t now_ms, int wait_ms,
                                    bool *done);
 
+/* After *done (--once), makes the next step start a new pass: recover
+ * from the committed offsets and read up to the partitions' ends then
+ * (--schedule runs one pass per firing). */
+void batch_run_rearm(batch_run *r);
+
 /* Commits what is pending (on stop). */
 VELO_MUST_CHECK int batch_run_flush(batch_run *r);
 

@@ -3,7 +3,8 @@
 exact hourly and daily rows on the output topic (read_committed), a second
 run that adds nothing, and a third that adds only the rows new input
 completes. Then kill -9 inside an open transaction, and a restart that
-commits exactly the same rows, none twice.
+commits exactly the same rows, none twice; then --schedule (a pass at the
+next minute, the same rows, exit 0 on SIGTERM).
 
 One station of system test:bxl (Europe/Brussels), heartbeat 1 h, a sample
 every 30 min from 2026-03-27T22:30Z to 2026-03-29T22:30Z, 4 bikes and 16
@@ -31,8 +32,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from velotest import (BIN, RUN, check, fail, kafka_addr, kdump,  # noqa: E402
-                      unique)
+from velotest import (BIN, RUN, Service, check, fail,  # noqa: E402
+                      kafka_addr, kdump, unique, wait_for)
 
 H = 3600 * 1000
 T_START = 1774650600000  # 2026-03-27T22:30:00Z
@@ -228,6 +229,24 @@ def killed_mid_transaction(brokers):
           % (len(partial), len(kdump(brokers, names["out"], raw=True))))
 
 
+def scheduled(brokers):
+    """--schedule "* * * * *": stays up, runs a pass at the next minute
+    with the same rows as --once, serves /metrics, exits 0 on SIGTERM."""
+    names = setup(brokers)
+    svc = Service("velo-batch", [
+        "--schedule", "* * * * *", "--kafka-brokers", brokers,
+        "--admin-port", "0", "--topic", names["data"],
+        "--systems-topic", names["systems"], "--out-topic", names["out"],
+        "--dlq-topic", names["dlq"], "--group", names["group"],
+        "--transactional-id", names["txn"], "--heartbeat-s", "3600"])
+    wait_for("a scheduled pass", lambda: svc.events("batch.pass.done"), 90,
+             0.5)
+    check(svc.metric("velo_batch_rows_total") == 51,
+          "rows_total %s" % svc.metric("velo_batch_rows_total"))
+    check_rows(rows(brokers, names["out"]))
+    check(svc.stop() == 0, "velo-batch --schedule exit status after SIGTERM")
+
+
 def main():
     brokers = kafka_addr()
     names = setup(brokers)
@@ -236,7 +255,9 @@ def main():
     got = rows(brokers, names["out"])
     check_rows(got)
     dead = kdump(brokers, names["dlq"], raw=True)
-    check(len(dead) == 1 and dead[0]["headers"].get("velo-error"),
+    check(len(dead) == 1 and dead[0]["headers"].get("velo-error") and
+          dead[0]["headers"].get("velo-source") == "velo-batch" and
+          dead[0]["headers"].get("velo-origin-topic") == names["data"],
           "dead letters: %s" % dead)
 
     # Nothing new: nothing emitted, nothing dead-lettered again.
@@ -257,6 +278,8 @@ def main():
           "third run added %s" % new)
     print("batch_e2e: ok (%d rows)" % len(after))
     killed_mid_transaction(brokers)
+    scheduled(brokers)
+    print("batch_e2e: --schedule ok")
 
 
 if __name__ == "__main__":
