@@ -30,6 +30,8 @@ struct agent {
     int       index;
     bool      forget; /* answer 404 to the next registration probe */
     char      last_path[1024];
+    int       updates;          /* TTL check updates */
+    char      last_update[512]; /* the last one's body */
 };
 
 static void
@@ -44,6 +46,11 @@ agent_fn(void *ctx, const struct ctsrv_req *rq, struct ctsrv_resp *rs)
     }
     if (strncmp(rq->path, "/v1/agent/service/deregister/", 29) == 0) {
         a->deregisters++;
+        return;
+    }
+    if (strncmp(rq->path, "/v1/agent/check/update/service:", 31) == 0) {
+        a->updates++;
+        snprintf(a->last_update, sizeof(a->last_update), "%s", rq->body);
         return;
     }
     if (strncmp(rq->path, "/v1/agent/service/", 18) == 0) {
@@ -285,6 +292,38 @@ test_reg_registers_again_when_agent_forgets_and_leave_deregisters(void **st)
     velo_consul_reg_stop(r);
 }
 
+static bool
+not_ready(void *ctx, char *why, size_t size)
+{
+    (void)ctx;
+    snprintf(why, size, "rebuilding: 12%% of the topic read");
+    return false;
+}
+
+static void
+test_reg_ttl_reports_not_ready_as_critical_with_the_reason(void **st)
+{
+    struct fixture            *fx = *st;
+    struct velo_consul_service s = {.name = "velo-x",
+                                    .id = "velo-x-h-2",
+                                    .address = "127.0.0.1",
+                                    .port = 2,
+                                    .check = VELO_CONSUL_CHECK_TTL,
+                                    .interval_ms = 100};
+    velo_consul_reg           *r = NULL;
+    char                       body[512];
+
+    assert_int_equal(
+        velo_consul_reg_start(&r, fx->c, &s, not_ready, NULL, NULL), VELO_OK);
+    assert_true(agent_wait(&fx->srv, &fx->a.updates, 2, 5000));
+    pthread_mutex_lock(&fx->srv.mtx);
+    snprintf(body, sizeof(body), "%s", fx->a.last_update);
+    pthread_mutex_unlock(&fx->srv.mtx);
+    assert_non_null(strstr(body, "\"Status\":\"critical\""));
+    assert_non_null(strstr(body, "rebuilding: 12% of the topic read"));
+    velo_consul_reg_stop(r);
+}
+
 int
 main(void)
 {
@@ -301,6 +340,9 @@ main(void)
         cmocka_unit_test(test_watch_of_unreachable_agent_fails_first_wait),
         cmocka_unit_test_setup_teardown(
             test_reg_registers_again_when_agent_forgets_and_leave_deregisters,
+            fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_reg_ttl_reports_not_ready_as_critical_with_the_reason,
             fx_setup, fx_teardown),
     };
 
