@@ -35,7 +35,8 @@
 struct opts {
     const char        *url, *method, *system, *station, *consul;
     uint32_t           threads, duration_s, limit, radius_m, timeout_ms, demo;
-    velo_consul_watch *watch; /* with --consul */
+    velo_consul_watch *watch;  /* with --consul */
+    bool               spread; /* --spread: round robin over instances */
     double             near_lat, near_lon;
     bool               has_near, json;
 };
@@ -44,6 +45,7 @@ struct opts {
 struct job {
     const char             *url;
     velo_consul_watch      *watch; /* NULL: url only */
+    bool                    spread;
     const char             *method;
     const ProtobufCMessage *req;
     uint32_t                timeout_ms;
@@ -63,7 +65,7 @@ job_run(void *arg)
         cfg.nurls = 0;
         cfg.resolver.refresh = velo_consul_watch_refresh;
         cfg.resolver.ctx = j->watch;
-        cfg.spread = true;
+        cfg.spread = j->spread;
     }
     ProtobufCMessage *reply;
     int64_t           t0;
@@ -98,9 +100,14 @@ run_phase(const struct opts *o, const char *name, const char *method,
     int               rv = 1;
 
     for (i = 0; jobs && per && th && i < o->threads; i++, started++) {
-        jobs[i] = (struct job){
-            o->url, o->watch,      method,
-            req,    o->timeout_ms, t0 + (int64_t)o->duration_s * 1000000000};
+        jobs[i] =
+            (struct job){.url = o->url,
+                         .watch = o->watch,
+                         .spread = o->spread,
+                         .method = method,
+                         .req = req,
+                         .timeout_ms = o->timeout_ms,
+                         .end_ns = t0 + (int64_t)o->duration_s * 1000000000};
         if (pthread_create(&th[i], NULL, job_run, &jobs[i]) != 0)
             break;
     }
@@ -168,7 +175,9 @@ usage(FILE *f)
         "  --limit=N          ListStations limit (default 20)\n"
         "  --timeout-ms=MS    per call (default 2000)\n"
         "  --consul=ADDR      clients find velo-stream through this Consul\n"
-        "                     agent (cached list, spread calls)\n"
+        "                     agent (cached list; the first instance that\n"
+        "                     answers, as with static addresses)\n"
+        "  --spread           with --consul: round robin over instances\n"
         "  --json             one JSON line per method instead of text\n"
         "  --help\n");
 }
@@ -214,24 +223,18 @@ opt_str(struct opts *o, int c)
 static int
 parse_opts(struct opts *o, int argc, char **argv)
 {
-    static const struct option lo[] = {{"url", 1, 0, 'u'},
-                                       {"demo-server", 2, 0, 'D'},
-                                       {"method", 1, 0, 'm'},
-                                       {"threads", 1, 0, 't'},
-                                       {"duration-s", 1, 0, 'd'},
-                                       {"system", 1, 0, 's'},
-                                       {"station", 1, 0, 'S'},
-                                       {"near", 1, 0, 'n'},
-                                       {"radius-m", 1, 0, 'r'},
-                                       {"limit", 1, 0, 'l'},
-                                       {"timeout-ms", 1, 0, 'T'},
-                                       {"json", 0, 0, 'j'},
-                                       {"consul", 1, 0, 'C'},
-                                       {"help", 0, 0, 'h'},
-                                       {0, 0, 0, 0}};
-    const char               **str;
-    uint32_t                  *u;
-    int                        c, bad = 0;
+    static const struct option lo[] = {
+        {"url", 1, 0, 'u'},        {"demo-server", 2, 0, 'D'},
+        {"method", 1, 0, 'm'},     {"threads", 1, 0, 't'},
+        {"duration-s", 1, 0, 'd'}, {"system", 1, 0, 's'},
+        {"station", 1, 0, 'S'},    {"near", 1, 0, 'n'},
+        {"radius-m", 1, 0, 'r'},   {"limit", 1, 0, 'l'},
+        {"timeout-ms", 1, 0, 'T'}, {"json", 0, 0, 'j'},
+        {"consul", 1, 0, 'C'},     {"spread", 0, 0, 'P'},
+        {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+    const char **str;
+    uint32_t    *u;
+    int          c, bad = 0;
 
     *o = (struct opts){.method = "both",
                        .threads = 4,
@@ -249,6 +252,8 @@ parse_opts(struct opts *o, int argc, char **argv)
             bad |= parse_near(o, optarg);
         else if (c == 'j')
             o->json = true;
+        else if (c == 'P')
+            o->spread = true;
         else if (c == 'h')
             return 1;
         else
