@@ -384,7 +384,66 @@ def leader():
     print("ok: consul leader")
 
 
+def tls():
+    """An https agent address with CONSUL_CACERT and a token file: veloctl
+    status works and sends the token; without the CA it is refused."""
+    import http.server
+    import ssl
+    import tempfile
+    import threading
+    d = tempfile.mkdtemp(prefix="velo-consul-tls-", dir=RUN)
+    key, crt = os.path.join(d, "key.pem"), os.path.join(d, "crt.pem")
+    out = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", key, "-out", crt, "-days", "1", "-subj",
+         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        capture_output=True, timeout=60)
+    if out.returncode != 0:
+        skip("openssl cannot make a test certificate: %s" % out.stderr)
+    tokens = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            tokens.append(self.headers.get("X-Consul-Token"))
+            body = b"{}" if self.path.startswith("/v1/catalog") else b"[]"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(crt, key)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    addr = "https://127.0.0.1:%d" % httpd.server_address[1]
+    tf = os.path.join(d, "token")
+    with open(tf, "w") as f:
+        f.write("tls-token-1\n")
+    env = dict(os.environ, CONSUL_HTTP_TOKEN_FILE=tf)
+    env.pop("VELO_STREAM_RPC", None)
+    run = lambda extra: subprocess.run(
+        [os.path.join(BIN, "veloctl"), "--consul", addr, "status"],
+        capture_output=True, timeout=30, env=dict(env, **extra))
+    ok = run({"CONSUL_CACERT": crt})
+    check(ok.returncode == 0 and b"no velopipe instance" in ok.stdout,
+          "status over https: %d %s %s" % (ok.returncode, ok.stdout,
+                                           ok.stderr))
+    check(tokens and all(t == "tls-token-1" for t in tokens),
+          "token sent: %s" % tokens)
+    bad = run({"CONSUL_CACERT": "/nonexistent/ca.pem"})
+    check(bad.returncode == 3 and b"cannot reach Consul" in bad.stderr,
+          "without the CA: %d %s" % (bad.returncode, bad.stderr))
+    check(b"tls-token-1" not in ok.stderr + bad.stderr, "token printed")
+    httpd.shutdown()
+    print("ok: consul tls")
+
+
 if __name__ == "__main__":
-    {"discovery": discovery, "outage": outage, "leader": leader}.get(
+    {"discovery": discovery, "outage": outage, "leader": leader,
+     "tls": tls}.get(
         sys.argv[1] if len(sys.argv) > 1 else "", lambda: fail(
-            "usage: consul_it.py discovery|outage|leader"))()
+            "usage: consul_it.py discovery|outage|leader|tls"))()
