@@ -354,7 +354,9 @@ fetch_setopt_method(CURL *e, const struct velo_fetch_req *req)
         bad |= curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK;
         bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
                                 (curl_off_t)req->body_len) != CURLE_OK;
-        bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+        /* Copied: the caller's body may go away before the transfer
+         * ends (a request abandoned at shutdown). */
+        bad |= curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
                                 req->body != NULL ? req->body : "") != CURLE_OK;
     }
     bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;

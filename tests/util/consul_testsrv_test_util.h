@@ -99,7 +99,7 @@ ctsrv_read(int fd, struct ctsrv_req *rq)
 }
 
 static inline void
-ctsrv_serve(struct ctsrv *s, int fd)
+ctsrv_serve_one(struct ctsrv *s, int fd)
 {
     struct ctsrv_req  rq;
     struct ctsrv_resp rs = {0};
@@ -140,15 +140,16 @@ ctsrv_main(void *arg)
         fd = accept(s->lfd, NULL, NULL);
         if (fd < 0)
             continue;
-        ctsrv_serve(s, fd);
+        ctsrv_serve_one(s, fd);
         close(fd);
     }
     return NULL;
 }
 
-/* Starts the server; 0 on success. */
+/* Binds and listens (the address is known from here on) without serving
+ * yet: a test that forks does so before any thread exists. 0 on success. */
 static inline int
-ctsrv_start(struct ctsrv *s, ctsrv_fn fn, void *ctx)
+ctsrv_listen(struct ctsrv *s, ctsrv_fn fn, void *ctx)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET};
     socklen_t          slen = sizeof(sa);
@@ -166,7 +167,21 @@ ctsrv_start(struct ctsrv *s, ctsrv_fn fn, void *ctx)
     s->port = ntohs(sa.sin_port);
     snprintf(s->addr, sizeof(s->addr), "http://127.0.0.1:%u",
              (unsigned)s->port);
+    return 0;
+}
+
+/* Starts serving on the thread. 0 on success. */
+static inline int
+ctsrv_serve(struct ctsrv *s)
+{
     return pthread_create(&s->th, NULL, ctsrv_main, s) == 0 ? 0 : -1;
+}
+
+/* ctsrv_listen, then ctsrv_serve. */
+static inline int
+ctsrv_start(struct ctsrv *s, ctsrv_fn fn, void *ctx)
+{
+    return ctsrv_listen(s, fn, ctx) == 0 ? ctsrv_serve(s) : -1;
 }
 
 static inline void

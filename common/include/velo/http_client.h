@@ -62,8 +62,8 @@ struct velo_fetch_req {
     size_t                          nheaders;
     const struct velo_fetch_policy *policy; /* NULL: any address */
     /* Other methods (Consul's agent API needs PUT): NULL is GET. body
-     * (body_len bytes, borrowed until the callback ran) is sent as is,
-     * NULL with PUT/POST sends an empty body. */
+     * (body_len bytes, copied by velo_fetcher_add) is sent as is; NULL
+     * with PUT/POST sends an empty body. */
     const char *method; /* "PUT", "POST", "DELETE" or NULL */
     const void *body;
     size_t      body_len;
