@@ -125,7 +125,9 @@ dedupe(struct ent *v, size_t n)
 }
 
 /* dim_time: the first hour row of each (system, hour), by a scan over a
- * second ordering. */
+ * second ordering. Hourly rows come before daily rows of the same start
+ * (a local day starts on an hour): else a daily row between two hourly
+ * ones flagged the hour twice. */
 static int
 by_system_hour(const void *pa, const void *pb)
 {
@@ -135,6 +137,8 @@ by_system_hour(const void *pa, const void *pb)
     c = strcmp(a->r->system_id, b->r->system_id);
     if (c == 0)
         c = cmp_i64(a->r->window_start_ms, b->r->window_start_ms);
+    if (c == 0)
+        c = (int)a->r->gran - (int)b->r->gran;
     if (c == 0)
         c = a->idx < b->idx ? -1 : a->idx > b->idx;
     return c;

@@ -175,6 +175,33 @@ test_batch_dedupe_and_flags(void **state)
     db_batch_fini(&b);
 }
 
+/* A daily row whose window starts on the hour (every local day does),
+ * between two hourly rows of that hour in the batch: still one dim_time
+ * row for the hour. Two made PostgreSQL refuse the batch ("ON CONFLICT DO
+ * UPDATE command cannot affect row a second time"). */
+static void
+test_batch_one_time_row_beside_a_day(void **state)
+{
+    struct velo_db_row rows[3];
+    struct db_batch    b;
+    size_t             i, tm = 0;
+
+    (void)state;
+    rows[0] = dbt_row(VELO_DB_HOUR, "s1", 0);
+    rows[1] = dbt_row(VELO_DB_DAY, "s2", 0);
+    rows[2] = dbt_row(VELO_DB_HOUR, "s3", 0);
+    assert_int_equal(db_batch_prepare(&b, rows, 3), VELO_OK);
+    assert_int_equal(b.n, 3);
+    for (i = 0; i < b.n; i++) {
+        if (b.flags[i] & DB_F_TIME) {
+            assert_int_equal(b.rows[i]->gran, VELO_DB_HOUR);
+            tm++;
+        }
+    }
+    assert_int_equal(tm, 1);
+    db_batch_fini(&b);
+}
+
 static void
 test_batch_rejects_bad_rows(void **state)
 {
@@ -310,6 +337,7 @@ main(void)
         cmocka_unit_test(test_url_redact),
         cmocka_unit_test(test_password_env_then_file),
         cmocka_unit_test(test_batch_dedupe_and_flags),
+        cmocka_unit_test(test_batch_one_time_row_beside_a_day),
         cmocka_unit_test(test_batch_rejects_bad_rows),
         cmocka_unit_test(test_stage_vals_match_column_names),
         cmocka_unit_test(test_row_from_text),

@@ -2,10 +2,12 @@
  * messages, so one macro fills either. */
 #include "codec.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "velo/tz.h"
+#include "velo/utf8.h"
 #include "velo/v1/aggregate.pb-c.h"
 #include "velo/v1/station.pb-c.h"
 
@@ -37,6 +39,16 @@ rec_fill(const Velo__V1__StationSnapshot *m, struct batch_rec *out,
     if (!m->has_bikes_available || !m->has_docks_available) {
         *why = "no bikes or docks";
         return VELO_EPROTO;
+    }
+    memset(&out->dims, 0, sizeof(out->dims));
+    if (m->name != NULL) {
+        velo_utf8_clip(out->dims.name, sizeof(out->dims.name), m->name,
+                       BATCH_NAME_MAX - 1);
+        out->dims.has_name = true;
+    }
+    if (m->has_lat && m->has_lon && isfinite(m->lat) && isfinite(m->lon)) {
+        out->dims.lat = m->lat, out->dims.lon = m->lon;
+        out->dims.has_pos = true;
     }
     out->s = (struct batch_sample){
         .t_ms = m->fetched_at_ms,
@@ -110,14 +122,27 @@ batch_row_key(const struct batch_row *row, struct velo_buf *key)
         (m).minutes_known = (double)(s)->known_ms / 60000.0;                   \
     } while (0)
 
+/* The dimension fields 30-32 both messages share (absent when unknown:
+ * the loader then keeps what it knew). */
+#define FILL_DIMS(m, d)                                                        \
+    do {                                                                       \
+        if ((d) != NULL && (d)->has_name)                                      \
+            (m).station_name = (char *)(d)->name;                              \
+        if ((d) != NULL && (d)->has_pos) {                                     \
+            (m).has_lat = 1, (m).lat = (d)->lat;                               \
+            (m).has_lon = 1, (m).lon = (d)->lon;                               \
+        }                                                                      \
+    } while (0)
+
 static int
 pack(const ProtobufCMessage *m, struct velo_buf *val)
 {
     size_t  n = protobuf_c_message_get_packed_size(m);
-    uint8_t tmp[1024];
+    uint8_t tmp[2048];
 
-    /* Both messages are well under 1 KiB: ids are bounded by
-     * BATCH_ID_MAX, every other field is a number. */
+    /* Both messages are well under 2 KiB: ids are bounded by
+     * BATCH_ID_MAX, the name by BATCH_NAME_MAX, the zone by the zone
+     * database, every other field is a number. */
     if (n > sizeof(tmp))
         return VELO_ETOOBIG;
     protobuf_c_message_pack(m, tmp);
@@ -137,7 +162,14 @@ batch_row_encode(const struct batch_row *row, struct velo_buf *val,
         m.station_id = (char *)row->station_id;
         m.has_window_start_ms = 1, m.window_start_ms = row->start_ms;
         m.has_window_end_ms = 1, m.window_end_ms = row->end_ms;
+        if (row->timezone != NULL && row->local_date != NULL) {
+            m.local_date = (char *)row->local_date;
+            m.timezone = (char *)row->timezone;
+            m.has_local_hour = 1, m.local_hour = (uint32_t)row->local_hour;
+            m.has_local_dow = 1, m.local_dow = (uint32_t)row->local_dow;
+        }
         FILL_STATS(m, row->stats);
+        FILL_DIMS(m, row->dims);
         rv = pack(&m.base, val);
         if (rv == VELO_OK)
             *content_type = BATCH_HOURLY_CONTENT_TYPE;
@@ -151,6 +183,7 @@ batch_row_encode(const struct batch_row *row, struct velo_buf *val,
         m.local_date = (char *)row->local_date;
         m.timezone = (char *)row->timezone;
         FILL_STATS(m, row->stats);
+        FILL_DIMS(m, row->dims);
         rv = pack(&m.base, val);
         if (rv == VELO_OK)
             *content_type = BATCH_DAILY_CONTENT_TYPE;

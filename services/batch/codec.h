@@ -21,6 +21,7 @@ struct batch_rec {
     char                system_id[BATCH_ID_MAX];
     char                station_id[BATCH_ID_MAX];
     struct batch_sample s;
+    struct batch_dims   dims; /* name (cut, repaired) and position */
 };
 
 /* Decodes a StationSnapshot into *out. VELO_EPROTO (with a short reason in

@@ -53,6 +53,16 @@ test_snapshot_decodes_to_a_sample(void **state)
     assert_int_equal(r.s.docks, 17);
     assert_int_equal(r.s.status, 1);
     assert_false(r.s.has_electric);
+    assert_false(r.dims.has_name || r.dims.has_pos);
+
+    m.name = "Place Bellecour";
+    m.has_lat = 1, m.lat = 45.7578;
+    m.has_lon = 1, m.lon = 4.832;
+    n = pack_snap(&m, buf);
+    assert_int_equal(batch_rec_decode(buf, n, &r, &why), VELO_OK);
+    assert_true(r.dims.has_name && r.dims.has_pos);
+    assert_string_equal(r.dims.name, "Place Bellecour");
+    assert_true(r.dims.lat == 45.7578 && r.dims.lon == 4.832);
 }
 
 static void
@@ -131,6 +141,30 @@ test_hourly_row_key_and_value(void **state)
     assert_int_equal(m->bikes_in, 4);
     assert_true(m->has_flow_reliable && m->flow_reliable);
     assert_false(m->has_electric_avg); /* never a made-up 0 */
+    assert_null(m->timezone);          /* no zone: no local calendar */
+    assert_false(m->has_local_hour || m->has_local_dow);
+    velo__v1__hourly_station_stats__free_unpacked(m, NULL);
+
+    row.local_date = "2026-03-29";
+    row.timezone = "Europe/Paris";
+    row.dims = &(struct batch_dims){.name = "Bellecour",
+                                    .lat = 45.75,
+                                    .lon = 4.83,
+                                    .has_name = true,
+                                    .has_pos = true};
+    row.local_hour = 12;
+    row.local_dow = 0;
+    velo_buf_reset(&val);
+    assert_int_equal(batch_row_encode(&row, &val, &ct), VELO_OK);
+    m = velo__v1__hourly_station_stats__unpack(NULL, val.len,
+                                               (uint8_t *)val.data);
+    assert_non_null(m);
+    assert_string_equal(m->local_date, "2026-03-29");
+    assert_string_equal(m->timezone, "Europe/Paris");
+    assert_true(m->has_local_hour && m->local_hour == 12);
+    assert_true(m->has_local_dow && m->local_dow == 0);
+    assert_string_equal(m->station_name, "Bellecour");
+    assert_true(m->has_lat && m->lat == 45.75 && m->has_lon && m->lon == 4.83);
     velo__v1__hourly_station_stats__free_unpacked(m, NULL);
     velo_buf_fini(&key);
     velo_buf_fini(&val);

@@ -1,4 +1,5 @@
 /* engine.c: records in, hourly windows, corrections (see engine.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +137,7 @@ station_free(struct station *st)
     if (st == NULL)
         return;
     batch_history_fini(&st->h);
+    free(st->dims);
     free(st->key);
     free(st);
 }
@@ -185,10 +187,12 @@ engine_emit(batch_engine *e, struct part *p, struct station *st,
             enum batch_gran gran, int64_t start, int64_t end, const char *date,
             bool correction)
 {
-    struct batch_stats s;
-    struct batch_row   row;
-    const struct zone *z;
-    int                rv;
+    struct batch_stats   s;
+    struct batch_row     row;
+    const struct zone   *z;
+    struct velo_tz_local lt = {0};
+    char                 hour_date[16];
+    int                  rv;
 
     if (!batch_window_compute(st->h.s, st->h.n, start, end, e->cfg.heartbeat_ms,
                               &s))
@@ -197,7 +201,14 @@ engine_emit(batch_engine *e, struct part *p, struct station *st,
         e->st.suppressed++;
         return VELO_OK;
     }
-    z = gran == BATCH_DAILY ? engine_zone(e, st->key) : NULL;
+    z = engine_zone(e, st->key);
+    if (gran == BATCH_HOURLY && z != NULL) {
+        /* The hour in the system's zone, for the warehouse's dim_time. */
+        velo_tz_local(z->tz, start, &lt);
+        snprintf(hour_date, sizeof(hour_date), "%04d-%02d-%02d", (int)lt.year,
+                 lt.month, lt.day);
+        date = hour_date;
+    }
     row = (struct batch_row){.gran = gran,
                              .system_id = st->key,
                              .station_id = st->station_id,
@@ -205,6 +216,9 @@ engine_emit(batch_engine *e, struct part *p, struct station *st,
                              .end_ms = end,
                              .local_date = date,
                              .timezone = z != NULL ? velo_tz_name(z->tz) : NULL,
+                             .local_hour = lt.hour,
+                             .local_dow = lt.wday,
+                             .dims = st->dims,
                              .correction = correction,
                              .partition = p->id,
                              .stats = &s};
@@ -314,6 +328,27 @@ batch_engine_add(batch_engine *e, int32_t partition, int64_t offset,
                  const char *system_id, const char *station_id,
                  const struct batch_sample *s)
 {
+    return batch_engine_add_dims(e, partition, offset, system_id, station_id, s,
+                                 NULL);
+}
+
+/* Keeps d as the station's latest dimension values. */
+static int
+station_dims(struct station *st, const struct batch_dims *d)
+{
+    if (d == NULL || (!d->has_name && !d->has_pos))
+        return VELO_OK;
+    if (st->dims == NULL && (st->dims = calloc(1, sizeof(*st->dims))) == NULL)
+        return VELO_ENOMEM;
+    *st->dims = *d;
+    return VELO_OK;
+}
+
+int
+batch_engine_add_dims(batch_engine *e, int32_t partition, int64_t offset,
+                      const char *system_id, const char *station_id,
+                      const struct batch_sample *s, const struct batch_dims *d)
+{
     struct part    *p = part_get(e, partition);
     struct station *st = NULL;
     int64_t         next_t;
@@ -323,6 +358,8 @@ batch_engine_add(batch_engine *e, int32_t partition, int64_t offset,
     if (p == NULL)
         return VELO_ENOMEM;
     rv = station_get(e, p, system_id, station_id, &st);
+    if (rv == VELO_OK)
+        rv = station_dims(st, d);
     if (rv != VELO_OK)
         return rv;
     p->silent = offset < p->replay_until;

@@ -36,13 +36,29 @@ typedef struct batch_engine batch_engine;
 enum batch_gran { BATCH_HOURLY, BATCH_DAILY };
 
 /* One output row; every pointer is borrowed for the sink call. */
+/* A station's dimension values, as its latest snapshot carried them
+ * (the warehouse's dim_station). */
+#define BATCH_NAME_MAX 257 /* bytes of a name, NUL included */
+struct batch_dims {
+    char   name[BATCH_NAME_MAX];
+    double lat, lon;
+    bool   has_name, has_pos;
+};
+
 struct batch_row {
-    enum batch_gran           gran;
-    const char               *system_id;
-    const char               *station_id;
-    int64_t                   start_ms, end_ms;
-    const char               *local_date; /* daily: "YYYY-MM-DD" */
-    const char               *timezone;   /* daily: IANA name */
+    enum batch_gran gran;
+    const char     *system_id;
+    const char     *station_id;
+    int64_t         start_ms, end_ms;
+    /* The window's start in the system's zone: daily rows always, hourly
+     * rows once the zone is known (else timezone and local_date NULL). */
+    const char *local_date; /* "YYYY-MM-DD" */
+    const char *timezone;   /* IANA name */
+    int32_t     local_hour; /* hourly: 0-23 */
+    int32_t     local_dow;  /* hourly: 0 = Sunday */
+    /* The station's latest dimension values read before the row (NULL:
+     * none yet); borrowed for the emit call. */
+    const struct batch_dims  *dims;
     bool                      correction; /* re-emitted for a late record */
     int32_t                   partition;
     const struct batch_stats *stats;
@@ -109,6 +125,15 @@ VELO_MUST_CHECK int batch_engine_add(batch_engine *e, int32_t partition,
                                      int64_t offset, const char *system_id,
                                      const char                *station_id,
                                      const struct batch_sample *s);
+
+/* batch_engine_add, with the record's dimension values (NULL: none): they
+ * replace the station's before any row is emitted, so the rows this record
+ * closes carry them. Same errors. */
+VELO_MUST_CHECK int batch_engine_add_dims(batch_engine *e, int32_t partition,
+                                          int64_t offset, const char *system_id,
+                                          const char                *station_id,
+                                          const struct batch_sample *s,
+                                          const struct batch_dims   *d);
 
 /* The partition's watermark; false when it has seen no record. */
 bool batch_engine_watermark(const batch_engine *e, int32_t partition,

@@ -37,6 +37,7 @@ struct station {
     const char          *station_id; /* inside key */
     struct psys         *sys;
     struct batch_history h;
+    struct batch_dims   *dims; /* latest, NULL until a record had some */
     UT_hash_handle       hh;
 };
 

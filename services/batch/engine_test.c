@@ -21,7 +21,7 @@
 struct got {
     struct batch_row   row;
     struct batch_stats stats;
-    char               station[32], date[11];
+    char               station[32], date[11], name[32]; /* name: dims */
     int64_t            offset; /* the record that caused it */
 };
 
@@ -48,6 +48,9 @@ collect(void *ctx, const struct batch_row *row)
     snprintf(g->station, sizeof(g->station), "%s", row->station_id);
     snprintf(g->date, sizeof(g->date), "%s",
              row->local_date != NULL ? row->local_date : "");
+    snprintf(g->name, sizeof(g->name), "%s",
+             row->dims != NULL ? row->dims->name : "");
+    g->row.dims = NULL; /* borrowed for the call only */
     g->offset = k->offset;
     return VELO_OK;
 }
@@ -245,6 +248,81 @@ test_daylight_saving_day_in_brussels(void **state)
     free(k.rows);
 }
 
+/* Hourly rows carry their hour in the system's zone (the warehouse's
+ * dim_time): 2026-03-29 in Brussels starts at 23:00Z and goes from 01:00
+ * CET (00:00Z) straight to 03:00 CEST (01:00Z); without a zone an hour has
+ * no local calendar. */
+static void
+test_hourly_rows_carry_the_local_hour(void **state)
+{
+    struct sink       k;
+    batch_engine     *e = engine(&k, 5 * M);
+    int64_t           h22 = 1774735200000LL, t; /* 2026-03-28T22:00Z */
+    const struct got *g;
+
+    (void)state;
+    for (t = h22; t <= h22 + H + 5 * M; t += 5 * M)
+        add(e, &k, "a", t, 1);
+    g = find(&k, BATCH_HOURLY, h22);
+    assert_non_null(g);
+    assert_null(g->row.timezone);
+    assert_string_equal(g->date, "");
+    assert_int_equal(batch_engine_set_zone(e, "sys", "Europe/Brussels"),
+                     VELO_OK);
+    for (; t <= h22 + 5 * H; t += 5 * M)
+        add(e, &k, "a", t, 1);
+    g = find(&k, BATCH_HOURLY, h22 + H);
+    assert_non_null(g);
+    assert_string_equal(g->row.timezone, "Europe/Brussels");
+    assert_string_equal(g->date, "2026-03-29"); /* 23:00Z is midnight */
+    assert_int_equal(g->row.local_hour, 0);
+    assert_int_equal(g->row.local_dow, 0); /* Sunday */
+    g = find(&k, BATCH_HOURLY, h22 + 2 * H);
+    assert_non_null(g);
+    assert_string_equal(g->date, "2026-03-29");
+    assert_int_equal(g->row.local_hour, 1);
+    g = find(&k, BATCH_HOURLY, h22 + 3 * H);
+    assert_non_null(g);
+    assert_int_equal(g->row.local_hour, 3); /* 02:00 never happened */
+    batch_engine_free(e);
+    free(k.rows);
+}
+
+/* Rows carry the station's dimension values of the latest record read
+ * before them (a rename shows from the rows closed after it); a record
+ * without any keeps them. */
+static void
+test_rows_carry_the_latest_dims(void **state)
+{
+    struct sink         k;
+    batch_engine       *e = engine(&k, 5 * M);
+    int64_t             h = 1774735200000LL, t;
+    struct batch_sample s = {.docks = 20, .capacity = 20, .status = 1};
+    struct batch_dims   d = {.name = "Old", .has_name = true};
+    const struct got   *g;
+
+    (void)state;
+    for (t = h; t <= h + 3 * H + 5 * M; t += 5 * M) {
+        if (t == h + H + 30 * M)
+            snprintf(d.name, sizeof(d.name), "New");
+        s.t_ms = t;
+        assert_int_equal(batch_engine_add_dims(e, 0, k.offset++, "sys", "a", &s,
+                                               t < h + 2 * H ? &d : NULL),
+                         VELO_OK);
+    }
+    g = find(&k, BATCH_HOURLY, h);
+    assert_non_null(g);
+    assert_string_equal(g->name, "Old");
+    g = find(&k, BATCH_HOURLY, h + H);
+    assert_non_null(g);
+    assert_string_equal(g->name, "New"); /* closed at h + 2 h + 2 min */
+    g = find(&k, BATCH_HOURLY, h + 2 * H);
+    assert_non_null(g);
+    assert_string_equal(g->name, "New");
+    batch_engine_free(e);
+    free(k.rows);
+}
+
 /* Without a zone the day is held (counted); once the zone is known the
  * next record closes it, with the same values. */
 static void
@@ -373,6 +451,8 @@ main(void)
         cmocka_unit_test(test_late_record_reemits_corrected_row),
         cmocka_unit_test(test_out_of_order_within_lateness),
         cmocka_unit_test(test_daylight_saving_day_in_brussels),
+        cmocka_unit_test(test_hourly_rows_carry_the_local_hour),
+        cmocka_unit_test(test_rows_carry_the_latest_dims),
         cmocka_unit_test(test_daily_windows_wait_for_the_zone),
         cmocka_unit_test(test_replay_after_restart_emits_exactly_the_rest),
         cmocka_unit_test(test_skipping_empty_hours_stops_at_the_open_one),

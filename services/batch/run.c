@@ -306,8 +306,8 @@ handle(batch_run *r, const struct batch_in *in)
         consumed(r, in);
         return VELO_OK;
     }
-    rv = batch_engine_add(r->e, in->partition, in->offset, rec.system_id,
-                          rec.station_id, &rec.s);
+    rv = batch_engine_add_dims(r->e, in->partition, in->offset, rec.system_id,
+                               rec.station_id, &rec.s, &rec.dims);
     if (rv != VELO_OK)
         return rv;
     if (replay) {

@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #define CFG(f) offsetof(struct stream_cfg, f)
 
@@ -77,21 +76,14 @@ const struct velo_cfg_spec stream_cfg_spec = {
 int
 stream_cfg_load(struct stream_cfg *cfg, int argc, char **argv)
 {
-    char host[64];
-    int  rv;
+    int rv;
 
     memset(cfg, 0, sizeof(*cfg));
     rv = velo_cfg_load(&stream_cfg_spec, cfg, argc, argv);
     if (rv != VELO_OK)
         return rv;
-    if (cfg->instance == NULL || cfg->instance[0] == '\0') {
-        if (gethostname(host, sizeof(host)) != 0)
-            snprintf(host, sizeof(host), "localhost");
-        host[sizeof(host) - 1] = '\0';
-        snprintf(cfg->instance_buf, sizeof(cfg->instance_buf), "%s:%ld", host,
-                 (long)getpid());
-        cfg->instance = cfg->instance_buf;
-    }
+    velo_cfg_instance_default(&cfg->instance, cfg->instance_buf,
+                              sizeof(cfg->instance_buf));
     return VELO_OK;
 }
 

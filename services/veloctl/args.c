@@ -19,8 +19,11 @@
 #include <strings.h>
 
 #include "args_int.h"
+#include "velo/clock.h"
 #include "velo/cursor.h"
 #include "velo/parse.h"
+#include "velo/tz.h"
+#include "velo/v1/history.pb-c.h"
 
 #define MAX_POS 4    /* command plus at most 3 arguments, then an error */
 #define URL_MAX 255  /* the RPC layer keeps URLs below 256 bytes */
@@ -39,6 +42,12 @@ static const struct veloctl_cmd_def cmds[VELOCTL_NCMDS] = {
                        "print live changes (nng SUB) until interrupted"},
     [VELOCTL_HEALTH] = {"health", "", 0, 0,
                         "readiness of every --rpc instance"},
+    [VELOCTL_HISTORY] = {"history", "SYSTEM ID", 2, 2,
+                         "hourly (or --daily) aggregates of one station, "
+                         "from velo-warehouse"},
+    [VELOCTL_TOP] = {"top", "SYSTEM", 1, 1,
+                     "the day's busiest (or most often empty or full) "
+                     "stations, from velo-warehouse"},
     [VELOCTL_STATUS] = {"status", "", 0, 0,
                         "every registered velopipe instance with its health "
                         "and check output (Consul; else the --rpc ones)"},
@@ -284,8 +293,105 @@ set_timeout_s(struct veloctl_args *a, const char *v, char *err, size_t n)
     return u32_in("timeout-s", v, 1, 2000000, &a->timeout_s, err, n);
 }
 
+static int
+set_wh(struct veloctl_args *a, const char *v, char *err, size_t n)
+{
+    if (a->nwh == VELOCTL_MAX_URLS)
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--warehouse-rpc: at most 16 addresses");
+    if (url_check("--warehouse-rpc", v, err, n) != VELO_OK)
+        return VELO_EINVAL;
+    a->wh[a->nwh++] = v;
+    return VELO_OK;
+}
+
+/* "YYYY-MM-DD" exactly, as a day number (days since 1970-01-01). */
+static bool
+date_parse(const char *v, int64_t *days)
+{
+    int y, m, d, used = 0;
+
+    if (strlen(v) != 10 || sscanf(v, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 ||
+        used != 10 || v[4] != '-' || v[7] != '-' || m < 1 || m > 12 || d < 1 ||
+        d > 31)
+        return false;
+    *days = velo_tz_days_from_civil(y, m, d);
+    return true;
+}
+
+/* A time: YYYY-MM-DD (UTC midnight), RFC 3339, or ms since the epoch. */
+static int
+time_arg(const char *flag, const char *v, int64_t *out, char *err, size_t n)
+{
+    int64_t days;
+
+    if (date_parse(v, &days)) {
+        *out = days * 86400000LL;
+        return VELO_OK;
+    }
+    if (velo_time_parse_iso(v, out) == VELO_OK ||
+        (v[0] >= '0' && v[0] <= '9' && velo_parse_i64(v, out) == VELO_OK))
+        return VELO_OK;
+    return velo_errf(VELO_EINVAL, err, n,
+                     "--%s: expected YYYY-MM-DD, an RFC 3339 time or ms "
+                     "since the epoch, got \"%.64s\"",
+                     flag, v);
+}
+
+static int
+set_from(struct veloctl_args *a, const char *v, char *err, size_t n)
+{
+    a->has_from = true;
+    return time_arg("from", v, &a->from_ms, err, n);
+}
+
+static int
+set_to(struct veloctl_args *a, const char *v, char *err, size_t n)
+{
+    a->has_to = true;
+    return time_arg("to", v, &a->to_ms, err, n);
+}
+
+static int
+set_daily(struct veloctl_args *a, const char *v, char *err, size_t n)
+{
+    (void)v, (void)err, (void)n;
+    a->daily = true;
+    return VELO_OK;
+}
+
+static int
+set_date(struct veloctl_args *a, const char *v, char *err, size_t n)
+{
+    int64_t days;
+
+    if (!date_parse(v, &days))
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--date: expected YYYY-MM-DD, got \"%.64s\"", v);
+    a->date = v;
+    return VELO_OK;
+}
+
+static int
+set_by(struct veloctl_args *a, const char *v, char *err, size_t n)
+{
+    if (strcmp(v, "flow") == 0)
+        a->by = VELO__V1__TOP_RANK__TOP_RANK_FLOW;
+    else if (strcmp(v, "empty") == 0)
+        a->by = VELO__V1__TOP_RANK__TOP_RANK_MINUTES_EMPTY;
+    else if (strcmp(v, "full") == 0)
+        a->by = VELO__V1__TOP_RANK__TOP_RANK_MINUTES_FULL;
+    else
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--by: expected flow, empty or full, got \"%.64s\"",
+                         v);
+    return VELO_OK;
+}
+
 #define STN CMD(VELOCTL_STATIONS)
 #define WATCH CMD(VELOCTL_WATCH)
+#define HIST CMD(VELOCTL_HISTORY)
+#define TOP CMD(VELOCTL_TOP)
 static const struct veloctl_flag flags[] = {
     {"rpc", "URL", ALL_CMDS, set_rpc,
      "velo-stream RPC address; repeat for failover (env "
@@ -313,13 +419,27 @@ static const struct veloctl_flag flags[] = {
     {"min-docks", "N", STN, set_min_docks, "at least N free docks"},
     {"status", "open|closed", STN, set_status, "only open or closed ones"},
     {"q", "TEXT", STN, set_q, "name contains TEXT (any case)"},
-    {"limit", "N", STN, set_limit,
-     "stations per page, 1..5000 (service default 100)"},
+    {"limit", "N", STN | HIST | TOP, set_limit,
+     "stations per page, 1..5000 (service default 100); history: rows "
+     "(default 1000); top: stations (default 10, at most 1000)"},
     {"cursor", "C", STN, set_cursor,
      "start at a next_cursor from --json output"},
     {"all", NULL, STN, set_all, "follow cursors to the last page"},
     {"count", "N", WATCH, set_count, "stop after N changes"},
     {"timeout-s", "S", WATCH, set_timeout_s, "stop after S seconds"},
+    {"warehouse-rpc", "URL", HIST | TOP, set_wh,
+     "velo-warehouse RPC address; repeat for failover (env "
+     "VELO_WAREHOUSE_RPC, space-separated; default " VELOCTL_DEFAULT_WAREHOUSE
+     ")"},
+    {"from", "T", HIST, set_from,
+     "first window: YYYY-MM-DD (UTC), RFC 3339 or ms (default: 24 h, "
+     "--daily 31 days before --to)"},
+    {"to", "T", HIST, set_to, "end of the range, excluded (default: now)"},
+    {"daily", NULL, HIST, set_daily, "daily rows instead of hourly ones"},
+    {"date", "D", TOP, set_date,
+     "the system's local day, YYYY-MM-DD (default: yesterday, UTC)"},
+    {"by", "flow|empty|full", TOP, set_by,
+     "rank by bikes in + out (default), minutes empty or minutes full"},
 };
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
 _Static_assert(NFLAGS <= 64, "struct parse.seen has 64 bits");
@@ -328,35 +448,57 @@ const struct veloctl_cmd_def *const veloctl__cmds = cmds;
 const struct veloctl_flag *const    veloctl__flags = flags;
 const size_t                        veloctl__nflags = NFLAGS;
 
-/* Splits VELO_STREAM_RPC (URLs separated by spaces or commas) into
- * a->rpc, in a->env_copy. */
+/* Splits env (URLs separated by spaces or commas, named var in messages)
+ * into buf, adding each with set; def when it holds none. */
 static int
-env_rpc_split(struct veloctl_args *a, const char *env, char *err, size_t n)
+env_split(struct veloctl_args *a, const char *env, const char *var, char *buf,
+          size_t size, veloctl_flag_set set, const char *def, char *err,
+          size_t n)
 {
     static const char sep[] = " ,\t";
     char             *p;
     size_t            len;
+    bool              any = false;
 
-    if (env != NULL && strlen(env) >= sizeof(a->env_copy))
-        return velo_errf(VELO_EINVAL, err, n, "VELO_STREAM_RPC is too long");
-    snprintf(a->env_copy, sizeof(a->env_copy), "%s", env ? env : "");
-    for (p = a->env_copy + strspn(a->env_copy, sep); *p != '\0';
-         p += strspn(p, sep)) {
+    if (env != NULL && strlen(env) >= size)
+        return velo_errf(VELO_EINVAL, err, n, "%s is too long", var);
+    snprintf(buf, size, "%s", env ? env : "");
+    for (p = buf + strspn(buf, sep); *p != '\0'; p += strspn(p, sep)) {
         len = strcspn(p, sep);
         if (p[len] != '\0')
             p[len++] = '\0';
-        if (set_rpc(a, p, err, n) != VELO_OK)
-            return velo_errf(
-                VELO_EINVAL, err, n,
-                "VELO_STREAM_RPC: \"%.64s\" is not a valid address "
-                "(or more than 16 addresses)",
-                p);
+        if (set(a, p, err, n) != VELO_OK)
+            return velo_errf(VELO_EINVAL, err, n,
+                             "%s: \"%.64s\" is not a valid address (or more "
+                             "than 16 addresses)",
+                             var, p);
+        any = true;
         p += len;
     }
-    a->rpc_given = a->nrpc > 0;
-    if (a->nrpc == 0)
-        a->rpc[a->nrpc++] = VELOCTL_DEFAULT_RPC;
-    return VELO_OK;
+    return any ? VELO_OK : set(a, def, err, n);
+}
+
+/* VELO_STREAM_RPC into a->rpc, in a->env_copy. */
+static int
+env_rpc_split(struct veloctl_args *a, const char *env, char *err, size_t n)
+{
+    /* Given (not the default): Consul is not asked for velo-stream. */
+    a->rpc_given = env != NULL && env[strspn(env, " ,\t")] != '\0';
+    return env_split(a, env, "VELO_STREAM_RPC", a->env_copy,
+                     sizeof(a->env_copy), set_rpc, VELOCTL_DEFAULT_RPC, err, n);
+}
+
+int
+veloctl_args_warehouse_env(struct veloctl_args *a, const char *env, char *err,
+                           size_t err_size)
+{
+    a->wh_given =
+        a->nwh > 0 || (env != NULL && env[strspn(env, " ,\t")] != '\0');
+    if (a->nwh > 0) /* --warehouse-rpc replaces the environment */
+        return VELO_OK;
+    return env_split(a, env, "VELO_WAREHOUSE_RPC", a->wh_env_copy,
+                     sizeof(a->wh_env_copy), set_wh, VELOCTL_DEFAULT_WAREHOUSE,
+                     err, err_size);
 }
 
 static bool

@@ -28,6 +28,7 @@
 
 #define VELOCTL_DEFAULT_RPC "tcp://127.0.0.1:7701"
 #define VELOCTL_DEFAULT_PUB "tcp://127.0.0.1:7702"
+#define VELOCTL_DEFAULT_WAREHOUSE "tcp://127.0.0.1:7711"
 #define VELOCTL_MAX_URLS 16
 #define VELOCTL_ENV_MAX 2048 /* longest VELO_STREAM_RPC value accepted */
 
@@ -37,7 +38,9 @@ enum veloctl_cmd {
     VELOCTL_STATION,
     VELOCTL_WATCH,
     VELOCTL_HEALTH,
-    VELOCTL_STATUS,
+    VELOCTL_HISTORY, /* velo-warehouse HistoryService.GetHourly/GetDaily */
+    VELOCTL_TOP,     /* velo-warehouse HistoryService.TopStations */
+    VELOCTL_STATUS,  /* every registered instance (Consul) */
 };
 /* How many commands there are: the last one + 1 (outside the enum, so a
  * switch over the commands stays complete). A row in args.c past it does
@@ -53,6 +56,7 @@ struct veloctl_args {
     const char      *rpc[VELOCTL_MAX_URLS]; /* failover order */
     size_t           nrpc;
     bool rpc_given;     /* by --rpc or VELO_STREAM_RPC: Consul is not asked */
+    bool wh_given;      /* by --warehouse-rpc or VELO_WAREHOUSE_RPC: idem */
     const char *consul; /* --consul; NULL: VELO_CONSUL_ADDR, CONSUL_HTTP_ADDR */
     const char *pub;
     uint32_t    timeout_ms; /* per RPC call, all instances */
@@ -73,7 +77,16 @@ struct veloctl_args {
     bool                    all; /* follow next_cursor to the last page */
     bool                    has_count, has_timeout_s;
     uint32_t                count, timeout_s;
-    char env_copy[VELOCTL_ENV_MAX]; /* VELO_STREAM_RPC, split in place */
+    /* velo-warehouse (history, top) */
+    const char *wh[VELOCTL_MAX_URLS]; /* failover order */
+    size_t      nwh;
+    bool        has_from, has_to;
+    int64_t     from_ms, to_ms; /* history: [from, to) */
+    bool        daily;          /* history: GetDaily */
+    const char *date;           /* top: local day, NULL: yesterday (UTC) */
+    int         by;             /* top: Velo__V1__TopRank */
+    char        env_copy[VELOCTL_ENV_MAX]; /* VELO_STREAM_RPC, split in place */
+    char        wh_env_copy[VELOCTL_ENV_MAX]; /* VELO_WAREHOUSE_RPC, the same */
 };
 
 /* Parses argv (argv[0] is the program; argv is never reordered). env_rpc
@@ -87,6 +100,15 @@ VELO_MUST_CHECK int veloctl_args_parse(struct veloctl_args *a, int argc,
                                        char *const *argv, const char *env_rpc,
                                        const char *env_pub, char *err,
                                        size_t err_size);
+
+/* Fills a->wh from env (VELO_WAREHOUSE_RPC: URLs separated by spaces or
+ * commas; NULL or empty: VELOCTL_DEFAULT_WAREHOUSE) unless --warehouse-rpc
+ * gave addresses. Pure; veloctl_main calls it after a successful parse.
+ * VELO_EINVAL with the reason in err for a bad address. env is copied into
+ * a (wh_env_copy). */
+VELO_MUST_CHECK int veloctl_args_warehouse_env(struct veloctl_args *a,
+                                               const char *env, char *err,
+                                               size_t err_size);
 
 /* The command's name ("stations"); NULL for a value that is none. */
 const char *veloctl_cmd_name(enum veloctl_cmd cmd);

@@ -60,11 +60,21 @@ veloctl_call_try(velo_rpc_client *c, uint32_t timeout_ms, const char *method,
                  const ProtobufCMessage *req, ProtobufCMessage **reply,
                  struct veloctl_fail *f)
 {
+    return veloctl_call_svc_try(c, NULL, timeout_ms, method, req, reply, f);
+}
+
+int
+veloctl_call_svc_try(velo_rpc_client *c, const ProtobufCServiceDescriptor *svc,
+                     uint32_t timeout_ms, const char *method,
+                     const ProtobufCMessage *req, ProtobufCMessage **reply,
+                     struct veloctl_fail *f)
+{
     struct velo_rpc_error e = {0};
     int                   rv;
 
-    rv = velo_rpc_call(c, &velo__v1__station_service__descriptor, method, req,
-                       reply, &e);
+    rv = velo_rpc_call(
+        c, svc != NULL ? svc : &velo__v1__station_service__descriptor, method,
+        req, reply, &e);
     if (rv == VELO_OK)
         return VELOCTL_EXIT_OK;
     code_set(f, e.status);
@@ -84,15 +94,21 @@ veloctl_call_try(velo_rpc_client *c, uint32_t timeout_ms, const char *method,
     return f->exit;
 }
 
-void
-veloctl_urls_join(char *buf, size_t size, const struct veloctl_args *a)
+static void
+urls_join(char *buf, size_t size, const char *const *urls, size_t n)
 {
     size_t i, o = 0;
 
     buf[0] = '\0';
-    for (i = 0; i < a->nrpc && o < size; i++)
+    for (i = 0; i < n && o < size; i++)
         o += (size_t)snprintf(buf + o, size - o, "%s%s", i > 0 ? ", " : "",
-                              a->rpc[i]);
+                              urls[i]);
+}
+
+void
+veloctl_urls_join(char *buf, size_t size, const struct veloctl_args *a)
+{
+    urls_join(buf, size, a->rpc, a->nrpc);
 }
 
 int
@@ -104,17 +120,20 @@ veloctl_call(struct veloctl_ctx *x, const char *method,
     char                urls[VELOCTL_MAX_URLS * 260];
     int                 ex;
 
-    ex = veloctl_call_try(x->c, x->a->timeout_ms, method, req, reply, &f);
+    const char *name = x->svc_name != NULL ? x->svc_name : "velo-stream";
+
+    ex = veloctl_call_svc_try(x->c, x->svc, x->a->timeout_ms, method, req,
+                              reply, &f);
     if (ex == VELOCTL_EXIT_OK)
         return ex;
     if (ex == VELOCTL_EXIT_UNREACHABLE) {
-        veloctl_urls_join(urls, sizeof(urls), x->a);
-        veloctl_errorf(x, "cannot reach velo-stream RPC at %s: %s", urls,
-                       f.msg);
+        urls_join(urls, sizeof(urls), x->urls != NULL ? x->urls : x->a->rpc,
+                  x->urls != NULL ? x->nurls : x->a->nrpc);
+        veloctl_errorf(x, "cannot reach %s RPC at %s: %s", name, urls, f.msg);
     } else if (notfound != NULL && strcmp(f.code, "NOT_FOUND") == 0) {
         veloctl_errorf(x, "%s", notfound);
     } else {
-        veloctl_errorf(x, "velo-stream answered %s: %s", f.code, f.msg);
+        veloctl_errorf(x, "%s answered %s: %s", name, f.code, f.msg);
     }
     return ex;
 }

@@ -24,11 +24,17 @@ enum veloctl_exit {
 /* Most bytes of one command's output (the --all JSON of every station). */
 #define VELOCTL_OUT_MAX ((size_t)1 << 30)
 
-/* One command run. out and err are borrowed; c is owned (ctx_fini). */
+/* One command run. out and err are borrowed; c is owned (ctx_fini). The
+ * service called: StationService of velo-stream at a->rpc unless svc is
+ * set (then svc_name and urls/nurls name it: velo-warehouse). */
 struct veloctl_ctx {
-    const struct veloctl_args *a;
-    FILE                      *out, *err;
-    velo_rpc_client           *c;
+    const struct veloctl_args        *a;
+    FILE                             *out, *err;
+    velo_rpc_client                  *c;
+    const ProtobufCServiceDescriptor *svc;      /* NULL: StationService */
+    const char                       *svc_name; /* "velo-warehouse" */
+    const char *const                *urls;
+    size_t                            nurls;
 };
 
 /* How a call failed, ready to print or to put in a health row. */
@@ -51,6 +57,13 @@ void veloctl_ctx_fini(struct veloctl_ctx *x);
 int veloctl_call_try(velo_rpc_client *c, uint32_t timeout_ms,
                      const char *method, const ProtobufCMessage *req,
                      ProtobufCMessage **reply, struct veloctl_fail *f);
+
+/* veloctl_call_try on another service (svc NULL: StationService). */
+int veloctl_call_svc_try(velo_rpc_client                  *c,
+                         const ProtobufCServiceDescriptor *svc,
+                         uint32_t timeout_ms, const char *method,
+                         const ProtobufCMessage *req, ProtobufCMessage **reply,
+                         struct veloctl_fail *f);
 
 /* veloctl_call_try on x->c that prints the failure on x->err: "cannot
  * reach velo-stream RPC at URL, URL: ..." for exit 3, notfound (when not

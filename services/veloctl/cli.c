@@ -24,6 +24,9 @@ veloctl_main(int argc, char *const *argv, const char *env_rpc,
         return VELOCTL_EXIT_ERROR;
     }
     rv = veloctl_args_parse(a, argc, argv, env_rpc, env_pub, why, sizeof(why));
+    if (rv == VELO_OK)
+        rv = veloctl_args_warehouse_env(a, getenv("VELO_WAREHOUSE_RPC"), why,
+                                        sizeof(why));
     if (rv == VELO_CFG_HELP) {
         veloctl_usage(out);
         rv = VELOCTL_EXIT_OK;

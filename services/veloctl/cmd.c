@@ -9,14 +9,14 @@
 #include "call.h"
 #include "discover.h"
 #include "fmt.h"
+#include "history.h"
 #include "jsondoc.h"
 #include "list.h"
 #include "velo/clock.h"
 #include "velo/station_json.h"
+#include "velo/v1/history.pb-c.h"
 #include "velo/v1/stream.pb-c.h"
 #include "watch.h"
-
-static int run_cmd(struct veloctl_ctx *x);
 
 static int
 cmd_systems(struct veloctl_ctx *x)
@@ -140,28 +140,44 @@ cmd_health(struct veloctl_ctx *x)
     return rv != VELOCTL_EXIT_OK && code == 0 ? rv : code;
 }
 
-/* The velo-stream instances from Consul: *b becomes a copy of a with
- * them as its --rpc list (urls holds the strings). */
+static bool
+is_warehouse(enum veloctl_cmd cmd)
+{
+    return cmd == VELOCTL_HISTORY || cmd == VELOCTL_TOP;
+}
+
+/* The instances of the service the command calls, from Consul: *b
+ * becomes a copy of a with them as its --rpc (or --warehouse-rpc) list
+ * (urls holds the strings). */
 static int
 run_discover(struct veloctl_ctx *x, velo_consul *c, struct veloctl_args *b,
              char (*urls)[VELO_CONSUL_URL_MAX])
 {
+    bool   wh = is_warehouse(x->a->cmd);
     size_t n = 0, i;
     int    ex;
 
-    ex = veloctl_discover(x, c, "velo-stream", urls, VELOCTL_MAX_URLS, &n);
+    ex = veloctl_discover(x, c, wh ? "velo-warehouse" : "velo-stream", urls,
+                          VELOCTL_MAX_URLS, &n);
     if (ex != VELOCTL_EXIT_OK)
         return ex;
     *b = *x->a;
-    for (i = 0; i < n; i++)
-        b->rpc[i] = urls[i];
-    b->nrpc = n;
+    for (i = 0; i < n; i++) {
+        if (wh)
+            b->wh[i] = urls[i];
+        else
+            b->rpc[i] = urls[i];
+    }
+    if (wh)
+        b->nwh = n;
+    else
+        b->nrpc = n;
     x->a = b;
     return VELOCTL_EXIT_OK;
 }
 
 /* Consul when configured and no address was given: status asks it for
- * everything, the other commands for velo-stream's instances. */
+ * everything, the other commands for their service's instances. */
 static int
 run_consul(struct veloctl_ctx *x, struct veloctl_args *b,
            char (*urls)[VELO_CONSUL_URL_MAX], bool    *done)
@@ -170,7 +186,7 @@ run_consul(struct veloctl_ctx *x, struct veloctl_args *b,
     int          rv, ex = VELOCTL_EXIT_OK;
 
     *done = false;
-    if (x->a->rpc_given)
+    if (is_warehouse(x->a->cmd) ? x->a->wh_given : x->a->rpc_given)
         return VELOCTL_EXIT_OK;
     rv = veloctl_consul_open(x->a, &c);
     if (rv == VELO_ENOTFOUND)
@@ -191,6 +207,8 @@ run_consul(struct veloctl_ctx *x, struct veloctl_args *b,
     velo_consul_free(c);
     return ex;
 }
+
+static int run_cmd(struct veloctl_ctx *x);
 
 int
 veloctl_run(const struct veloctl_args *a, FILE *out, FILE *err)
@@ -216,11 +234,19 @@ veloctl_run(const struct veloctl_args *a, FILE *out, FILE *err)
 static int
 run_cmd(struct veloctl_ctx *x)
 {
+    static const char *const   def_wh[] = {VELOCTL_DEFAULT_WAREHOUSE};
     const struct veloctl_args *a = x->a;
     int                        ex = VELOCTL_EXIT_OK;
 
-    if (a->cmd != VELOCTL_HEALTH && a->cmd != VELOCTL_STATUS)
+    if (is_warehouse(a->cmd)) {
+        x->svc = &velo__v1__history_service__descriptor;
+        x->svc_name = "velo-warehouse";
+        x->urls = a->nwh > 0 ? a->wh : def_wh;
+        x->nurls = a->nwh > 0 ? a->nwh : 1;
+        ex = veloctl_ctx_connect(x, x->urls, x->nurls);
+    } else if (a->cmd != VELOCTL_HEALTH && a->cmd != VELOCTL_STATUS) {
         ex = veloctl_ctx_connect(x, a->rpc, a->nrpc);
+    }
     if (ex != VELOCTL_EXIT_OK)
         return ex;
     switch (a->cmd) {
@@ -239,6 +265,12 @@ run_cmd(struct veloctl_ctx *x)
     case VELOCTL_HEALTH:
     case VELOCTL_STATUS: /* without Consul: the --rpc instances */
         ex = cmd_health(x);
+        break;
+    case VELOCTL_HISTORY:
+        ex = veloctl_history_run(x);
+        break;
+    case VELOCTL_TOP:
+        ex = veloctl_top_run(x);
         break;
     }
     veloctl_ctx_fini(x);

@@ -204,6 +204,11 @@ VELO_MUST_CHECK int velo_cfg_load(const struct velo_cfg_spec *spec, void *cfg,
 /* Logs one config.value event per setting (secrets redacted). */
 void velo_cfg_log(const struct velo_cfg_spec *spec, const void *cfg);
 
+/* The default instance name (Health replies, logs): when *name is NULL
+ * or empty, writes "hostname:pid" into buf (size bytes; "localhost" when
+ * the host name is unknown) and points *name at it. */
+void velo_cfg_instance_default(const char **name, char *buf, size_t size);
+
 /* Frees list storage made by velo_cfg_load. */
 void velo_cfg_fini(const struct velo_cfg_spec *spec, void *cfg);
 
