@@ -185,6 +185,34 @@ def check_veloctl(addr, ours):
     check(json.loads(one.stdout)["station_id"] == "42", "station 42")
 
 
+def check_warehouse(addr, brokers):
+    """velo-warehouse registers its HistoryService; veloctl top finds it
+    through Consul alone (an empty warehouse answers, exit 0 or 1, never
+    3 "unreachable")."""
+    db = os.path.join(RUN, unique("consul_wh") + ".db")
+    topic = unique("velib_aggregates")
+    wh = Service("velo-warehouse", [
+        "--kafka-brokers", brokers, "--admin-port", "0",
+        "--rpc-url", "tcp://127.0.0.1:0", "--db", "sqlite://" + db,
+        "--topic", topic, "--dlq-topic", topic + ".dlq",
+        "--group", unique("wh")], env=consul_env(addr), ready_timeout=60)
+    wid = "velo-warehouse-%s-%s" % (os.uname().nodename,
+                                    wh.addrs[1].rsplit(":", 1)[1])
+    got = wait_for("warehouse passing", lambda: (
+        lambda i: i if i and wid in i else None)(
+            instances(addr, "velo-warehouse", passing=True)), 60)
+    check(got[wid]["Service"]["Meta"].get("proto") ==
+          "velo.v1.HistoryService", "warehouse meta %s"
+          % got[wid]["Service"]["Meta"])
+    top = veloctl(addr, "top", "jcdecaux:dublin")
+    check(top.returncode in (0, 1) and b"Consul" not in top.stderr,
+          "veloctl top through Consul -> %d: %s" % (top.returncode,
+                                                     top.stderr))
+    check(wh.stop() == 0, "warehouse exit status")
+    check(wid not in instances(addr, "velo-warehouse"),
+          "warehouse still registered after SIGTERM")
+
+
 def discovery():
     addr = consul_fixture_addr()
     brokers = kafka_addr()
@@ -201,6 +229,7 @@ def discovery():
           "ingest's TTL check output: %s" % checks)
     wait_station_42(addr)
     check_veloctl(addr, ids + [admin_id(ingest)])
+    check_warehouse(addr, brokers)
     check("consul: registered" in streams[0].http("/readyz")[1],
           "/readyz detail: %s" % streams[0].http("/readyz")[1])
 
