@@ -40,6 +40,8 @@ velo_http_header(const struct velo_http_req *req, const char *name)
                                        MHD_HEADER_KIND, name);
 }
 
+static void server_peer(struct MHD_Connection *conn, char *buf, size_t size);
+
 static bool
 server_path_matches(const struct velo_http_route *r, const char *path)
 {
@@ -252,6 +254,14 @@ server_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     rq->start_ns = velo_mono_ns();
     rq->uri_len = strlen(uri);
     return rq;
+}
+
+void
+velo_http_peer(const struct velo_http_req *req, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (req->conn != NULL)
+        server_peer((struct MHD_Connection *)req->conn, buf, size);
 }
 
 /* Writes the client's address into buf ("" when unknown). */

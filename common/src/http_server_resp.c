@@ -295,8 +295,11 @@ resp_negotiate(struct MHD_Connection *conn, struct velo_http_resp *resp,
             *gz = true;
     }
     if (rv == VELO_OK && resp->etag && resp->status == MHD_HTTP_OK) {
-        velo_http_etag(resp->body.data ? resp->body.data : "", resp->body.len,
-                       etag, sizeof(etag));
+        if (resp->etag_value[0] == '"')
+            snprintf(etag, sizeof(etag), "%s", resp->etag_value);
+        else
+            velo_http_etag(resp->body.data ? resp->body.data : "",
+                           resp->body.len, etag, sizeof(etag));
         if (*gz) /* another representation, another strong tag */
             snprintf(etag + strlen(etag) - 1, 5, "-gz\"");
         rv = velo_http_resp_header(resp, "ETag", etag);

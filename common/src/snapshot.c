@@ -189,17 +189,25 @@ velo_snapshot_to_json(const Velo__V1__StationSnapshot *s, struct velo_buf *out)
     return velo_jsonw_finish(&w);
 }
 
+void
+velo_proto_json_members(struct velo_jsonw *w, const ProtobufCMessage *msg,
+                        const ProtobufCMessageDescriptor *md)
+{
+    unsigned i;
+
+    for (i = 0; i < md->n_fields; i++)
+        put_field(w, msg, &md->fields[i]);
+}
+
 int
 velo_proto_to_json(const ProtobufCMessage           *msg,
                    const ProtobufCMessageDescriptor *md, struct velo_buf *out)
 {
     struct velo_jsonw w;
-    unsigned          i;
 
     velo_jsonw_init(&w, out);
     velo_jsonw_obj_begin(&w);
-    for (i = 0; i < md->n_fields; i++)
-        put_field(&w, msg, &md->fields[i]);
+    velo_proto_json_members(&w, msg, md);
     velo_jsonw_obj_end(&w);
     return velo_jsonw_finish(&w);
 }

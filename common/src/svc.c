@@ -167,10 +167,14 @@ host_ready(struct host *h)
     char        all[512];
     size_t      n = 0, i, used = 0;
 
-    if (host_has_admin(h))
+    bool admin_last = (h->def->flags & VELO_SVC_READY_SERVICE_FIRST) != 0;
+
+    if (host_has_admin(h) && !admin_last)
         lines[n++] = h->admin_addr;
     if (h->def->ops->ready_lines != NULL)
         n += h->def->ops->ready_lines(h->svc, lines + n, MAX_READY_LINES);
+    if (host_has_admin(h) && admin_last)
+        lines[n++] = h->admin_addr;
     all[0] = '\0';
     for (i = 0; i < n && used < sizeof(all); i++)
         used += (size_t)snprintf(all + used, sizeof(all) - used, "%s%s",

@@ -126,7 +126,8 @@ struct run {
 
 /* Forks velo_svc_main with argv; the parent keeps the trace pipe. */
 static void
-run_start(struct run *r, const char *mode, const char *extra)
+run_start_flags(struct run *r, const char *mode, const char *extra,
+                unsigned flags)
 {
     int  p[2];
     char modeflag[32];
@@ -156,11 +157,18 @@ run_start(struct run *r, const char *mode, const char *extra)
             &(struct velo_svc_def){.spec = &tspec,
                                    .cfg_size = sizeof(struct tcfg),
                                    .common_off = offsetof(struct tcfg, common),
-                                   .ops = &tops},
+                                   .ops = &tops,
+                                   .flags = flags},
             n, argv));
     }
     close(p[1]);
     r->trace_rd = p[0];
+}
+
+static void
+run_start(struct run *r, const char *mode, const char *extra)
+{
+    run_start_flags(r, mode, extra, 0);
 }
 
 static int
@@ -247,6 +255,28 @@ test_svc_sigterm_stops_in_order_and_exits_0(void **state)
     kill(r.pid, SIGTERM);
     assert_int_equal(run_wait(&r, t, sizeof(t)), 0);
     assert_string_equal(t, "csSd");
+}
+
+/* velo-gateway: callers want its public address on the first line. */
+static void
+test_svc_ready_service_first_puts_admin_last(void **state)
+{
+    struct run r;
+    char       t[16], line[2][64];
+    FILE      *f;
+
+    (void)state;
+    run_start_flags(&r, "0", NULL, VELO_SVC_READY_SERVICE_FIRST);
+    wait_ready(&r);
+    f = fopen(r.ready, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line[0], sizeof(line[0]), f));
+    assert_non_null(fgets(line[1], sizeof(line[1]), f));
+    fclose(f);
+    assert_string_equal(line[0], "tcp://127.0.0.1:1\n");
+    assert_non_null(strstr(line[1], "127.0.0.1:")); /* admin last */
+    kill(r.pid, SIGTERM);
+    assert_int_equal(run_wait(&r, t, sizeof(t)), 0);
 }
 
 static void
@@ -370,6 +400,7 @@ main(void)
         cmocka_unit_test(test_svc_help_exits_0),
         cmocka_unit_test(test_svc_create_failure_exits_1_and_cleans_up),
         cmocka_unit_test(test_svc_sigterm_stops_in_order_and_exits_0),
+        cmocka_unit_test(test_svc_ready_service_first_puts_admin_last),
         cmocka_unit_test(test_svc_done_gives_its_status),
         cmocka_unit_test(test_svc_second_signal_forces_exit),
         cmocka_unit_test(

@@ -101,6 +101,7 @@ struct systems_fill {
     Velo__V1__ListSystemsReply *r;
     size_t                      cap;
     bool                        oom;
+    stream_systems             *systems;
 };
 
 static void
@@ -130,6 +131,8 @@ systems_add(void *ctx, const struct stream_system *sys)
     s->has_last_fetched_ms = s->has_simulated = true;
     s->last_fetched_ms = sys->last_fetched_ms;
     s->simulated = sys->simulated;
+    if (f->systems != NULL)
+        s->info = stream_systems_get(f->systems, sys->system_id, f->a, &f->oom);
     f->r->systems[f->r->n_systems++] = s;
 }
 
@@ -141,6 +144,7 @@ h_list_systems(void *ctx, struct velo_rpc_call *call)
 
     if (!svc_serving(svc, call))
         return ST_UNAVAILABLE;
+    f.systems = svc->systems;
     f.a = velo_arena_new();
     f.r = f.a != NULL ? velo_arena_alloc(f.a, sizeof(*f.r)) : NULL;
     if (f.r == NULL)

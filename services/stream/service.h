@@ -16,6 +16,7 @@
 
 #include "progress.h"
 #include "state.h"
+#include "systems.h"
 #include "velo/rpc.h"
 
 /* Everything the handlers read; borrowed, outlives the RPC server. */
@@ -25,6 +26,7 @@ struct stream_service {
     const char             *instance;      /* Health.instance */
     uint32_t                max_ready_lag; /* Health.ready */
     int64_t (*now_ms)(void);               /* NULL: velo_now_ms */
+    stream_systems *systems;               /* SystemSummary.info; NULL: none */
 };
 
 /* The service table for velo_rpc_server_cfg.svcs (or velo_rpc_dispatch).

@@ -345,6 +345,52 @@ test_list_systems_summarises(void **state)
     velo__v1__list_systems_reply__free_unpacked(r, NULL);
 }
 
+/* Packs a SystemInfo and applies it as a velib_systems record would. */
+static void
+apply_info(stream_systems *ss, const char *sys, const char *name,
+           const char *tz)
+{
+    Velo__V1__SystemInfo si = VELO__V1__SYSTEM_INFO__INIT;
+    uint8_t              buf[256];
+    size_t               n;
+
+    si.system_id = (char *)sys;
+    si.name = (char *)name;
+    si.timezone = (char *)tz;
+    n = velo__v1__system_info__pack(&si, buf);
+    assert_int_equal(stream_systems_apply(ss, sys, strlen(sys), buf, n),
+                     VELO_OK);
+}
+
+static void
+test_list_systems_carries_system_info_when_known(void **state)
+{
+    struct fixture              *f = *state;
+    Velo__V1__ListSystemsRequest rq = VELO__V1__LIST_SYSTEMS_REQUEST__INIT;
+    Velo__V1__ListSystemsReply  *r = NULL;
+    stream_systems              *ss = NULL;
+    char                         err[256];
+
+    assert_int_equal(
+        stream_systems_new(&ss, &(struct stream_systems_cfg){.topic = "t"}),
+        VELO_OK);
+    apply_info(ss, "jcdecaux:dublin", "Dublin Bikes", "Europe/Dublin");
+    f->svc.systems = ss;
+    serving(f, 0);
+    assert_int_equal(call(f, "ListSystems", &rq.base,
+                          &velo__v1__list_systems_reply__descriptor,
+                          (ProtobufCMessage **)&r, err, sizeof(err)),
+                     VELO__V1__RPC_STATUS__RPC_OK);
+    assert_int_equal(r->n_systems, 2);
+    assert_null(r->systems[0]->info); /* gbfs:oslo: none published yet */
+    assert_non_null(r->systems[1]->info);
+    assert_string_equal(r->systems[1]->info->name, "Dublin Bikes");
+    assert_string_equal(r->systems[1]->info->timezone, "Europe/Dublin");
+    velo__v1__list_systems_reply__free_unpacked(r, NULL);
+    f->svc.systems = NULL;
+    stream_systems_free(ss);
+}
+
 static void
 test_health_reports_lag_against_limit(void **state)
 {
@@ -449,6 +495,8 @@ main(void)
             test_list_stations_of_unknown_system_is_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_systems_summarises, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_list_systems_carries_system_info_when_known, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_reports_lag_against_limit,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_readers_race_the_writer, setup,

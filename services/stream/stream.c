@@ -7,6 +7,7 @@
 #include "progress.h"
 #include "service.h"
 #include "state.h"
+#include "systems.h"
 #include "velo/log.h"
 #include "velo/rpc.h"
 
@@ -19,6 +20,7 @@ struct stream {
     struct stream_service    svc; /* the handlers' view */
     struct velo_rpc_service  rpc_svc;
     stream_consumer         *cons;
+    stream_systems          *systems;
     velo_pub                *pub;
     velo_rpc_server         *rpc;
 };
@@ -59,6 +61,7 @@ stream_rpc_make(stream *s, velo_metrics *m)
         .progress = &s->progress,
         .instance = s->cfg->instance,
         .max_ready_lag = s->cfg->max_ready_lag,
+        .systems = s->systems,
     };
     s->rpc_svc = stream_service_rpc(&s->svc);
     return velo_rpc_server_start(&s->rpc, &rc);
@@ -86,6 +89,13 @@ stream_new(stream **out, const struct stream_cfg *cfg, velo_metrics *m)
     if (rv == VELO_OK)
         rv = stream_consumer_make(s, m);
     if (rv == VELO_OK)
+        rv = stream_systems_new(&s->systems,
+                                &(struct stream_systems_cfg){
+                                    .brokers = cfg->common.kafka_brokers,
+                                    .topic = cfg->systems_topic,
+                                    .group_id = "stream-consumer.systems",
+                                    .max_record_bytes = cfg->max_record_bytes});
+    if (rv == VELO_OK)
         rv = stream_rpc_make(s, m);
     if (rv != VELO_OK) {
         stream_free(s);
@@ -98,7 +108,12 @@ stream_new(stream **out, const struct stream_cfg *cfg, velo_metrics *m)
 int
 stream_start(stream *s)
 {
-    return stream_consumer_start(s->cons);
+    int rv;
+
+    rv = stream_systems_start(s->systems);
+    if (rv == VELO_OK)
+        rv = stream_consumer_start(s->cons);
+    return rv;
 }
 
 int
@@ -107,6 +122,7 @@ stream_stop(stream *s)
     int rv;
 
     rv = stream_consumer_stop(s->cons);
+    stream_systems_stop(s->systems);
     velo_rpc_server_stop(s->rpc);
     s->rpc = NULL;
     return rv;
@@ -120,6 +136,7 @@ stream_free(stream *s)
     /* Readers first: the RPC workers hold pointers into the state. */
     velo_rpc_server_stop(s->rpc);
     stream_consumer_free(s->cons);
+    stream_systems_free(s->systems);
     velo_pub_stop(s->pub);
     stream_state_free(s->st);
     free(s);

@@ -12,6 +12,10 @@ static const struct velo_opt stream_opts[] = {
      "topic of station snapshots"},
     {"dlq-topic", "VELO_DLQ_TOPIC", "velib_data.dlq", VELO_OPT_STR,
      CFG(dlq_topic), "dead-letter topic for records that do not decode"},
+    {"systems-topic", "VELO_SYSTEMS_TOPIC", "velib_systems", VELO_OPT_STR,
+     CFG(systems_topic),
+     "compacted topic of SystemInfo (one per system), returned in "
+     "ListSystems"},
     {"group", "VELO_STREAM_GROUP", "stream-consumer", VELO_OPT_STR,
      CFG(group_id),
      "consumer group the applied offsets are committed to (lag visibility; "

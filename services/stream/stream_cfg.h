@@ -10,6 +10,7 @@ struct stream_cfg {
     struct velo_common_cfg common;
     const char            *topic;
     const char            *dlq_topic;
+    const char            *systems_topic;
     const char            *group_id;
     const char            *rpc_url; /* listen URL, port 0 ok */
     const char            *pub_url;

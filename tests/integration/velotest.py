@@ -4,6 +4,7 @@ Starts velopipe services as processes on free 127.0.0.1 ports, waits on
 their ready files, reads their metrics, consumes Kafka topics through
 velo-kdump, and stops exactly the processes it started, by PID.
 """
+import atexit
 import json
 import os
 import signal
@@ -51,10 +52,31 @@ def unique(name):
     return "%s_%d_%d" % (name, os.getpid(), int(time.time() * 1000) % 100000)
 
 
+_started = []  # every Service of this process, for _stop_leftovers
+
+
+@atexit.register
+def _stop_leftovers():
+    """A test that fails (sys.exit) skips its own stops: end whatever it
+    started that still runs, by PID, so nothing outlives the test."""
+    for svc in _started:
+        if svc.proc.poll() is None:
+            svc.proc.send_signal(signal.SIGTERM)
+    deadline = time.time() + 10
+    for svc in _started:
+        try:
+            svc.proc.wait(max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            svc.proc.kill()
+
+
 class Service:
     """One velopipe binary run as a child process."""
 
-    def __init__(self, name, args, env=None, ready_timeout=20):
+    def __init__(self, name, args, env=None, ready_timeout=20,
+                 admin_last=False):
+        """admin_last: the ready file names the admin address last
+        (velo-gateway: its public address comes first)."""
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="velo-%s-" % name, dir=RUN)
         self.ready = os.path.join(self.dir, "ready")
@@ -66,6 +88,7 @@ class Service:
             [os.path.join(BIN, name)] + args + ["--ready-file", self.ready],
             stdout=self.log, stderr=subprocess.STDOUT, env=full_env,
             stdin=subprocess.DEVNULL)
+        _started.append(self)
         deadline = time.time() + ready_timeout
         while not (os.path.exists(self.ready) and os.path.getsize(self.ready)):
             if self.proc.poll() is not None:
@@ -78,6 +101,7 @@ class Service:
             time.sleep(0.05)
         with open(self.ready) as f:
             self.addrs = [l.strip() for l in f if l.strip()]
+        self.admin = self.addrs[-1] if admin_last else self.addrs[0]
 
     def tail(self, n=30):
         self.log.flush()
@@ -101,7 +125,7 @@ class Service:
         return out
 
     def http(self, path, timeout=5):
-        url = "http://%s%s" % (self.addrs[0], path)
+        url = "http://%s%s" % (self.admin, path)
         try:
             with urllib.request.urlopen(url, timeout=timeout) as r:
                 return r.status, r.read().decode()

@@ -6,10 +6,12 @@
  *
  *   velo-aggfeed --brokers B --topic T --system S --stations N --hours H
  *                [--first F] [--variant V] [--abort] [--garbage]
- *                [--txn-id ID]
+ *                [--txn-id ID] [--start-day-ms MS]
  *
- * Station s (F..F+N-1, F default 1), hour h (0..H-1) after 2025-12-01T00:00Z,
- * zone UTC; one daily row per station and day touched. --variant shifts
+ * Station s (F..F+N-1, F default 1), hour h (0..H-1) after 2025-12-01T00:00Z
+ * (or after --start-day-ms, a UTC midnight: the gateway's browser test
+ * feeds the last days), zone UTC; one daily row per station and day
+ * touched. --variant shifts
  * bikes_avg and bikes_in; --abort aborts the transaction instead of committing
  * it (read_committed consumers must never see it); --garbage adds two records
  * that must be rejected: a value that is not protobuf and a key that is not
@@ -23,6 +25,7 @@
 
 #include "velo/kafka_txn.h"
 #include "velo/log.h"
+#include "velo/parse.h"
 #include "velo/tz.h"
 #include "velo/v1/aggregate.pb-c.h"
 
@@ -34,6 +37,7 @@
 struct feed {
     const char     *brokers, *topic, *system, *txn_id;
     int             first, stations, hours, variant;
+    int64_t         t0; /* UTC midnight of hour 0 */
     bool            abort_txn, garbage;
     velo_kafka_txn *kt;
 };
@@ -78,7 +82,7 @@ send_hourly(struct feed *f, int s, int h)
     m.system_id = (char *)f->system;
     m.station_id = id;
     m.has_window_start_ms = m.has_window_end_ms = true;
-    m.window_start_ms = T0 + h * HOUR_MS;
+    m.window_start_ms = f->t0 + h * HOUR_MS;
     m.window_end_ms = m.window_start_ms + HOUR_MS;
     date_of(m.window_start_ms, date, &dow);
     m.local_date = date;
@@ -130,7 +134,7 @@ send_daily(struct feed *f, int s, int d)
     m.system_id = (char *)f->system;
     m.station_id = id;
     m.has_window_start_ms = m.has_window_end_ms = true;
-    m.window_start_ms = T0 + d * DAY_MS;
+    m.window_start_ms = f->t0 + d * DAY_MS;
     m.window_end_ms = m.window_start_ms + DAY_MS;
     date_of(m.window_start_ms, date, &dow);
     m.local_date = date;
@@ -211,6 +215,7 @@ parse(struct feed *f, int argc, char **argv)
         {"txn-id", required_argument, NULL, 'i'},
         {"abort", no_argument, NULL, 'a'},
         {"garbage", no_argument, NULL, 'g'},
+        {"start-day-ms", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0}};
     int c;
 
@@ -220,7 +225,8 @@ parse(struct feed *f, int argc, char **argv)
                        .txn_id = "velo-aggfeed",
                        .first = 1,
                        .stations = 3,
-                       .hours = 24};
+                       .hours = 24,
+                       .t0 = T0};
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'b':
@@ -252,6 +258,11 @@ parse(struct feed *f, int argc, char **argv)
             break;
         case 'g':
             f->garbage = true;
+            break;
+        case 'T':
+            if (velo_parse_i64(optarg, &f->t0) != VELO_OK ||
+                f->t0 % DAY_MS != 0)
+                return 2;
             break;
         default:
             return 2;

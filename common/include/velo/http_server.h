@@ -61,11 +61,15 @@ struct velo_http_resp {
     const char  *content_type; /* default "text/plain; charset=utf-8";
                                   borrowed: a literal or longer-lived */
     struct velo_buf body;      /* owned by the server; max 16 MiB */
-    bool            etag;    /* strong ETag from the body; If-None-Match: 304 */
-    bool            gzip;    /* gzip when the client accepts it and the body
-                                is at least VELO_HTTP_GZIP_MIN bytes */
-    struct velo_buf headers; /* extra headers ("name\0value\0" pairs), via
-                                velo_http_resp_header; max 8 KiB */
+    bool            etag; /* strong ETag from the body; If-None-Match: 304 */
+    /* With etag: the body's tag when the handler already knows it (from
+     * velo_http_etag over the same bytes, e.g. a cached answer), so the
+     * server does not hash the body again; "" : hash it. */
+    char etag_value[24];
+    bool gzip;                /* gzip when the client accepts it and the body
+                                 is at least VELO_HTTP_GZIP_MIN bytes */
+    struct velo_buf headers;  /* extra headers ("name\0value\0" pairs), via
+                                 velo_http_resp_header; max 8 KiB */
     velo_http_stream *stream; /* set by velo_http_stream_open */
 };
 
@@ -74,6 +78,10 @@ const char *velo_http_query(const struct velo_http_req *req, const char *key);
 /* Returns a request header's value, name case-insensitive (borrowed for
  * the request), or NULL. */
 const char *velo_http_header(const struct velo_http_req *req, const char *name);
+
+/* Writes the client's IP address ("192.0.2.1", "::1") into buf, at least
+ * 46 bytes (INET6_ADDRSTRLEN); "" when unknown (unit tests). */
+void velo_http_peer(const struct velo_http_req *req, char *buf, size_t size);
 
 /* Prepares resp as the server does before calling a handler (for unit
  * tests of handlers); release with velo_http_resp_fini, which also ends a

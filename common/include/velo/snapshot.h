@@ -46,4 +46,10 @@ VELO_MUST_CHECK int velo_proto_to_json(const ProtobufCMessage           *msg,
                                        const ProtobufCMessageDescriptor *md,
                                        struct velo_buf                  *out);
 
+/* Writes the members of that object (not the braces) into the object w
+ * has open (the gateway adds its own members around them). Errors stick
+ * in w. */
+void velo_proto_json_members(struct velo_jsonw *w, const ProtobufCMessage *msg,
+                             const ProtobufCMessageDescriptor *md);
+
 #endif

@@ -11,7 +11,8 @@
  *      service, start the admin server (/healthz /readyz /metrics) unless
  *      the service has none, start the service's threads;
  *   5. write the ready file: the admin address first (or the service's
- *      first line when it has no admin port), then the service's lines;
+ *      first line when it has no admin port), then the service's lines
+ *      (VELO_SVC_READY_SERVICE_FIRST: the service's lines, then admin);
  *      then, when Consul is configured (--consul-addr / VELO_CONSUL_ADDR /
  *      CONSUL_HTTP_ADDR), register velo-<svc> there and keep it
  *      registered on a background thread (velo/consul.h; never blocks);
@@ -93,6 +94,9 @@ struct velo_svc_ops {
 
 enum velo_svc_flags {
     VELO_SVC_NO_ADMIN = 1u << 0, /* no admin server (velo-devbroker) */
+    /* The ready file lists the service's lines first, then the admin
+     * address (velo-gateway: its public address is what callers want). */
+    VELO_SVC_READY_SERVICE_FIRST = 1u << 1,
 };
 
 struct velo_svc_def {
