@@ -213,6 +213,28 @@ def check_warehouse(addr, brokers):
           "warehouse still registered after SIGTERM")
 
 
+def check_gateway(addr):
+    """velo-gateway whose static --stream-rpc is dead answers through the
+    instances Consul names."""
+    web = os.path.join(os.environ.get("VELO_BUILD_DIR", "build-test"), "web")
+    gw = Service("velo-gateway", [
+        "--port", "0", "--admin-port", "0", "--assets", web,
+        "--stream-rpc", "tcp://127.0.0.1:1", "--stream-pub",
+        "tcp://127.0.0.1:1", "--warehouse-rpc", "tcp://127.0.0.1:1",
+        "--rpc-timeout-ms", "1500"], env=consul_env(addr), admin_last=True)
+    url = "http://%s/api/v1/stations/jcdecaux:dublin/42" % gw.addrs[0]
+
+    def get():
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return json.loads(r.read())
+        except OSError:
+            return None
+    doc = wait_for("the gateway answers through Consul", get, 30, every=0.5)
+    check(doc.get("station_id") == "42", "gateway station: %s" % doc)
+    check(gw.stop() == 0, "gateway exit status")
+
+
 def discovery():
     addr = consul_fixture_addr()
     brokers = kafka_addr()
@@ -230,6 +252,7 @@ def discovery():
     wait_station_42(addr)
     check_veloctl(addr, ids + [admin_id(ingest)])
     check_warehouse(addr, brokers)
+    check_gateway(addr)
     check("consul: registered" in streams[0].http("/readyz")[1],
           "/readyz detail: %s" % streams[0].http("/readyz")[1])
 
