@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "velo/db.h"
 #include "velo/tz.h"
 #include "velo/utf8.h"
 #include "velo/v1/aggregate.pb-c.h"
@@ -134,6 +135,20 @@ batch_row_key(const struct batch_row *row, struct velo_buf *key)
         }                                                                      \
     } while (0)
 
+/* Names fit the warehouse's columns as they are. */
+_Static_assert(BATCH_NAME_MAX - 1 == VELO_DB_NAME_MAX, "name bound");
+
+/* The system name (field 33), cut on a character boundary into buf (at
+ * least BATCH_NAME_MAX bytes); NULL when the row has none. */
+static char *
+system_name(const struct batch_row *row, char *buf)
+{
+    if (row->system_name == NULL)
+        return NULL;
+    velo_utf8_clip(buf, BATCH_NAME_MAX, row->system_name, BATCH_NAME_MAX - 1);
+    return buf;
+}
+
 static int
 pack(const ProtobufCMessage *m, struct velo_buf *val)
 {
@@ -141,7 +156,7 @@ pack(const ProtobufCMessage *m, struct velo_buf *val)
     uint8_t tmp[2048];
 
     /* Both messages are well under 2 KiB: ids are bounded by
-     * BATCH_ID_MAX, the name by BATCH_NAME_MAX, the zone by the zone
+     * BATCH_ID_MAX, both names by BATCH_NAME_MAX, the zone by the zone
      * database, every other field is a number. */
     if (n > sizeof(tmp))
         return VELO_ETOOBIG;
@@ -153,7 +168,8 @@ int
 batch_row_encode(const struct batch_row *row, struct velo_buf *val,
                  const char **content_type)
 {
-    int rv;
+    char sys_name[BATCH_NAME_MAX];
+    int  rv;
 
     if (row->gran == BATCH_HOURLY) {
         Velo__V1__HourlyStationStats m = VELO__V1__HOURLY_STATION_STATS__INIT;
@@ -170,6 +186,7 @@ batch_row_encode(const struct batch_row *row, struct velo_buf *val,
         }
         FILL_STATS(m, row->stats);
         FILL_DIMS(m, row->dims);
+        m.system_name = system_name(row, sys_name);
         rv = pack(&m.base, val);
         if (rv == VELO_OK)
             *content_type = BATCH_HOURLY_CONTENT_TYPE;
@@ -184,6 +201,7 @@ batch_row_encode(const struct batch_row *row, struct velo_buf *val,
         m.timezone = (char *)row->timezone;
         FILL_STATS(m, row->stats);
         FILL_DIMS(m, row->dims);
+        m.system_name = system_name(row, sys_name);
         rv = pack(&m.base, val);
         if (rv == VELO_OK)
             *content_type = BATCH_DAILY_CONTENT_TYPE;

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "codec.h"
+#include "velo/db.h"
 #include "velo/v1/aggregate.pb-c.h"
 #include "velo/v1/station.pb-c.h"
 
@@ -143,6 +144,7 @@ test_hourly_row_key_and_value(void **state)
     assert_false(m->has_electric_avg); /* never a made-up 0 */
     assert_null(m->timezone);          /* no zone: no local calendar */
     assert_false(m->has_local_hour || m->has_local_dow);
+    assert_null(m->system_name); /* none known: the loader keeps its own */
     velo__v1__hourly_station_stats__free_unpacked(m, NULL);
 
     row.local_date = "2026-03-29";
@@ -154,6 +156,7 @@ test_hourly_row_key_and_value(void **state)
                                     .has_pos = true};
     row.local_hour = 12;
     row.local_dow = 0;
+    row.system_name = "Vélo'v";
     velo_buf_reset(&val);
     assert_int_equal(batch_row_encode(&row, &val, &ct), VELO_OK);
     m = velo__v1__hourly_station_stats__unpack(NULL, val.len,
@@ -164,6 +167,7 @@ test_hourly_row_key_and_value(void **state)
     assert_true(m->has_local_hour && m->local_hour == 12);
     assert_true(m->has_local_dow && m->local_dow == 0);
     assert_string_equal(m->station_name, "Bellecour");
+    assert_string_equal(m->system_name, "Vélo'v");
     assert_true(m->has_lat && m->lat == 45.75 && m->has_lon && m->lon == 4.83);
     velo__v1__hourly_station_stats__free_unpacked(m, NULL);
     velo_buf_fini(&key);
@@ -181,6 +185,7 @@ test_daily_row_key_and_value(void **state)
                                         .end_ms = 1792969200000LL,
                                         .local_date = "2026-10-25",
                                         .timezone = "Europe/Paris",
+                                        .system_name = "Vélo'v",
                                         .stats = &s};
     struct velo_buf              key, val;
     const char                  *ct = NULL;
@@ -202,8 +207,48 @@ test_daily_row_key_and_value(void **state)
     assert_string_equal(m->timezone, "Europe/Paris");
     assert_int_equal(m->window_end_ms - m->window_start_ms, 25 * 3600000LL);
     assert_true(m->has_electric_avg && m->electric_avg == 1.25);
+    assert_string_equal(m->system_name, "Vélo'v");
     velo__v1__daily_station_stats__free_unpacked(m, NULL);
     velo_buf_fini(&key);
+    velo_buf_fini(&val);
+}
+
+/* A system name longer than the warehouse's column (VELO_DB_NAME_MAX) is
+ * cut on a character boundary, never inside one. */
+static void
+test_long_system_name_is_cut_on_a_character(void **state)
+{
+    struct batch_stats           s = stats();
+    char                         name[600];
+    struct batch_row             row = {.gran = BATCH_DAILY,
+                                        .system_id = "gbfs:lyon",
+                                        .station_id = "42",
+                                        .start_ms = 1792879200000LL,
+                                        .end_ms = 1792969200000LL,
+                                        .local_date = "2026-10-25",
+                                        .timezone = "Europe/Paris",
+                                        .system_name = name,
+                                        .stats = &s};
+    struct velo_buf              val;
+    const char                  *ct = NULL;
+    Velo__V1__DailyStationStats *m;
+    size_t                       i;
+
+    (void)state;
+    name[0] = 'x';
+    for (i = 1; i + 3 < sizeof(name); i += 3)
+        memcpy(name + i, "\xe2\x82\xac", 3); /* euro sign */
+    name[i] = '\0';
+    velo_buf_init(&val, 4096);
+    assert_int_equal(batch_row_encode(&row, &val, &ct), VELO_OK);
+    m = velo__v1__daily_station_stats__unpack(NULL, val.len,
+                                              (uint8_t *)val.data);
+    assert_non_null(m);
+    /* 1 + 3n <= 256: 1 + 3 * 85 = 256 bytes. */
+    assert_int_equal(strlen(m->system_name), 256);
+    assert_true(strlen(m->system_name) <= VELO_DB_NAME_MAX);
+    assert_memory_equal(m->system_name, name, 256);
+    velo__v1__daily_station_stats__free_unpacked(m, NULL);
     velo_buf_fini(&val);
 }
 
@@ -215,6 +260,7 @@ main(void)
         cmocka_unit_test(test_bad_records_are_refused_with_a_reason),
         cmocka_unit_test(test_hourly_row_key_and_value),
         cmocka_unit_test(test_daily_row_key_and_value),
+        cmocka_unit_test(test_long_system_name_is_cut_on_a_character),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "velo/utf8.h"
 
 static int64_t
 hour_floor(int64_t t)
@@ -36,8 +37,8 @@ batch_engine_new(batch_engine **out, const struct batch_engine_cfg *cfg,
     return VELO_OK;
 }
 
-const struct zone *
-engine_zone(const batch_engine *e, const char *system_id)
+static const struct zone *
+zone_find(const batch_engine *e, const char *system_id)
 {
     struct zone *z = NULL;
 
@@ -45,29 +46,63 @@ engine_zone(const batch_engine *e, const char *system_id)
     return z;
 }
 
+const velo_tz *
+engine_tz(const batch_engine *e, const char *system_id)
+{
+    const struct zone *z = zone_find(e, system_id);
+
+    return z != NULL ? z->tz : NULL;
+}
+
+/* system_id's entry, made (with neither zone nor name) on first sight. */
+static struct zone *
+zone_get(batch_engine *e, const char *system_id)
+{
+    struct zone *z = (struct zone *)zone_find(e, system_id);
+
+    if (z != NULL)
+        return z;
+    z = calloc(1, sizeof(*z));
+    if (z == NULL || (z->system_id = strdup(system_id)) == NULL) {
+        free(z);
+        return NULL;
+    }
+    HASH_ADD_KEYPTR(hh, e->zones, z->system_id, strlen(z->system_id), z);
+    return z;
+}
+
 int
 batch_engine_set_zone(batch_engine *e, const char *system_id,
                       const char *tz_name)
 {
-    struct zone *z = NULL;
+    struct zone *z;
     velo_tz     *tz = NULL;
     int          rv;
 
     rv = e->cfg.tz_load(&tz, tz_name);
     if (rv != VELO_OK)
         return rv;
-    HASH_FIND_STR(e->zones, system_id, z);
+    z = zone_get(e, system_id);
     if (z == NULL) {
-        z = calloc(1, sizeof(*z));
-        if (z == NULL || (z->system_id = strdup(system_id)) == NULL) {
-            free(z);
-            velo_tz_free(tz);
-            return VELO_ENOMEM;
-        }
-        HASH_ADD_KEYPTR(hh, e->zones, z->system_id, strlen(z->system_id), z);
+        velo_tz_free(tz);
+        return VELO_ENOMEM;
     }
     velo_tz_free(z->tz);
     z->tz = tz;
+    return VELO_OK;
+}
+
+int
+batch_engine_set_name(batch_engine *e, const char *system_id, const char *name)
+{
+    struct zone *z = zone_get(e, system_id);
+    char        *n;
+
+    if (z == NULL || (n = malloc(BATCH_NAME_MAX)) == NULL)
+        return VELO_ENOMEM;
+    velo_utf8_clip(n, BATCH_NAME_MAX, name, BATCH_NAME_MAX - 1);
+    free(z->name);
+    z->name = n;
     return VELO_OK;
 }
 
@@ -190,6 +225,7 @@ engine_emit(batch_engine *e, struct part *p, struct station *st,
     struct batch_stats   s;
     struct batch_row     row;
     const struct zone   *z;
+    const velo_tz       *tz;
     struct velo_tz_local lt = {0};
     char                 hour_date[16];
     int                  rv;
@@ -201,10 +237,11 @@ engine_emit(batch_engine *e, struct part *p, struct station *st,
         e->st.suppressed++;
         return VELO_OK;
     }
-    z = engine_zone(e, st->key);
-    if (gran == BATCH_HOURLY && z != NULL) {
+    z = zone_find(e, st->key);
+    tz = z != NULL ? z->tz : NULL;
+    if (gran == BATCH_HOURLY && tz != NULL) {
         /* The hour in the system's zone, for the warehouse's dim_time. */
-        velo_tz_local(z->tz, start, &lt);
+        velo_tz_local(tz, start, &lt);
         snprintf(hour_date, sizeof(hour_date), "%04d-%02d-%02d", (int)lt.year,
                  lt.month, lt.day);
         date = hour_date;
@@ -215,10 +252,11 @@ engine_emit(batch_engine *e, struct part *p, struct station *st,
                              .start_ms = start,
                              .end_ms = end,
                              .local_date = date,
-                             .timezone = z != NULL ? velo_tz_name(z->tz) : NULL,
+                             .timezone = tz != NULL ? velo_tz_name(tz) : NULL,
                              .local_hour = lt.hour,
                              .local_dow = lt.wday,
                              .dims = st->dims,
+                             .system_name = z != NULL ? z->name : NULL,
                              .correction = correction,
                              .partition = p->id,
                              .stats = &s};
@@ -448,6 +486,7 @@ batch_engine_free(batch_engine *e)
     {
         HASH_DEL(e->zones, z);
         velo_tz_free(z->tz);
+        free(z->name);
         free(z->system_id);
         free(z);
     }

@@ -19,7 +19,8 @@
  * - replay: emissions caused by a record whose offset is below the
  *   partition's replay_until are suppressed (they were committed before).
  * Daily windows of a system whose zone is unknown are held (not closed)
- * until batch_engine_set_zone names it.
+ * until batch_engine_set_zone names it. A system's name
+ * (batch_engine_set_name) only labels the rows emitted after it.
  *
  * Thread: one thread at a time (the service's consume loop). */
 #ifndef BATCH_ENGINE_H
@@ -58,7 +59,10 @@ struct batch_row {
     int32_t     local_dow;  /* hourly: 0 = Sunday */
     /* The station's latest dimension values read before the row (NULL:
      * none yet); borrowed for the emit call. */
-    const struct batch_dims  *dims;
+    const struct batch_dims *dims;
+    /* The system's name as the systems topic last gave it before the row
+     * (NULL: none yet), cut to BATCH_NAME_MAX - 1 bytes; borrowed. */
+    const char               *system_name;
     bool                      correction; /* re-emitted for a late record */
     int32_t                   partition;
     const struct batch_stats *stats;
@@ -111,6 +115,13 @@ VELO_MUST_CHECK int batch_engine_new(batch_engine                 **out,
 VELO_MUST_CHECK int batch_engine_set_zone(batch_engine *e,
                                           const char   *system_id,
                                           const char   *tz_name);
+
+/* Names system_id (SystemInfo.name): later rows carry name, cut on a
+ * character boundary to BATCH_NAME_MAX - 1 bytes and repaired. Independent
+ * of the zone (a system may have either); changes no window. Errors:
+ * VELO_ENOMEM. */
+VELO_MUST_CHECK int
+batch_engine_set_name(batch_engine *e, const char *system_id, const char *name);
 
 /* Suppresses the rows caused by records of partition below offset. */
 VELO_MUST_CHECK int

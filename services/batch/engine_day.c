@@ -46,16 +46,16 @@ engine_close_days(batch_engine *e, struct part *p)
 
     HASH_ITER(hh, p->systems, y, tmp)
     {
-        const struct zone *z = engine_zone(e, y->system_id);
+        const velo_tz *tz = engine_tz(e, y->system_id);
 
-        if (z == NULL)
+        if (tz == NULL)
             continue; /* held until the zone is known */
         if (!y->day_init) {
-            day_at(y, z->tz, y->init_floor);
+            day_at(y, tz, y->init_floor);
             y->day_init = true;
         }
         while (y->day_end + e->cfg.lateness_ms <= p->wm) {
-            rv = close_day(e, p, y, z->tz);
+            rv = close_day(e, p, y, tz);
             if (rv != VELO_OK)
                 return rv;
         }
@@ -67,20 +67,20 @@ int
 engine_correct_days(batch_engine *e, struct part *p, struct station *st,
                     int64_t t, int64_t next_t)
 {
-    struct psys       *y = st->sys;
-    const struct zone *z = engine_zone(e, y->system_id);
-    struct psys        d = {0};
-    int64_t            lim = t + e->cfg.heartbeat_ms, last = INT64_MIN;
-    int                rv;
+    struct psys   *y = st->sys;
+    const velo_tz *tz = engine_tz(e, y->system_id);
+    struct psys    d = {0};
+    int64_t        lim = t + e->cfg.heartbeat_ms, last = INT64_MIN;
+    int            rv;
 
-    if (z == NULL || !y->day_init || t >= y->day_start)
+    if (tz == NULL || !y->day_init || t >= y->day_start)
         return VELO_OK;
     if (next_t < lim)
         lim = next_t;
     /* At most two days: [t, t + hb] spans one edge at most, plus the day
      * of next_t. */
-    for (day_at(&d, z->tz, t); d.day_start < y->day_start && d.day_start <= lim;
-         day_at(&d, z->tz, d.day_end)) {
+    for (day_at(&d, tz, t); d.day_start < y->day_start && d.day_start <= lim;
+         day_at(&d, tz, d.day_end)) {
         if (d.day_start < p->wm - e->cfg.horizon_ms) {
             e->st.late_dropped++;
             continue;
@@ -93,7 +93,7 @@ engine_correct_days(batch_engine *e, struct part *p, struct station *st,
     }
     if (next_t == INT64_MAX)
         return VELO_OK;
-    day_at(&d, z->tz, next_t);
+    day_at(&d, tz, next_t);
     if (d.day_start < y->day_start && d.day_start > last &&
         d.day_start >= p->wm - e->cfg.horizon_ms)
         return engine_emit(e, p, st, BATCH_DAILY, d.day_start, d.day_end,

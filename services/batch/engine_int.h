@@ -11,9 +11,12 @@
 
 #define HOUR_MS 3600000LL
 
+/* What the systems topic said of one system; zone and name are
+ * independent (either may be unknown). */
 struct zone {
     char          *system_id;
-    velo_tz       *tz;
+    velo_tz       *tz;   /* NULL: unknown, daily windows held */
+    char          *name; /* NULL: unknown, cut to BATCH_NAME_MAX - 1 */
     UT_hash_handle hh;
 };
 
@@ -78,7 +81,7 @@ int engine_close_days(batch_engine *e, struct part *p);
 int engine_correct_days(batch_engine *e, struct part *p, struct station *st,
                         int64_t t, int64_t next_t);
 
-/* The zone of a system, or NULL. */
-const struct zone *engine_zone(const batch_engine *e, const char *system_id);
+/* The loaded zone of a system, or NULL while it is unknown. */
+const velo_tz *engine_tz(const batch_engine *e, const char *system_id);
 
 #endif

@@ -22,6 +22,7 @@ struct got {
     struct batch_row   row;
     struct batch_stats stats;
     char               station[32], date[11], name[32]; /* name: dims */
+    char               sysname[BATCH_NAME_MAX];         /* "" when NULL */
     int64_t            offset; /* the record that caused it */
 };
 
@@ -50,7 +51,10 @@ collect(void *ctx, const struct batch_row *row)
              row->local_date != NULL ? row->local_date : "");
     snprintf(g->name, sizeof(g->name), "%s",
              row->dims != NULL ? row->dims->name : "");
+    snprintf(g->sysname, sizeof(g->sysname), "%s",
+             row->system_name != NULL ? row->system_name : "");
     g->row.dims = NULL; /* borrowed for the call only */
+    g->row.system_name = NULL;
     g->offset = k->offset;
     return VELO_OK;
 }
@@ -323,6 +327,100 @@ test_rows_carry_the_latest_dims(void **state)
     free(k.rows);
 }
 
+/* The system's name labels the rows emitted after it, with or without a
+ * zone: rows before it have none, a later name renames later rows only,
+ * and a name releases no held day. The rows themselves are those of an
+ * engine never given a name. */
+static void
+test_system_name_labels_later_rows(void **state)
+{
+    struct sink               k, k2;
+    batch_engine             *e = engine(&k, 5 * M), *e2 = engine(&k2, 5 * M);
+    int64_t                   d = T0 - 10 * H, t;
+    struct batch_engine_stats st;
+    const struct got         *g;
+    size_t                    i;
+
+    (void)state;
+    for (t = d; t <= d + 25 * H; t += 5 * M) {
+        if (t == d + 2 * H)
+            assert_int_equal(batch_engine_set_name(e, "sys", "Old Bikes"),
+                             VELO_OK);
+        if (t == d + 5 * H)
+            assert_int_equal(batch_engine_set_name(e, "sys", "New Bikes"),
+                             VELO_OK);
+        add(e, &k, "a", t, 3);
+        add(e2, &k2, "a", t, 3);
+    }
+    g = find(&k, BATCH_HOURLY, d); /* closed at d + 1 h + 5 min */
+    assert_non_null(g);
+    assert_string_equal(g->sysname, "");
+    g = find(&k, BATCH_HOURLY, d + 2 * H);
+    assert_non_null(g);
+    assert_string_equal(g->sysname, "Old Bikes");
+    assert_null(g->row.timezone); /* a name is no zone */
+    g = find(&k, BATCH_HOURLY, d + 5 * H);
+    assert_non_null(g);
+    assert_string_equal(g->sysname, "New Bikes");
+    assert_string_equal(find(&k, BATCH_HOURLY, d + 3 * H)->sysname,
+                        "Old Bikes");
+    batch_engine_stats(e, &st);
+    assert_int_equal(st.held_systems, 1); /* still no zone */
+    assert_null(find(&k, BATCH_DAILY, d));
+    assert_int_equal(batch_engine_set_zone(e, "sys", "UTC"), VELO_OK);
+    assert_int_equal(batch_engine_set_zone(e2, "sys", "UTC"), VELO_OK);
+    add(e, &k, "a", t, 3);
+    add(e2, &k2, "a", t, 3);
+    g = find(&k, BATCH_DAILY, d);
+    assert_non_null(g);
+    assert_string_equal(g->sysname, "New Bikes");
+    assert_string_equal(g->row.timezone, "UTC");
+    assert_int_equal(k.n, k2.n);
+    for (i = 0; i < k.n; i++) {
+        assert_int_equal(k.rows[i].row.start_ms, k2.rows[i].row.start_ms);
+        assert_int_equal(k.rows[i].row.gran, k2.rows[i].row.gran);
+        assert_memory_equal(&k.rows[i].stats, &k2.rows[i].stats,
+                            sizeof(k.rows[i].stats));
+    }
+    batch_engine_free(e);
+    batch_engine_free(e2);
+    free(k.rows);
+    free(k2.rows);
+}
+
+/* A long name is cut to BATCH_NAME_MAX - 1 bytes on a character boundary,
+ * and invalid bytes are repaired. */
+static void
+test_system_name_is_cut_on_a_character(void **state)
+{
+    struct sink       k;
+    batch_engine     *e = engine(&k, 5 * M);
+    char              name[400] = "x";
+    const struct got *g;
+    int64_t           t;
+    size_t            i;
+
+    (void)state;
+    for (i = 1; i + 2 < sizeof(name); i += 2)
+        memcpy(name + i, "\xc3\xa9", 2); /* é: 1 + 2n never hits 256 */
+    name[i] = '\0';
+    assert_int_equal(batch_engine_set_name(e, "sys", name), VELO_OK);
+    for (t = T0; t <= T0 + H + 5 * M; t += 5 * M)
+        add(e, &k, "a", t, 3);
+    g = find(&k, BATCH_HOURLY, T0);
+    assert_non_null(g);
+    assert_int_equal(strlen(g->sysname), BATCH_NAME_MAX - 2); /* 255 */
+    assert_memory_equal(g->sysname, name, BATCH_NAME_MAX - 2);
+    assert_int_equal(batch_engine_set_name(e, "sys", "Bad \xff"), VELO_OK);
+    for (; t <= T0 + 2 * H + 5 * M; t += 5 * M)
+        add(e, &k, "a", t, 3);
+    g = find(&k, BATCH_HOURLY, T0 + H);
+    assert_non_null(g);
+    assert_string_equal(g->sysname, "Bad \xef\xbf\xbd");
+    batch_engine_free(e);
+    free(k.rows);
+}
+
 /* Without a zone the day is held (counted); once the zone is known the
  * next record closes it, with the same values. */
 static void
@@ -454,6 +552,8 @@ main(void)
         cmocka_unit_test(test_hourly_rows_carry_the_local_hour),
         cmocka_unit_test(test_rows_carry_the_latest_dims),
         cmocka_unit_test(test_daily_windows_wait_for_the_zone),
+        cmocka_unit_test(test_system_name_labels_later_rows),
+        cmocka_unit_test(test_system_name_is_cut_on_a_character),
         cmocka_unit_test(test_replay_after_restart_emits_exactly_the_rest),
         cmocka_unit_test(test_skipping_empty_hours_stops_at_the_open_one),
     };

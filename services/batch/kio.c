@@ -19,7 +19,8 @@
 
 struct zone_entry {
     char          *system_id;
-    char          *tz;
+    char          *tz;   /* NULL until a record had one */
+    char          *name; /* likewise */
     UT_hash_handle hh;
 };
 
@@ -104,34 +105,60 @@ batch_kio_new(batch_kio **out, const struct batch_kio_cfg *cfg)
 
 /* ---- zones from velib_systems ---- */
 
-/* Remembers system_id's zone; true when it is new or changed. */
+/* True when v is given and differs from what *known holds. */
 static bool
-zone_note(batch_kio *k, const char *system_id, const char *tz)
+differs(const char *known, const char *v)
+{
+    return v != NULL && (known == NULL || strcmp(known, v) != 0);
+}
+
+/* Remembers what si says of its system's zone and name (an absent field
+ * keeps what was known). *tz and *name get the values that are new or
+ * changed (else NULL); false when nothing is (or out of memory: the
+ * record is then skipped). */
+static bool
+zone_note(batch_kio *k, const Velo__V1__SystemInfo *si, const char **tz,
+          const char **name)
 {
     struct zone_entry *z = NULL;
-    char              *t;
+    char              *t = NULL, *n = NULL;
+    bool               new_tz, new_name;
 
-    HASH_FIND_STR(k->zones, system_id, z);
-    if (z != NULL && strcmp(z->tz, tz) == 0)
+    HASH_FIND_STR(k->zones, si->system_id, z);
+    new_tz = differs(z != NULL ? z->tz : NULL, si->timezone);
+    new_name = differs(z != NULL ? z->name : NULL, si->name);
+    if (!new_tz && !new_name)
         return false;
-    t = strdup(tz);
-    if (t == NULL)
-        return false;
+    if ((new_tz && (t = strdup(si->timezone)) == NULL) ||
+        (new_name && (n = strdup(si->name)) == NULL))
+        goto fail;
     if (z == NULL) {
         z = calloc(1, sizeof(*z));
-        if (z == NULL || (z->system_id = strdup(system_id)) == NULL) {
+        if (z == NULL || (z->system_id = strdup(si->system_id)) == NULL) {
             free(z);
-            free(t);
-            return false;
+            goto fail;
         }
         HASH_ADD_KEYPTR(hh, k->zones, z->system_id, strlen(z->system_id), z);
     }
-    free(z->tz);
-    z->tz = t;
+    if (new_tz) {
+        free(z->tz);
+        z->tz = t;
+    }
+    if (new_name) {
+        free(z->name);
+        z->name = n;
+    }
+    *tz = t;
+    *name = n;
     return true;
+fail:
+    free(t);
+    free(n);
+    return false;
 }
 
-/* Reads what velib_systems has now; calls fn for new or changed zones. */
+/* Reads what velib_systems has now; calls fn for new or changed zones and
+ * names. */
 static int
 zones_read(batch_kio *k, int wait_ms, batch_zone_fn fn, void *arg)
 {
@@ -141,6 +168,7 @@ zones_read(batch_kio *k, int wait_ms, batch_zone_fn fn, void *arg)
 
     while (rv == VELO_OK) {
         Velo__V1__SystemInfo *si;
+        const char           *tz = NULL, *name = NULL;
 
         if (wait_ms > 0 && velo_kafka_caught_up(k->ks))
             break;
@@ -152,9 +180,8 @@ zones_read(batch_kio *k, int wait_ms, batch_zone_fn fn, void *arg)
         si = msg.value == NULL ? NULL
                                : velo__v1__system_info__unpack(
                                      NULL, msg.len, (const uint8_t *)msg.value);
-        if (si != NULL && si->system_id != NULL && si->timezone != NULL &&
-            zone_note(k, si->system_id, si->timezone))
-            rv = fn(arg, si->system_id, si->timezone);
+        if (si != NULL && si->system_id != NULL && zone_note(k, si, &tz, &name))
+            rv = fn(arg, si->system_id, tz, name);
         else if (si == NULL && msg.value != NULL)
             velo_warn("batch.systems.undecodable",
                       VELO_I("offset", msg.offset));
@@ -193,10 +220,11 @@ k_zones(void *ctx, bool wait, batch_zone_fn fn, void *arg)
     }
     if (!wait)
         return zones_read(k, 0, fn, arg);
-    /* A new engine: every zone known so far, then what arrived since. */
+    /* A new engine: every zone and name known so far, then what arrived
+     * since. */
     HASH_ITER(hh, k->zones, z, tmp)
     {
-        rv = fn(arg, z->system_id, z->tz);
+        rv = fn(arg, z->system_id, z->tz, z->name);
         if (rv != VELO_OK)
             return rv;
     }
@@ -487,6 +515,7 @@ batch_kio_free(batch_kio *k)
         HASH_DEL(k->zones, z);
         free(z->system_id);
         free(z->tz);
+        free(z->name);
         free(z);
     }
     free(k);

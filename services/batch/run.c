@@ -144,11 +144,17 @@ batch_run_new(batch_run **out, const struct batch_run_cfg *cfg,
 }
 
 static int
-set_zone(void *arg, const char *system_id, const char *tz_name)
+set_zone(void *arg, const char *system_id, const char *tz_name,
+         const char *name)
 {
     batch_run *r = arg;
-    int        rv = batch_engine_set_zone(r->e, system_id, tz_name);
+    int        rv = VELO_OK;
 
+    if (name != NULL)
+        rv = batch_engine_set_name(r->e, system_id, name);
+    if (rv != VELO_OK || tz_name == NULL)
+        return rv;
+    rv = batch_engine_set_zone(r->e, system_id, tz_name);
     if (rv == VELO_ENOTFOUND || rv == VELO_EINVAL || rv == VELO_EPROTO) {
         /* Its daily windows stay held (velo_batch_held_systems). */
         velo_warn("batch.zone.unknown", VELO_S("system", system_id),

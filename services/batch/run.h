@@ -45,14 +45,17 @@ struct batch_out {
     const char *content_type;
 };
 
+/* What a SystemInfo says of system_id: its zone and its name, each NULL
+ * when the record lacks it (what was known before is then kept). */
 typedef int (*batch_zone_fn)(void *arg, const char *system_id,
-                             const char *tz_name);
+                             const char *tz_name, const char *name);
 
 /* What the loop needs from Kafka. Every call is on the loop's thread.
  * Errors as velo/kafka.h and velo/kafka_txn.h say. */
 struct batch_io {
-    /* Calls fn for each system's zone on the systems topic: all of them
-     * (wait true, at recovery), or only those that arrived since. */
+    /* Calls fn for each system's zone and name on the systems topic: all
+     * of them (wait true, at recovery), or only those that arrived or
+     * changed since. */
     int (*zones)(void *ctx, bool wait, batch_zone_fn fn, void *arg);
     /* Partition count of the input topic. */
     int (*partitions)(void *ctx, int32_t *n);

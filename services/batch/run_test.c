@@ -23,6 +23,11 @@
 #define NPART 2
 #define MAXREC 4096
 #define MAXOUT 20000
+/* Field 33 (system_name) = "Test Bikes", packed, in hex. */
+#define SYSTEM_NAME_HEX                                                        \
+    "8a020a"                                                                   \
+    "5465737420"                                                               \
+    "42696b6573"
 
 struct rec {
     int64_t ts, offset;
@@ -50,7 +55,7 @@ static int
 f_zones(void *ctx, bool wait, batch_zone_fn fn, void *arg)
 {
     (void)ctx;
-    return wait ? fn(arg, "sys", "Europe/Brussels") : VELO_OK;
+    return wait ? fn(arg, "sys", "Europe/Brussels", "Test Bikes") : VELO_OK;
 }
 
 static int
@@ -377,6 +382,7 @@ test_killed_runs_commit_exactly_what_one_run_does(void **state)
     qsort(b->out, b->nout, sizeof(char *), cmp);
     for (i = 0; i < a->nout; i++) {
         assert_string_equal(a->out[i], b->out[i]);
+        assert_non_null(strstr(a->out[i], SYSTEM_NAME_HEX));
         daily += strstr(a->out[i], "/daily/") != NULL;
         corrections +=
             i > 0 && strncmp(a->out[i], a->out[i - 1],

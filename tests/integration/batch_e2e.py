@@ -72,8 +72,8 @@ def snapshot(t, bikes):
             field_varint(20, t))
 
 
-def system_info():
-    return (field_str(1, "test:bxl") + field_str(2, "Test Brussels") +
+def system_info(name="Test Brussels"):
+    return (field_str(1, "test:bxl") + field_str(2, name) +
             field_str(4, "Europe/Brussels"))
 
 
@@ -174,6 +174,10 @@ def close(a, b):
 def check_rows(got):
     hourly = [k for k in got if "/hourly/" in k]
     daily = sorted(k for k in got if "/daily/" in k)
+    # system_name 33 (both messages), from SystemInfo.name.
+    named = [k for k in got if got[k].get(33) == "Test Brussels"]
+    check(len(named) == len(got), "%d of %d rows carry the system name"
+          % (len(named), len(got)))
     check(len(hourly) == 48, "%d hourly rows, want 48" % len(hourly))
     check(daily == ["test:bxl/s1/daily/2026-03-27",
                     "test:bxl/s1/daily/2026-03-28",
@@ -267,7 +271,10 @@ def main():
     check(len(kdump(brokers, names["dlq"], raw=True)) == 1,
           "a second --once dead-lettered again")
 
-    # Two more hours of input complete hours 22:00Z and 23:00Z only.
+    # Two more hours of input complete hours 22:00Z and 23:00Z only; the
+    # system was renamed before them: they carry the new name.
+    produce(brokers, names["systems"], "test:bxl",
+            [system_info("Brussels Bikes")])
     produce(brokers, names["data"], "test:bxl/s1",
             samples(T_END + H // 2, T_END + 2 * H))
     run_once(brokers, names)
@@ -276,6 +283,8 @@ def main():
     check(new == ["test:bxl/s1/hourly/2026-03-29T22:00Z",
                   "test:bxl/s1/hourly/2026-03-29T23:00Z"],
           "third run added %s" % new)
+    check(all(after[k].get(33) == "Brussels Bikes" for k in new),
+          "renamed system: %s" % [after[k].get(33) for k in new])
     print("batch_e2e: ok (%d rows)" % len(after))
     killed_mid_transaction(brokers)
     scheduled(brokers)

@@ -104,6 +104,7 @@ def reference(brokers, names):
     records = kdump(brokers, names["data"], idle_ms=3000)
     systems = kdump(brokers, names["systems"], idle_ms=2000)
     zones = {r["value"]["system_id"]: r["value"]["timezone"] for r in systems}
+    snames = {r["value"]["system_id"]: r["value"]["name"] for r in systems}
     check(sorted(zones) == ["sim:dublin", "sim:lund", "sim:ny"],
           "velib_systems: %s" % zones)
     check(all("fetched_at_ms" in r["value"] for r in records),
@@ -117,7 +118,8 @@ def reference(brokers, names):
         "%d hourly + %d daily rows" % (len(records), changes, len(names_),
                                        len(rows) - days, days))
     check(changes >= 2000, "only %d changes: not a golden day" % changes)
-    return {"rows": rows, "zones": zones, "stations": names_,
+    return {"rows": rows, "zones": zones, "systems": snames,
+            "stations": names_,
             "records": len(records)}
 
 
@@ -273,9 +275,9 @@ def compare_facts(facts, ref, what):
 def check_dims(dim_time, dim_system, dim_station, ref, what):
     """dim_time holds the local calendar of every hour with an hourly row
     (computed here with zoneinfo: 01:00Z on 2026-03-29 is 02:00 in Dublin
-    after 00:59 GMT, 03:00 in Stockholm), dim_system the zones of
-    velib_systems, dim_station one current version per station with the
-    snapshot's name."""
+    after 00:59 GMT, 03:00 in Stockholm), dim_system the zones and names
+    of velib_systems (the names through velo-batch), dim_station one
+    current version per station with the snapshot's name."""
     want = {}
     for (system, _, gran, start) in ref["rows"]:
         if gran != "hour":
@@ -294,6 +296,9 @@ def check_dims(dim_time, dim_system, dim_station, ref, what):
           "rows, want %d): %s" % (what, len(got), len(want), bad[:3]))
     zones = {r["system_id"]: r["time_zone"] for r in dim_system}
     check(zones == ref["zones"], "%s: dim_system zones %s" % (what, zones))
+    snames = {r["system_id"]: r["name"] for r in dim_system}
+    check(snames == ref["systems"], "%s: dim_system names %s, want %s"
+          % (what, snames, ref["systems"]))
     names = {(r["system_id"], r["station_id"]): r["name"]
              for r in dim_station if int(r["is_current"]) == 1}
     check(names == ref["stations"] and len(dim_station) == len(names),
