@@ -2,7 +2,8 @@
 #   make run    the whole pipeline on embedded defaults (dev broker, SQLite)
 #   make test   set-up, sanitizer build, format check, unit + integration
 #   make bench  benchmarks against their baselines (bench/README.md)
-.PHONY: all setup build run test unit integration bench format clean
+#   make image  the container image velopipe:VERSION (deploy/docker/)
+.PHONY: all setup build run test unit integration bench image format clean
 
 all: build
 
@@ -26,6 +27,9 @@ integration: setup
 
 bench: setup
 	scripts/bench
+
+image:
+	scripts/image
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
