@@ -9,7 +9,8 @@
 #                                      10 s (SIGKILL and fail otherwise)
 #
 # NAME=kafka delegates to kafka.sh (a real broker, no CMD), NAME=postgres
-# to postgres.sh (a real PostgreSQL; RUN_DIR/postgres.ready holds its URL).
+# to postgres.sh (a real PostgreSQL; RUN_DIR/postgres.ready holds its URL),
+# NAME=consul to consul.sh (a real Consul agent; RUN_DIR/consul.addr).
 # start and stop run in different processes, so a small wrapper (svc.sh _run) waits on the
 # service and records "PID STATUS" in RUN_DIR/NAME.rc for stop to check.
 # A script's background jobs ignore SIGINT, so services are stopped with
@@ -98,20 +99,16 @@ cmd=$1 name=$2 run=$3
 shift 3
 case $cmd in
 start)
-  if [ "$name" = kafka ]; then
-    exec "$here/kafka.sh" start "$run"
-  fi
-  if [ "$name" = postgres ]; then
-    exec "$here/postgres.sh" start "$run"
+  if [ "$name" = kafka ] || [ "$name" = postgres ] ||
+    [ "$name" = consul ]; then
+    exec "$here/$name.sh" start "$run"
   fi
   start "$name" "$run" "$@"
   ;;
 stop)
-  if [ "$name" = kafka ]; then
-    exec "$here/kafka.sh" stop "$run"
-  fi
-  if [ "$name" = postgres ]; then
-    exec "$here/postgres.sh" stop "$run"
+  if [ "$name" = kafka ] || [ "$name" = postgres ] ||
+    [ "$name" = consul ]; then
+    exec "$here/$name.sh" stop "$run"
   fi
   stop "$name" "$run"
   ;;
