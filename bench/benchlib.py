@@ -37,6 +37,29 @@ class Kafka:
                         self.dir], stdout=subprocess.DEVNULL)
 
 
+class Consul:
+    """A real Consul agent (tests/harness/consul.sh) in run_dir for the
+    duration of a `with` block; addr is None when the binary is not built
+    (scripts/setup)."""
+
+    def __init__(self, run_dir):
+        self.dir = run_dir
+        self.addr = None
+
+    def __enter__(self):
+        subprocess.run([os.path.join(ROOT, "tests/harness/consul.sh"),
+                        "start", self.dir], check=True,
+                       stdout=subprocess.DEVNULL)
+        path = os.path.join(self.dir, "consul.addr")
+        if os.path.exists(path):
+            self.addr = open(path).read().strip()
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run([os.path.join(ROOT, "tests/harness/consul.sh"), "stop",
+                        self.dir], stdout=subprocess.DEVNULL)
+
+
 def tool(name, *args):
     """Runs a bench tool with --json; returns its JSON lines."""
     out = subprocess.run([os.path.join(BIN, name), "--json"] + list(args),

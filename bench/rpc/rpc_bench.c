@@ -6,7 +6,13 @@
  * Against a running velo-stream: --url=tcp://127.0.0.1:7701. Without one:
  * --demo-server starts an in-process service with synthetic stations, so
  * the numbers compare directly with velo-bench-nng-echo (the bare nng
- * round trip) run on the same machine. */
+ * round trip) run on the same machine.
+ *
+ * --consul=ADDR: the clients find the instances of velo-stream through
+ * Consul instead (one watch, blocking queries; each client's resolver
+ * reads its cached list and spreads calls), so bench/rpc/run.py can show
+ * that discovery costs no Consul round trip per call. --url is still
+ * used for the probe call. */
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,7 +21,10 @@
 
 #include "../bench_util.h"
 #include "demo_service.h"
+#include <curl/curl.h>
+
 #include "velo/clock.h"
+#include "velo/consul.h"
 #include "velo/log.h"
 #include "velo/parse.h"
 #include "velo/rpc.h"
@@ -24,15 +33,19 @@
 #define SVC (&velo__v1__station_service__descriptor)
 
 struct opts {
-    const char *url, *method, *system, *station;
-    uint32_t    threads, duration_s, limit, radius_m, timeout_ms, demo;
-    double      near_lat, near_lon;
-    bool        has_near, json;
+    const char        *url, *method, *system, *station, *consul;
+    uint32_t           threads, duration_s, limit, radius_m, timeout_ms, demo;
+    velo_consul_watch *watch;  /* with --consul */
+    bool               spread; /* --spread: round robin over instances */
+    double             near_lat, near_lon;
+    bool               has_near, json;
 };
 
 /* What every thread sends: one method with one request. */
 struct job {
     const char             *url;
+    velo_consul_watch      *watch; /* NULL: url only */
+    bool                    spread;
     const char             *method;
     const ProtobufCMessage *req;
     uint32_t                timeout_ms;
@@ -46,7 +59,14 @@ job_run(void *arg)
     struct job                *j = arg;
     struct velo_rpc_client_cfg cfg = {
         .urls = &j->url, .nurls = 1, .timeout_ms = j->timeout_ms};
-    velo_rpc_client  *c;
+    velo_rpc_client *c;
+
+    if (j->watch != NULL) { /* discovered: no static address at all */
+        cfg.nurls = 0;
+        cfg.resolver.refresh = velo_consul_watch_refresh;
+        cfg.resolver.ctx = j->watch;
+        cfg.spread = j->spread;
+    }
     ProtobufCMessage *reply;
     int64_t           t0;
 
@@ -80,8 +100,14 @@ run_phase(const struct opts *o, const char *name, const char *method,
     int               rv = 1;
 
     for (i = 0; jobs && per && th && i < o->threads; i++, started++) {
-        jobs[i] = (struct job){o->url, method, req, o->timeout_ms,
-                               t0 + (int64_t)o->duration_s * 1000000000};
+        jobs[i] =
+            (struct job){.url = o->url,
+                         .watch = o->watch,
+                         .spread = o->spread,
+                         .method = method,
+                         .req = req,
+                         .timeout_ms = o->timeout_ms,
+                         .end_ns = t0 + (int64_t)o->duration_s * 1000000000};
         if (pthread_create(&th[i], NULL, job_run, &jobs[i]) != 0)
             break;
     }
@@ -148,6 +174,10 @@ usage(FILE *f)
         "  --radius-m=M       ListStations radius (default none)\n"
         "  --limit=N          ListStations limit (default 20)\n"
         "  --timeout-ms=MS    per call (default 2000)\n"
+        "  --consul=ADDR      clients find velo-stream through this Consul\n"
+        "                     agent (cached list; the first instance that\n"
+        "                     answers, as with static addresses)\n"
+        "  --spread           with --consul: round robin over instances\n"
         "  --json             one JSON line per method instead of text\n"
         "  --help\n");
 }
@@ -182,9 +212,9 @@ opt_u32(struct opts *o, int c)
 static const char **
 opt_str(struct opts *o, int c)
 {
-    const char **const fields[] = {&o->url, &o->method, &o->system,
-                                   &o->station};
-    const char        *codes = "umsS", *at = c ? strchr(codes, c) : NULL;
+    const char **const fields[] = {&o->url, &o->method, &o->system, &o->station,
+                                   &o->consul};
+    const char        *codes = "umsSC", *at = c ? strchr(codes, c) : NULL;
 
     return at != NULL ? fields[at - codes] : NULL;
 }
@@ -200,6 +230,7 @@ parse_opts(struct opts *o, int argc, char **argv)
         {"station", 1, 0, 'S'},    {"near", 1, 0, 'n'},
         {"radius-m", 1, 0, 'r'},   {"limit", 1, 0, 'l'},
         {"timeout-ms", 1, 0, 'T'}, {"json", 0, 0, 'j'},
+        {"consul", 1, 0, 'C'},     {"spread", 0, 0, 'P'},
         {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     const char **str;
     uint32_t    *u;
@@ -221,6 +252,8 @@ parse_opts(struct opts *o, int argc, char **argv)
             bad |= parse_near(o, optarg);
         else if (c == 'j')
             o->json = true;
+        else if (c == 'P')
+            o->spread = true;
         else if (c == 'h')
             return 1;
         else
@@ -314,6 +347,30 @@ bench_all(struct opts *o)
     return rv;
 }
 
+/* bench_all with the clients on Consul discovery. */
+static int
+bench_consul(struct opts *o)
+{
+    velo_consul *c = NULL;
+    int          rv;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rv = velo_consul_new(&c, &(struct velo_consul_cfg){.addr = o->consul});
+    if (rv == VELO_OK)
+        rv = velo_consul_watch_start(&o->watch, c, "velo-stream", 0, NULL);
+    if (rv == VELO_OK && !velo_consul_watch_wait_first(o->watch, 10000))
+        rv = VELO_EUNAVAIL;
+    if (rv == VELO_OK)
+        rv = bench_all(o);
+    else
+        fprintf(stderr, "velo-bench-rpc: Consul at %s: %s\n", o->consul,
+                velo_strerror(rv));
+    velo_consul_watch_stop(o->watch);
+    velo_consul_free(c);
+    curl_global_cleanup();
+    return rv;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -344,7 +401,7 @@ main(int argc, char **argv)
         }
         o.url = velo_rpc_server_url(s);
     }
-    rv = bench_all(&o);
+    rv = o.consul != NULL ? bench_consul(&o) : bench_all(&o);
     velo_rpc_server_stop(s);
     demo_service_free(d);
     return rv;

@@ -43,7 +43,8 @@ admin_healthz(void *ctx, const struct velo_http_req *req,
         admin_fail(resp, rv);
 }
 
-/* GET /readyz: 200 "ready", or 503 with the probe's reason. */
+/* GET /readyz: 200 "ready" ("ready: detail" when the probe adds one), or
+ * 503 with the probe's reason. */
 static void
 admin_readyz(void *ctx, const struct velo_http_req *req,
              struct velo_http_resp *resp)
@@ -56,7 +57,10 @@ admin_readyz(void *ctx, const struct velo_http_req *req,
     resp->content_type = ADMIN_TEXT;
     why[0] = '\0';
     if (a->ready == NULL || a->ready(a->ctx, why, sizeof(why))) {
-        rv = velo_buf_puts(&resp->body, "ready\n");
+        why[sizeof(why) - 1] = '\0';
+        /* A ready probe may add detail ("standby", the Consul state). */
+        rv = why[0] == '\0' ? velo_buf_puts(&resp->body, "ready\n")
+                            : velo_buf_printf(&resp->body, "ready: %s\n", why);
     } else {
         why[sizeof(why) - 1] = '\0'; /* in case the probe forgot */
         resp->status = 503;

@@ -176,7 +176,50 @@ test_stage_fill(void **state)
     assert_int_equal(s.collen[i], -1);
 }
 
-/* Six statements, every MERGE holds its range lock, no value in the text. */
+/* The table statement stmt writes: MERGE t, INSERT INTO t, UPDATE t, or
+ * UPDATE alias ... FROM t AS alias. */
+static void
+stmt_target(const char *stmt, char *out)
+{
+    char        w[64], tbl[64], al[64];
+    const char *p;
+
+    assert_true(sscanf(stmt, "%*s %63s", w) == 1);
+    if (strcmp(w, "INTO") == 0)
+        assert_true(sscanf(stmt, "%*s %*s %63s", w) == 1);
+    snprintf(out, 64, "%s", w);
+    if (strncmp(stmt, "UPDATE ", 7) != 0)
+        return;
+    for (p = stmt; (p = strstr(p, "FROM ")) != NULL; p++) {
+        if (sscanf(p, "FROM %63s AS %63s", tbl, al) == 2 && strcmp(al, w) == 0)
+            snprintf(out, 64, "%s", tbl);
+    }
+}
+
+/* T-SQL writes the same tables as the ANSI merge, in the same order. */
+static void
+test_merge_sql_same_steps(void **state)
+{
+    const char *p = db_mssql_merge_sql, *end;
+    char        stmt[4096], want[64], got[64];
+    size_t      i;
+
+    (void)state;
+    for (i = 0; i < db_sql_merge_ansi_len; i++) {
+        end = strstr(p, ";\n");
+        assert_non_null(end);
+        assert_true((size_t)(end - p) < sizeof(stmt));
+        snprintf(stmt, sizeof(stmt), "%.*s", (int)(end - p), p);
+        stmt_target(db_sql_merge_ansi[i], want);
+        stmt_target(stmt, got);
+        assert_string_equal(got, want);
+        p = end + 2;
+    }
+    assert_int_equal(*p, '\0');
+}
+
+/* One statement per ANSI statement, every MERGE holds its range lock, no
+ * value in the text; dim_station's versions move back as in ANSI. */
 static void
 test_merge_sql(void **state)
 {
@@ -194,12 +237,30 @@ test_merge_sql(void **state)
     assert_int_equal(merges, 4);
     for (p = db_mssql_merge_sql; (p = strstr(p, ";\n")) != NULL; p++)
         stmts++;
-    assert_int_equal(stmts, 6);
+    assert_int_equal(stmts, db_sql_merge_ansi_len);
+    assert_int_equal(stmts, 9);
     /* The only quotes are the N'' of COALESCE. */
     for (p = db_mssql_merge_sql; (p = strchr(p, '\'')) != NULL; p += 2)
         assert_true(p[-1] == 'N' && p[1] == '\'');
     assert_non_null(strstr(db_mssql_merge_sql,
                            "MERGE fact_station_hourly WITH (HOLDLOCK) AS t"));
+    /* The version before ends where the next now starts, then it moves. */
+    p = strstr(db_mssql_merge_sql, "UPDATE p SET valid_to = s.dim_from_ms ");
+    q = strstr(db_mssql_merge_sql, "UPDATE v SET valid_from = s.dim_from_ms ");
+    assert_non_null(p);
+    assert_non_null(q);
+    assert_true(p < q);
+    assert_non_null(strstr(p, "AND v.valid_from = p.valid_to "));
+    assert_non_null(strstr(q, "AND (d.valid_to IS NULL OR d.valid_to > "
+                              "s.dim_from_ms));\n"));
+    /* Earlier other values: one closed version before the first. */
+    q = strstr(q, "INSERT INTO dim_station ");
+    assert_non_null(q);
+    assert_non_null(strstr(q, "SELECT s.system_id, s.station_id, "
+                              "s.dim_from_ms, v.valid_from, 0, "));
+    assert_true(strstr(q, "AND d.valid_from < v.valid_from);\n") <
+                strstr(q, "UPDATE d SET valid_to = s.dim_from_ms, "
+                          "is_current = 0 "));
     assert_non_null(strstr(db_mssql_merge_sql,
                            "ON t.system_id = s.system_id AND t.station_id = "
                            "s.station_id AND t.window_start_ms = "
@@ -307,6 +368,7 @@ main(void)
         cmocka_unit_test(test_bind_types),
         cmocka_unit_test(test_stage_fill),
         cmocka_unit_test(test_merge_sql),
+        cmocka_unit_test(test_merge_sql_same_steps),
         cmocka_unit_test(test_split_go),
         cmocka_unit_test(test_error_map),
         cmocka_unit_test(test_procedures_use_indexed_columns),

@@ -30,19 +30,60 @@ const size_t db_sql_tables_len =
     "flow_reliable = excluded.flow_reliable, status = excluded.status, "       \
     "capacity = excluded.capacity, electric_avg = excluded.electric_avg"
 
-/* Order matters: dim_station closes the current version before inserting
- * the next one. A station whose latest row in the batch is not later than
- * its current version keeps it: reloading old data never rewrites history,
- * and reloading the same data changes nothing. Concurrent loaders of one
- * system queue on its dim_system row, so the second sees the first's
- * committed versions; ON CONFLICT DO NOTHING on dim_station is a second
- * guard should that ever change. */
+/* The staged row of a station (flags & 1) carries the batch's latest
+ * values and dim_from_ms, the first window of their trailing run; v is a
+ * version of that station. */
+#define S_STATION_V                                                            \
+    "(s.flags & 1) <> 0 AND v.system_id = s.system_id "                        \
+    "AND v.station_id = s.station_id "
+#define S_SAME_DIMS_V                                                          \
+    "v.name = s.station_name AND v.lat = s.lat AND v.lon = s.lon "             \
+    "AND v.capacity = s.station_capacity "
+
+/* Order matters. dim_station is a function of the set of rows loaded, not
+ * of how they were cut into batches: versions are contiguous, and a batch
+ * with windows before a version v that carry v's values moves v's start
+ * back to them (and the end of the version before v, when that one started
+ * earlier still); values before every version open a closed version of
+ * their own. Then a later window with new values closes the current
+ * version and the next one opens. Reloading the same data changes
+ * nothing. Concurrent loaders of one system queue on its dim_system row,
+ * so the second sees the first's committed versions; ON CONFLICT DO
+ * NOTHING on dim_station is a second guard should that ever change. */
 const char *const db_sql_merge_ansi[] = {
     "INSERT INTO dim_system (system_id, name, time_zone) "
     "SELECT system_id, system_name, time_zone FROM stg_station_stats "
     "WHERE (flags & 2) <> 0 "
     "ON CONFLICT (system_id) DO UPDATE SET name = excluded.name, "
     "time_zone = excluded.time_zone",
+
+    /* The version before v ends where v now starts. */
+    "UPDATE dim_station SET valid_to = s.dim_from_ms "
+    "FROM stg_station_stats s, dim_station v WHERE " S_STATION_V
+    "AND " S_SAME_DIMS_V "AND v.valid_from > s.dim_from_ms "
+    "AND dim_station.system_id = s.system_id "
+    "AND dim_station.station_id = s.station_id "
+    "AND dim_station.valid_to = v.valid_from "
+    "AND dim_station.valid_from < s.dim_from_ms",
+
+    /* v moves back: the first version after dim_from, none covering it. */
+    "UPDATE dim_station AS v SET valid_from = s.dim_from_ms "
+    "FROM stg_station_stats s WHERE " S_STATION_V "AND " S_SAME_DIMS_V
+    "AND v.valid_from > s.dim_from_ms AND NOT EXISTS "
+    "(SELECT 1 FROM dim_station d WHERE d.system_id = s.system_id "
+    "AND d.station_id = s.station_id AND d.valid_from < v.valid_from "
+    "AND (d.valid_to IS NULL OR d.valid_to > s.dim_from_ms))",
+
+    /* Other values before the first version v: a closed version. */
+    "INSERT INTO dim_station (system_id, station_id, valid_from, valid_to, "
+    "is_current, name, lat, lon, capacity) "
+    "SELECT s.system_id, s.station_id, s.dim_from_ms, v.valid_from, 0, "
+    "s.station_name, s.lat, s.lon, s.station_capacity "
+    "FROM stg_station_stats s, dim_station v WHERE " S_STATION_V
+    "AND v.valid_from > s.dim_from_ms AND NOT EXISTS "
+    "(SELECT 1 FROM dim_station d WHERE d.system_id = s.system_id "
+    "AND d.station_id = s.station_id AND d.valid_from < v.valid_from) "
+    "ON CONFLICT DO NOTHING",
 
     "UPDATE dim_station SET valid_to = s.dim_from_ms, is_current = 0 "
     "FROM stg_station_stats s WHERE (s.flags & 1) <> 0 "

@@ -53,6 +53,7 @@ struct fetch {
     bool                            refused; /* an address was refused */
     char                            refused_why[200];
     int64_t                         start_ns;
+    char                            capture[64]; /* header to keep, "" */
     struct fetch                   *prev, *next; /* fetcher's in-flight list */
 };
 
@@ -105,6 +106,30 @@ fetch_retry_after(const char *v)
     return secs > 0 ? secs : 0;
 }
 
+/* Keeps the value of the header named fe->capture (a line "Name: v"),
+ * trimmed; a value too long for res.header is dropped. */
+static void
+fetch_capture(struct fetch *fe, const char *p, size_t n)
+{
+    size_t klen = strlen(fe->capture);
+
+    if (n <= klen || p[klen] != ':' || strncasecmp(p, fe->capture, klen) != 0)
+        return;
+    p += klen + 1;
+    n -= klen + 1;
+    while (n > 0 && (*p == ' ' || *p == '\t')) {
+        p++;
+        n--;
+    }
+    while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n' || p[n - 1] == ' ' ||
+                     p[n - 1] == '\t'))
+        n--;
+    if (n >= sizeof(fe->res.header))
+        return;
+    memcpy(fe->res.header, p, n);
+    fe->res.header[n] = '\0';
+}
+
 /* CURLOPT_HEADERFUNCTION: one header line at a time (not NUL-terminated),
  * including those of redirect responses: a status line resets what an
  * earlier response said. */
@@ -119,8 +144,11 @@ fetch_on_header(char *p, size_t size, size_t nmemb, void *ud)
 
     if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         fe->res.retry_after_ms = -1;
+        fe->res.header[0] = '\0';
         return n;
     }
+    if (fe->capture[0] != '\0')
+        fetch_capture(fe, p, n);
     if (n < sizeof(name) - 1 || strncasecmp(p, name, sizeof(name) - 1) != 0)
         return n;
     s = p + sizeof(name) - 1;
@@ -315,6 +343,27 @@ fetch_setopt_common(struct fetch *fe)
     return bad ? VELO_EINVAL : VELO_OK;
 }
 
+/* A method other than GET, with its body (never followed to a redirect:
+ * curl would turn it into a GET). */
+static int
+fetch_setopt_method(CURL *e, const struct velo_fetch_req *req)
+{
+    int bad = 0; /* set when any option is refused */
+
+    if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0) {
+        bad |= curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK;
+        bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                                (curl_off_t)req->body_len) != CURLE_OK;
+        /* Copied: the caller's body may go away before the transfer
+         * ends (a request abandoned at shutdown). */
+        bad |= curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
+                                req->body != NULL ? req->body : "") != CURLE_OK;
+    }
+    bad |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method) != CURLE_OK;
+    bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+    return bad ? VELO_EINVAL : VELO_OK;
+}
+
 /* Sets the options that come from req. */
 static int
 fetch_setopt_req(struct fetch *fe, const struct velo_fetch_req *req)
@@ -342,6 +391,10 @@ fetch_setopt_req(struct fetch *fe, const struct velo_fetch_req *req)
                                        : FETCH_CONNECT_TIMEOUT_MS)) != CURLE_OK;
     bad |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                             (curl_off_t)fe->res.body.max) != CURLE_OK;
+    if (req->cacert != NULL)
+        bad |= curl_easy_setopt(e, CURLOPT_CAINFO, req->cacert) != CURLE_OK;
+    if (req->method != NULL)
+        bad |= fetch_setopt_method(e, req) != VELO_OK;
     return bad ? VELO_EINVAL : VELO_OK;
 }
 
@@ -364,6 +417,9 @@ fetch_new(struct fetch **out, const struct velo_fetch_req *req)
         goto fail;
     }
     fe->policy = req->policy;
+    if (req->capture_header != NULL &&
+        strlen(req->capture_header) < sizeof(fe->capture))
+        snprintf(fe->capture, sizeof(fe->capture), "%s", req->capture_header);
     rv = fetch_setopt_common(fe);
     if (rv == VELO_OK)
         rv = fetch_setopt_req(fe, req);

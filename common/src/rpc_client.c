@@ -7,7 +7,12 @@
  * budget), and once sent, the reply may take everything that is left.
  * An instance that is unreachable, times out, or answers RPC_UNAVAILABLE
  * sends the call on to the next one; any other answer ends the call. The
- * next call starts with the instance that answered last. */
+ * next call starts with the instance that answered last, or, with
+ * cfg.spread, with the next instance in turn that has not failed lately.
+ *
+ * With a resolver (service discovery) the list is refreshed at the start
+ * of each call from the resolver's cache; sockets of instances still
+ * listed are kept, the others closed. */
 #include "velo/rpc.h"
 
 #include <inttypes.h>
@@ -24,19 +29,27 @@
 struct rpc_peer {
     char      *url;
     nng_socket sock;
-    bool       open; /* socket opened and dialed (lazily, on first use) */
-    bool       down; /* last try failed: logged once until it answers */
+    bool       open;    /* socket opened and dialed (lazily, on first use) */
+    bool       down;    /* last try failed: logged once until it answers */
+    int64_t    down_ms; /* when it last failed (monotonic), for spread */
 };
 
 /* Thread: one call at a time (velo_rpc_call), so no lock. */
 struct velo_rpc_client {
-    struct rpc_peer *peers;
-    size_t           npeers;
-    size_t           last_good; /* where the next call starts */
-    uint64_t         next_id;
-    uint32_t         timeout_ms;
-    size_t           max_frame;
+    struct rpc_peer         *peers;
+    size_t                   npeers;
+    size_t                   last_good; /* where the next call starts */
+    uint64_t                 next_id;
+    uint32_t                 timeout_ms;
+    size_t                   max_frame;
+    struct velo_rpc_resolver resolver;
+    uint64_t                 gen;    /* of the resolver's list we hold */
+    bool                     spread; /* round robin start */
+    size_t                   next;   /* spread: where the next call starts */
 };
+
+/* An instance that failed less than this ago is not a spread start. */
+#define RPC_DOWN_SKIP_MS 1000
 
 /* How one try ended. */
 enum rpc_try {
@@ -55,20 +68,100 @@ rpc_err_set(struct velo_rpc_error *err, int status, const char *text)
     snprintf(err->text, sizeof(err->text), "%s", text);
 }
 
-void
-velo_rpc_client_free(velo_rpc_client *c)
+static void
+rpc_peers_free(struct rpc_peer *peers, size_t n)
 {
     size_t i;
 
+    for (i = 0; peers != NULL && i < n; i++) {
+        if (peers[i].open)
+            nng_close(peers[i].sock);
+        free(peers[i].url);
+    }
+    free(peers);
+}
+
+void
+velo_rpc_client_free(velo_rpc_client *c)
+{
     if (c == NULL)
         return;
-    for (i = 0; c->peers != NULL && i < c->npeers; i++) {
-        if (c->peers[i].open)
-            nng_close(c->peers[i].sock);
-        free(c->peers[i].url);
-    }
-    free(c->peers);
+    rpc_peers_free(c->peers, c->npeers);
     free(c);
+}
+
+static bool
+rpc_urls_ok(const char *const *urls, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (urls[i] == NULL || strlen(urls[i]) >= RPC_URL_MAX)
+            return false;
+    return true;
+}
+
+/* Builds the peer array for urls, taking over the open sockets of c's
+ * peers with the same URL (closed in c). On failure c is untouched. */
+static int
+rpc_peers_build(velo_rpc_client *c, const char *const *urls, size_t n,
+                struct rpc_peer **out)
+{
+    struct rpc_peer *peers, *o;
+    size_t           i, j;
+
+    peers = calloc(n > 0 ? n : 1, sizeof(*peers));
+    if (peers == NULL)
+        return VELO_ENOMEM;
+    for (i = 0; i < n; i++) {
+        if ((peers[i].url = strdup(urls[i])) == NULL) {
+            rpc_peers_free(peers, n);
+            return VELO_ENOMEM;
+        }
+    }
+    /* Nothing can fail from here on. */
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < c->npeers; j++) {
+            o = &c->peers[j];
+            if (o->open && strcmp(o->url, urls[i]) == 0) {
+                peers[i].sock = o->sock;
+                peers[i].open = true;
+                peers[i].down = o->down;
+                peers[i].down_ms = o->down_ms;
+                o->open = false;
+                break;
+            }
+        }
+    }
+    *out = peers;
+    return VELO_OK;
+}
+
+void
+velo_rpc_client_set_urls(void *arg, const char *const *urls, size_t n)
+{
+    velo_rpc_client *c = arg;
+    struct rpc_peer *peers = NULL;
+    char             good[RPC_URL_MAX] = "";
+    size_t           i;
+
+    if (n == 0 || !rpc_urls_ok(urls, n) ||
+        rpc_peers_build(c, urls, n, &peers) != VELO_OK) {
+        velo_warn("rpc.client.urls_kept", VELO_U("offered", n));
+        return;
+    }
+    if (c->last_good < c->npeers)
+        snprintf(good, sizeof(good), "%s", c->peers[c->last_good].url);
+    rpc_peers_free(c->peers, c->npeers);
+    c->peers = peers;
+    c->npeers = n;
+    c->last_good = 0;
+    for (i = 0; i < n; i++)
+        if (strcmp(c->peers[i].url, good) == 0)
+            c->last_good = i;
+    c->next %= n;
+    velo_info("rpc.client.urls", VELO_U("instances", n),
+              VELO_S("first", urls[0]));
 }
 
 int
@@ -76,25 +169,23 @@ velo_rpc_client_new(velo_rpc_client                 **out,
                     const struct velo_rpc_client_cfg *cfg)
 {
     velo_rpc_client *c;
-    size_t           i;
+    int              rv;
 
-    if (cfg->urls == NULL || cfg->nurls == 0)
+    if ((cfg->nurls > 0 && cfg->urls == NULL) ||
+        (cfg->nurls == 0 && cfg->resolver.refresh == NULL) ||
+        !rpc_urls_ok(cfg->urls, cfg->nurls))
         return VELO_EINVAL;
-    for (i = 0; i < cfg->nurls; i++)
-        if (cfg->urls[i] == NULL || strlen(cfg->urls[i]) >= RPC_URL_MAX)
-            return VELO_EINVAL;
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         return VELO_ENOMEM;
-    c->peers = calloc(cfg->nurls, sizeof(*c->peers));
-    c->npeers = cfg->nurls;
-    for (i = 0; c->peers != NULL && i < c->npeers; i++)
-        if ((c->peers[i].url = strdup(cfg->urls[i])) == NULL)
-            break;
-    if (c->peers == NULL || i < c->npeers) {
-        velo_rpc_client_free(c);
-        return VELO_ENOMEM;
+    rv = rpc_peers_build(c, cfg->urls, cfg->nurls, &c->peers);
+    if (rv != VELO_OK) {
+        free(c);
+        return rv;
     }
+    c->npeers = cfg->nurls;
+    c->resolver = cfg->resolver;
+    c->spread = cfg->spread;
     c->next_id = 1;
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 2000;
     c->max_frame =
@@ -251,6 +342,8 @@ rpc_request_build(velo_rpc_client *c, const ProtobufCServiceDescriptor *svc,
 static void
 rpc_peer_mark(struct rpc_peer *p, bool down, const char *cause)
 {
+    if (down)
+        p->down_ms = velo_mono_ms();
     if (down && !p->down)
         velo_warn("rpc.client.peer_down", VELO_S("url", p->url),
                   VELO_S("cause", cause));
@@ -281,6 +374,7 @@ rpc_call_peer(velo_rpc_client *c, struct rpc_attempt *a, size_t i,
     nng_msg         *frame = NULL;
     const char      *cause = "unavailable";
     nng_duration     share;
+    int64_t          reply_end;
     enum rpc_try     t;
     int              rv;
 
@@ -291,7 +385,12 @@ rpc_call_peer(velo_rpc_client *c, struct rpc_attempt *a, size_t i,
         return rv;
     }
     share = rpc_ms_left(a->end_ms) / (nng_duration)tries_left;
-    t = rpc_try_peer(p, a->req, share > 0 ? share : 1, a->end_ms, &frame,
+    /* Spread: leave half of the time to the others when this one does
+     * not answer (it may have died with our request). */
+    reply_end = a->end_ms;
+    if (c->spread && tries_left > 1)
+        reply_end = velo_mono_ms() + rpc_ms_left(a->end_ms) / 2;
+    t = rpc_try_peer(p, a->req, share > 0 ? share : 1, reply_end, &frame,
                      &cause);
     a->next = false;
     if (t == TRY_ANSWERED) {
@@ -308,15 +407,42 @@ rpc_call_peer(velo_rpc_client *c, struct rpc_attempt *a, size_t i,
     return rv;
 }
 
+/* Where a call starts: the last instance that answered, or with spread
+ * the next one in turn that has not failed in the last second. */
+static size_t
+rpc_start(velo_rpc_client *c)
+{
+    int64_t now = velo_mono_ms();
+    size_t  k, i;
+
+    if (!c->spread)
+        return c->last_good;
+    for (k = 0; k < c->npeers; k++) {
+        i = (c->next + k) % c->npeers;
+        if (!c->peers[i].down || now - c->peers[i].down_ms > RPC_DOWN_SKIP_MS)
+            break;
+    }
+    i = (c->next + (k < c->npeers ? k : 0)) % c->npeers;
+    c->next = (i + 1) % c->npeers;
+    return i;
+}
+
 int
 velo_rpc_call(velo_rpc_client *c, const ProtobufCServiceDescriptor *svc,
               const char *method, const ProtobufCMessage *req,
               ProtobufCMessage **reply, struct velo_rpc_error *err)
 {
     struct rpc_attempt a = {.reply = reply, .err = err, .next = true};
-    size_t             k;
+    size_t             k, start;
     int                rv;
 
+    if (c->resolver.refresh != NULL)
+        (void)c->resolver.refresh(c->resolver.ctx, &c->gen,
+                                  velo_rpc_client_set_urls, c);
+    if (c->npeers == 0) {
+        rpc_err_set(err, RPC_UNAVAILABLE, "no instance known yet");
+        return VELO_EUNAVAIL;
+    }
     a.end_ms = velo_mono_ms() + c->timeout_ms;
     a.id = c->next_id++;
     a.m = protobuf_c_service_descriptor_get_method_by_name(svc, method);
@@ -329,9 +455,9 @@ velo_rpc_call(velo_rpc_client *c, const ProtobufCServiceDescriptor *svc,
         rpc_err_set(err, RPC_RESOURCE_EXHAUSTED, velo_strerror(rv));
         return rv;
     }
+    start = rpc_start(c);
     for (k = 0; a.next && k < c->npeers && rpc_ms_left(a.end_ms) > 0; k++)
-        rv =
-            rpc_call_peer(c, &a, (c->last_good + k) % c->npeers, c->npeers - k);
+        rv = rpc_call_peer(c, &a, (start + k) % c->npeers, c->npeers - k);
     nng_msg_free(a.req);
     if (!a.next)
         return rv;

@@ -7,13 +7,19 @@
  *
  * The stop runs on a worker thread so that main keeps listening for
  * signals: a second SIGINT/SIGTERM during a slow drain forces the exit
- * (Redis: "You insist... exiting now"). */
+ * (Redis: "You insist... exiting now").
+ *
+ * Consul (svc_consul.c) comes last in the start and first in the stop:
+ * an instance is registered only once it serves, and deregistered before
+ * it stops serving. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "svc_int.h"
 #include "velo/log.h"
 #include "velo/ready.h"
 #include "velo/sig.h"
@@ -38,6 +44,7 @@ struct host {
     velo_admin                *admin;
     char                       admin_addr[80];
     bool                       loaded, inited;
+    struct svc_consul          consul; /* zeroed when Consul is off */
 };
 
 struct stopper {
@@ -98,7 +105,31 @@ host_load(struct host *h, int argc, char **argv)
     else
         rv = velo_cfg_load(h->def->spec, h->cfg, argc, argv);
     h->loaded = rv == VELO_OK;
+    if (rv == VELO_OK && host_has_admin(h))
+        rv = svc_consul_load(&h->consul, host_common(h));
     return rv;
+}
+
+/* /readyz: the service's readiness, plus the Consul state as detail. A
+ * Consul outage never makes the service unready (it keeps serving on its
+ * cached lists). Thread: MHD's. */
+static bool
+host_readyz(void *ctx, char *why, size_t size)
+{
+    struct host *h = ctx;
+    char         detail[240];
+    size_t       used;
+    bool         ok = true;
+
+    if (h->def->ops->ready != NULL)
+        ok = h->def->ops->ready(h->svc, why, size);
+    if (!ok)
+        return false;
+    svc_consul_detail(&h->consul, detail, sizeof(detail));
+    used = strnlen(why, size);
+    if (detail[0] != '\0' && used + 3 < size)
+        snprintf(why + used, size - used, "%s%s", used > 0 ? "; " : "", detail);
+    return true;
 }
 
 static void
@@ -120,7 +151,7 @@ host_admin_start(struct host *h)
 
     rv = velo_admin_start(&h->admin, &(struct velo_admin_cfg){
                                          c->admin_bind, (uint16_t)c->admin_port,
-                                         h->m, h->def->ops->ready, h->svc});
+                                         h->m, host_readyz, h});
     if (rv != VELO_OK)
         return rv;
     snprintf(h->admin_addr, sizeof(h->admin_addr), "%s:%u", c->admin_bind,
@@ -172,6 +203,10 @@ host_start(struct host *h)
         rv = h->def->ops->start(h->svc);
     if (rv == VELO_OK)
         rv = host_ready(h);
+    if (rv == VELO_OK && host_has_admin(h))
+        rv = svc_consul_start(&h->consul, host_common(h), h->def->spec->svc,
+                              velo_admin_port(h->admin), h->def->ops, h->svc,
+                              h->m);
     return rv;
 }
 
@@ -232,6 +267,7 @@ host_stop(struct host *h)
 static void
 host_free(struct host *h)
 {
+    svc_consul_fini(&h->consul); /* its thread calls ops->ready */
     velo_admin_stop(h->admin);
     if (h->svc != NULL)
         h->def->ops->destroy(h->svc);
@@ -261,6 +297,7 @@ host_run(struct host *h)
         rv = host_start(h);
     if (rv == VELO_OK) {
         status = host_wait(h);
+        svc_consul_leave(&h->consul); /* before it stops serving */
         rv = host_stop(h);
         if (rv != VELO_OK)
             status = EXIT_FAILURE;

@@ -1,7 +1,9 @@
 /* svc_test.c: the service host's life, run in a child process per case:
  * exit codes (config 78, --help 0, start failure 1, SIGTERM 0, done()'s
  * status, a second signal forces 1), the ready file's lines and the stop
- * order (stop before destroy, admin up while the service runs). */
+ * order (stop before destroy, admin up while the service runs), and the
+ * Consul registration against a stand-in agent: registered only once the
+ * ready file exists, deregistered before stop runs. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "consul_testsrv_test_util.h"
 #include "velo/clock.h"
 #include "velo/svc.h"
 
@@ -307,6 +310,88 @@ test_svc_second_signal_forces_exit(void **state)
     assert_string_equal(t, "csS"); /* never destroyed: forced */
 }
 
+/* The stand-in agent's view of the child. Guarded by the server's mtx. */
+struct agent_view {
+    const char *ready;       /* the child's ready file */
+    int         trace_rd;    /* the child's trace pipe (peeked) */
+    char        seen[16];    /* trace bytes read so far */
+    int         registers;   /* PUTs of the registration */
+    bool        ready_first; /* the ready file existed at registration */
+    int         deregisters; /* PUTs of the deregistration */
+    bool        stop_before; /* 'S' was traced before the deregistration */
+};
+
+/* Reads what the child traced so far, without waiting. */
+static void
+agent_peek(struct agent_view *v)
+{
+    struct pollfd pfd = {.fd = v->trace_rd, .events = POLLIN};
+    size_t        n = strlen(v->seen);
+    ssize_t       got;
+
+    while (n + 1 < sizeof(v->seen) && poll(&pfd, 1, 0) > 0 &&
+           (got = read(v->trace_rd, v->seen + n, 1)) == 1)
+        v->seen[++n] = '\0';
+}
+
+static void
+agent_fn(void *ctx, const struct ctsrv_req *rq, struct ctsrv_resp *rs)
+{
+    struct agent_view *v = ctx;
+
+    rs->body = "{}";
+    if (strcmp(rq->path, "/v1/agent/service/register") == 0) {
+        v->ready_first =
+            v->registers == 0 ? access(v->ready, F_OK) == 0 : v->ready_first;
+        v->registers++;
+    } else if (strncmp(rq->path, "/v1/agent/service/deregister/", 29) == 0) {
+        agent_peek(v);
+        v->stop_before = strchr(v->seen, 'S') != NULL;
+        v->deregisters++;
+    }
+}
+
+static void
+test_svc_registers_after_ready_and_deregisters_before_stop(void **state)
+{
+    struct agent_view v = {0};
+    struct ctsrv      srv;
+    struct run        r;
+    char              t[16], all[32];
+    int64_t           end;
+
+    (void)state;
+    /* Fork before the server thread exists: a child forked beside a
+     * running thread may inherit a lock that thread held. */
+    assert_int_equal(ctsrv_listen(&srv, agent_fn, &v), 0);
+    setenv("VELO_CONSUL_ADDR", srv.addr, 1);
+    setenv("VELO_CONSUL_CHECK_INTERVAL_MS", "100", 1);
+    run_start(&r, "0", NULL);
+    unsetenv("VELO_CONSUL_ADDR");
+    unsetenv("VELO_CONSUL_CHECK_INTERVAL_MS");
+    v.ready = r.ready;
+    v.trace_rd = r.trace_rd;
+    assert_int_equal(ctsrv_serve(&srv), 0);
+    wait_ready(&r);
+    end = velo_mono_ms() + 5000;
+    while (velo_mono_ms() < end) {
+        pthread_mutex_lock(&srv.mtx);
+        if (v.registers > 0)
+            end = 0;
+        pthread_mutex_unlock(&srv.mtx);
+        velo_sleep_ms(10);
+    }
+    kill(r.pid, SIGTERM);
+    assert_int_equal(run_wait(&r, t, sizeof(t)), 0);
+    ctsrv_stop(&srv);
+    snprintf(all, sizeof(all), "%s%s", v.seen, t);
+    assert_string_equal(all, "csSd");
+    assert_int_equal(v.registers, 1);
+    assert_true(v.ready_first);
+    assert_int_equal(v.deregisters, 1);
+    assert_false(v.stop_before);
+}
+
 int
 main(void)
 {
@@ -318,6 +403,8 @@ main(void)
         cmocka_unit_test(test_svc_ready_service_first_puts_admin_last),
         cmocka_unit_test(test_svc_done_gives_its_status),
         cmocka_unit_test(test_svc_second_signal_forces_exit),
+        cmocka_unit_test(
+            test_svc_registers_after_ready_and_deregisters_before_stop),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

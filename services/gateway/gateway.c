@@ -8,6 +8,7 @@
 #include "gw_int.h"
 #include "velo/clock.h"
 #include "velo/log.h"
+#include "velo/svc.h"
 #include "velo/v1/history.pb-c.h"
 #include "velo/v1/stream.pb-c.h"
 
@@ -60,20 +61,51 @@ gw_h_events(void *ctx, const struct velo_http_req *req,
     }
 }
 
+/* With Consul configured: watches of velo-stream and velo-warehouse whose
+ * cached lists the upstreams' clients follow (the static addresses serve
+ * until Consul names an instance). */
+static int
+gw_discover(gateway *gw, struct velo_rpc_resolver *rs,
+            struct velo_rpc_resolver *rw)
+{
+    int rv;
+
+    rv = velo_svc_consul_new(&gw->consul, &gw->cfg->common);
+    if (rv == VELO_ENOTFOUND)
+        return VELO_OK;
+    if (rv == VELO_OK)
+        rv = velo_consul_watch_start(&gw->w_stream, gw->consul, "velo-stream",
+                                     0, gw->m);
+    if (rv == VELO_OK)
+        rv = velo_consul_watch_start(&gw->w_warehouse, gw->consul,
+                                     "velo-warehouse", 0, gw->m);
+    if (rv != VELO_OK)
+        return rv;
+    *rs = (struct velo_rpc_resolver){velo_consul_watch_refresh, gw->w_stream};
+    *rw =
+        (struct velo_rpc_resolver){velo_consul_watch_refresh, gw->w_warehouse};
+    return VELO_OK;
+}
+
 static int
 gw_make(gateway *gw)
 {
-    const struct gw_cfg *cfg = gw->cfg;
-    const char          *pub[8];
-    int                  rv;
+    const struct gw_cfg     *cfg = gw->cfg;
+    const char              *pub[8];
+    struct velo_rpc_resolver rs = {0}, rw = {0};
+    int                      rv;
 
-    rv = gw_upstream_new(&gw->stream, "stream", cfg->stream_rpc,
-                         cfg->threads + 2, cfg->rpc_timeout_ms,
-                         &velo__v1__station_service__descriptor, gw->m);
+    rv = gw_discover(gw, &rs, &rw);
     if (rv == VELO_OK)
-        rv = gw_upstream_new(&gw->warehouse, "warehouse", cfg->warehouse_rpc,
-                             cfg->threads, cfg->rpc_timeout_ms,
-                             &velo__v1__history_service__descriptor, gw->m);
+        rv = gw_upstream_new_discovered(&gw->stream, "stream", cfg->stream_rpc,
+                                        cfg->threads + 2, cfg->rpc_timeout_ms,
+                                        &velo__v1__station_service__descriptor,
+                                        gw->m, rs.refresh != NULL ? &rs : NULL);
+    if (rv == VELO_OK)
+        rv = gw_upstream_new_discovered(
+            &gw->warehouse, "warehouse", cfg->warehouse_rpc, cfg->threads,
+            cfg->rpc_timeout_ms, &velo__v1__history_service__descriptor, gw->m,
+            rw.refresh != NULL ? &rw : NULL);
     if (rv == VELO_OK)
         rv = velo_ratelimit_new(
             &gw->rl, &(struct velo_ratelimit_cfg){
@@ -181,6 +213,9 @@ gateway_free(gateway *gw)
     gw_cache_free(gw->lists);
     gw_upstream_free(gw->stream);
     gw_upstream_free(gw->warehouse);
+    velo_consul_watch_stop(gw->w_stream);
+    velo_consul_watch_stop(gw->w_warehouse);
+    velo_consul_free(gw->consul);
     free(gw);
 }
 

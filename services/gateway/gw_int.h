@@ -16,6 +16,7 @@
 #include "gw_cfg.h"
 #include "params.h"
 #include "upstream.h"
+#include "velo/consul.h"
 #include "velo/http_server.h"
 #include "velo/jsonw.h"
 #include "velo/ratelimit.h"
@@ -26,6 +27,8 @@ struct gateway {
     velo_metrics        *m;
     gw_upstream         *stream;
     gw_upstream         *warehouse;
+    velo_consul         *consul; /* NULL: static addresses only */
+    velo_consul_watch   *w_stream, *w_warehouse; /* their instances */
     velo_ratelimit      *rl;
     gw_events           *events;
     gw_cache            *lists; /* rendered /stations answers; NULL: off */

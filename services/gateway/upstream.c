@@ -72,6 +72,17 @@ gw_upstream_new(gw_upstream **out, const char *name, const char *urls,
                 size_t nclients, uint32_t timeout_ms,
                 const ProtobufCServiceDescriptor *svc, velo_metrics *m)
 {
+    return gw_upstream_new_discovered(out, name, urls, nclients, timeout_ms,
+                                      svc, m, NULL);
+}
+
+int
+gw_upstream_new_discovered(gw_upstream **out, const char *name,
+                           const char *urls, size_t nclients,
+                           uint32_t                          timeout_ms,
+                           const ProtobufCServiceDescriptor *svc,
+                           velo_metrics *m, const struct velo_rpc_resolver *res)
+{
     const char  *items[GW_UPSTREAM_URLS_MAX];
     char         buf[2048];
     size_t       nurls, i;
@@ -98,9 +109,13 @@ gw_upstream_new(gw_upstream **out, const char *name, const char *urls,
         pthread_mutex_init(&u->mtx[i], NULL);
         u->n++;
         rv = velo_rpc_client_new(
-            &u->c[i], &(struct velo_rpc_client_cfg){.urls = items,
-                                                    .nurls = nurls,
-                                                    .timeout_ms = timeout_ms});
+            &u->c[i],
+            &(struct velo_rpc_client_cfg){
+                .urls = items,
+                .nurls = nurls,
+                .timeout_ms = timeout_ms,
+                .resolver = res != NULL ? *res : (struct velo_rpc_resolver){0},
+                .spread = res != NULL});
     }
     if (rv != VELO_OK) {
         gw_upstream_free(u);

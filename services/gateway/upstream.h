@@ -31,7 +31,14 @@ VELO_MUST_CHECK int gw_upstream_new(gw_upstream **out, const char *name,
                                     uint32_t timeout_ms,
                                     const ProtobufCServiceDescriptor *svc,
                                     velo_metrics                     *m);
-void                gw_upstream_free(gw_upstream *u);
+/* The same with the instances found through discovery (velo/consul.h's
+ * watch as res: its cached list replaces urls once it has instances, and
+ * calls spread over them). res NULL: gw_upstream_new. */
+VELO_MUST_CHECK int gw_upstream_new_discovered(
+    gw_upstream **out, const char *name, const char *urls, size_t nclients,
+    uint32_t timeout_ms, const ProtobufCServiceDescriptor *svc, velo_metrics *m,
+    const struct velo_rpc_resolver *res);
+void gw_upstream_free(gw_upstream *u);
 
 /* velo_rpc_call on a free client; same contract (reply freed by the
  * caller with protobuf_c_message_free_unpacked). */

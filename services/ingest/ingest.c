@@ -39,7 +39,9 @@ struct ingest {
     atomic_bool              stop;
     atomic_bool              done;
     int64_t                  started_ms; /* wall ms: staleness before any ok */
-    velo_metric             *lost;
+    bool (*gate)(void *ctx);             /* NULL: always poll */
+    void        *gate_ctx;
+    velo_metric *lost;
 };
 
 static const struct ingest_src_ops *
@@ -364,12 +366,21 @@ all_done(const ingest *p)
     return p->nsrcs > 0;
 }
 
-/* Starts due polls; returns how long the loop may wait for the next. */
+void
+ingest_set_gate(ingest *p, bool (*active)(void *ctx), void *ctx)
+{
+    p->gate = active;
+    p->gate_ctx = ctx;
+}
+
+/* Starts due polls; returns how long the loop may wait for the next. A
+ * standby (gate closed) polls nothing and looks again soon. */
 static int
 start_due(ingest *p)
 {
     int64_t now = velo_mono_ms(), wait = LOOP_MAX_WAIT_MS;
     int64_t wall = velo_now_ms();
+    bool    open = p->gate == NULL || p->gate(p->gate_ctx);
     size_t  i;
 
     for (i = 0; i < p->nsrcs; i++) {
@@ -380,7 +391,7 @@ start_due(ingest *p)
         velo_metric_set(p->sm[i].staleness,
                         (double)(wall - (ok > 0 ? ok : p->started_ms)) /
                             1000.0);
-        if (s->in_flight || s->finished ||
+        if (!open || s->in_flight || s->finished ||
             (p->cfg->exit_after_polls && s->polls >= p->cfg->exit_after_polls))
             continue;
         if (now >= s->next_due_ms) {
@@ -391,7 +402,7 @@ start_due(ingest *p)
         if (!s->in_flight && s->next_due_ms - now < wait)
             wait = s->next_due_ms - now;
     }
-    return wait < 0 ? 0 : (int)wait;
+    return wait < 0 ? 0 : (int)wait; /* at most 200 ms: a standby looks */
 }
 
 static void *

@@ -28,6 +28,10 @@ VELO_MUST_CHECK int ingest_new(ingest **out, const struct ingest_cfg *cfg,
 /* Starts the poll thread. */
 VELO_MUST_CHECK int ingest_start(ingest *p);
 
+/* Before ingest_start: polls start only while active(ctx) says so (the
+ * leader lock, leader.h); a poll in flight is finished. NULL: always. */
+void ingest_set_gate(ingest *p, bool (*active)(void *ctx), void *ctx);
+
 /* Stops polling, lets running fetches end, flushes the sink for up to
  * timeout_ms. VELO_ETIMEDOUT when records were left undelivered. */
 VELO_MUST_CHECK int ingest_stop(ingest *p, uint32_t timeout_ms);

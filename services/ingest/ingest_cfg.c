@@ -55,6 +55,15 @@ static const struct velo_opt ingest_opts[] = {
      "the longest a source's ttl or Retry-After may delay its next poll "
      "(larger values are cut and logged as poll.wait_capped)",
      .min = 1, .max = 604800},
+    {"leader-key", "VELO_INGEST_LEADER_KEY", "velopipe/ingest/leader",
+     VELO_OPT_STR, CFG(leader_key),
+     "with Consul: the KV lock only the active replica holds (others stand "
+     "by); empty: every replica polls"},
+    {"leader-ttl-s", "VELO_INGEST_LEADER_TTL_S", "10", VELO_OPT_U32,
+     CFG(leader_ttl_s),
+     "session TTL of the leader lock: a crashed leader is replaced within "
+     "about twice this (Consul's minimum: 10 unless its session_ttl_min)",
+     .min = 1, .max = 3600},
 };
 
 const struct velo_cfg_spec ingest_cfg_spec = {

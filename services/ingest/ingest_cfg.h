@@ -24,7 +24,9 @@ struct ingest_cfg {
     const char            *api_key;          /* JCDECAUX_API_KEY, secret */
     uint32_t               exit_after_polls; /* 0: run until signalled */
     uint32_t               ready_max_age_s;  /* 0: 3 x longest interval */
-    uint32_t               max_wait_s; /* cap of a source's ttl/Retry-After */
+    uint32_t               max_wait_s;   /* cap of a source's ttl/Retry-After */
+    const char            *leader_key;   /* Consul KV lock; "": none */
+    uint32_t               leader_ttl_s; /* its session TTL */
     /* Derived by ingest_cfg_load: the parsed sources (owned). */
     struct ingest_source_spec *specs;
     size_t                     nspecs;

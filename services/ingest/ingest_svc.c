@@ -5,6 +5,7 @@
 #include "ingest.h"
 #include "ingest_cfg.h"
 #include "ingest_svc.h"
+#include "leader.h"
 #include "sink.h"
 #include "velo/kafka.h"
 #include "velo/log.h"
@@ -17,6 +18,8 @@ struct ingest_svc {
     const struct ingest_cfg *cfg;
     ingest_kafka_sink       *ks;
     ingest                  *p;
+    ingest_leader           *leader; /* one active replica (Consul) */
+    velo_metrics            *m;
     struct ingest_sink       sink;
 };
 
@@ -40,6 +43,7 @@ svc_destroy(void *ctx)
     if (is == NULL)
         return;
     ingest_free(is->p);
+    ingest_leader_free(is->leader);
     ingest_kafka_sink_free(is->ks);
     free(is);
 }
@@ -80,6 +84,7 @@ svc_create(void **out, const void *cfgp, velo_metrics *m)
     if (is == NULL)
         return VELO_ENOMEM;
     is->cfg = cfg;
+    is->m = m;
     ensure_topics(cfg);
     rv = ingest_kafka_sink_new(&is->ks, &kc, &is->sink);
     if (rv == VELO_OK)
@@ -96,7 +101,15 @@ static int
 svc_start(void *ctx)
 {
     struct ingest_svc *is = ctx;
+    int                rv;
 
+    /* Contend for the lock first: polls start once it is held. */
+    rv = ingest_leader_new(&is->leader, is->cfg, is->m);
+    if (rv != VELO_OK) {
+        velo_error("ingest.leader.failed", VELO_S("cause", velo_strerror(rv)));
+        return rv;
+    }
+    ingest_set_gate(is->p, ingest_leader_active, is->leader);
     return ingest_start(is->p);
 }
 
@@ -105,6 +118,9 @@ svc_ready(void *ctx, char *why, size_t why_size)
 {
     struct ingest_svc *is = ctx;
 
+    /* A standby is ready: it does its job, which is to wait. */
+    if (is->leader != NULL && ingest_leader_standby(is->leader, why, why_size))
+        return true;
     return ingest_ready(is->p, why, why_size);
 }
 
@@ -123,6 +139,9 @@ svc_stop(void *ctx, uint32_t timeout_ms)
 {
     struct ingest_svc *is = ctx;
 
+    /* Release first: the standby takes over while this one drains (the
+     * idempotent producer and change capture make the overlap harmless). */
+    ingest_leader_stop(is->leader);
     return ingest_stop(is->p, timeout_ms);
 }
 

@@ -72,6 +72,7 @@ ingest_src_fetch_req(const struct ingest_src *s, const char *url,
 {
     static const char *const hdrs[] = {"Accept: application/json"};
 
+    *req = (struct velo_fetch_req){0}; /* fields added later stay off */
     req->url = url;
     req->timeout_ms = s->cfg->http_timeout_ms;
     req->connect_timeout_ms =

@@ -45,6 +45,20 @@ svc_ready_lines(void *ctx, const char **lines, size_t max)
     return 2;
 }
 
+/* Registered in Consul by the host: the RPC port, the proto and where
+ * station updates are published. */
+static void
+svc_consul(void *ctx, struct velo_svc_consul *reg)
+{
+    const stream *s = ctx;
+
+    reg->url = stream_rpc_url(s);
+    reg->proto = "velo.v1.StationService";
+    reg->meta[0] = "pub";
+    reg->meta[1] = stream_pub_url(s);
+    reg->nmeta = 1;
+}
+
 /* Stops intake and commits what was applied, then closes. */
 static int
 svc_stop(void *ctx, uint32_t timeout_ms)
@@ -68,4 +82,5 @@ const struct velo_svc_ops stream_svc_ops = {
     .ready_lines = svc_ready_lines,
     .stop = svc_stop,
     .destroy = svc_destroy,
+    .consul = svc_consul,
 };

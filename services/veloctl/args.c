@@ -48,6 +48,9 @@ static const struct veloctl_cmd_def cmds[VELOCTL_NCMDS] = {
     [VELOCTL_TOP] = {"top", "SYSTEM", 1, 1,
                      "the day's busiest (or most often empty or full) "
                      "stations, from velo-warehouse"},
+    [VELOCTL_STATUS] = {"status", "", 0, 0,
+                        "every registered velopipe instance with its health "
+                        "and check output (Consul; else the --rpc ones)"},
 };
 
 /* State of one parse, beside the result. */
@@ -120,6 +123,16 @@ set_rpc(struct veloctl_args *a, const char *v, char *err, size_t n)
     if (url_check("--rpc", v, err, n) != VELO_OK)
         return VELO_EINVAL;
     a->rpc[a->nrpc++] = v;
+    return VELO_OK;
+}
+
+static int
+set_consul(struct veloctl_args *a, const char *v, char *err, size_t n)
+{
+    if (strlen(v) == 0 || strlen(v) > URL_MAX)
+        return velo_errf(VELO_EINVAL, err, n,
+                         "--consul: expected http[s]://host:port");
+    a->consul = v;
     return VELO_OK;
 }
 
@@ -383,6 +396,10 @@ static const struct veloctl_flag flags[] = {
     {"rpc", "URL", ALL_CMDS, set_rpc,
      "velo-stream RPC address; repeat for failover (env "
      "VELO_STREAM_RPC, space-separated; default " VELOCTL_DEFAULT_RPC ")"},
+    {"consul", "URL", ALL_CMDS, set_consul,
+     "Consul agent to find velo-stream through when no --rpc or "
+     "VELO_STREAM_RPC is given (env VELO_CONSUL_ADDR, CONSUL_HTTP_ADDR; "
+     "token CONSUL_HTTP_TOKEN[_FILE])"},
     {"pub", "URL", ALL_CMDS, set_pub,
      "velo-stream PUB address for watch (env VELO_STREAM_PUB; "
      "default " VELOCTL_DEFAULT_PUB ")"},
@@ -465,6 +482,8 @@ env_split(struct veloctl_args *a, const char *env, const char *var, char *buf,
 static int
 env_rpc_split(struct veloctl_args *a, const char *env, char *err, size_t n)
 {
+    /* Given (not the default): Consul is not asked for velo-stream. */
+    a->rpc_given = env != NULL && env[strspn(env, " ,\t")] != '\0';
     return env_split(a, env, "VELO_STREAM_RPC", a->env_copy,
                      sizeof(a->env_copy), set_rpc, VELOCTL_DEFAULT_RPC, err, n);
 }
@@ -473,6 +492,8 @@ int
 veloctl_args_warehouse_env(struct veloctl_args *a, const char *env, char *err,
                            size_t err_size)
 {
+    a->wh_given =
+        a->nwh > 0 || (env != NULL && env[strspn(env, " ,\t")] != '\0');
     if (a->nwh > 0) /* --warehouse-rpc replaces the environment */
         return VELO_OK;
     return env_split(a, env, "VELO_WAREHOUSE_RPC", a->wh_env_copy,
@@ -542,6 +563,7 @@ flag_apply(struct veloctl_args *a, struct parse *p, size_t idx, const char *v,
 
     if (f->set == set_rpc && !p->rpc_from_flag) {
         p->rpc_from_flag = true; /* the flags replace the environment */
+        a->rpc_given = true;
         a->nrpc = 0;
     }
     p->seen |= UINT64_C(1) << idx;

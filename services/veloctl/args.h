@@ -40,23 +40,27 @@ enum veloctl_cmd {
     VELOCTL_HEALTH,
     VELOCTL_HISTORY, /* velo-warehouse HistoryService.GetHourly/GetDaily */
     VELOCTL_TOP,     /* velo-warehouse HistoryService.TopStations */
+    VELOCTL_STATUS,  /* every registered instance (Consul) */
 };
 /* How many commands there are: the last one + 1 (outside the enum, so a
  * switch over the commands stays complete). A row in args.c past it does
  * not compile. */
-#define VELOCTL_NCMDS (VELOCTL_TOP + 1)
+#define VELOCTL_NCMDS (VELOCTL_STATUS + 1)
 
 /* The parsed command line. String pointers point into argv, into the
  * environment strings given to veloctl_args_parse, or into env_copy: they
  * are borrowed for as long as those live. A has_ flag tells whether an
  * optional value was given. */
 struct veloctl_args {
-    enum veloctl_cmd        cmd;
-    const char             *rpc[VELOCTL_MAX_URLS]; /* failover order */
-    size_t                  nrpc;
-    const char             *pub;
-    uint32_t                timeout_ms; /* per RPC call, all instances */
-    bool                    json;
+    enum veloctl_cmd cmd;
+    const char      *rpc[VELOCTL_MAX_URLS]; /* failover order */
+    size_t           nrpc;
+    bool rpc_given;     /* by --rpc or VELO_STREAM_RPC: Consul is not asked */
+    bool wh_given;      /* by --warehouse-rpc or VELO_WAREHOUSE_RPC: idem */
+    const char *consul; /* --consul; NULL: VELO_CONSUL_ADDR, CONSUL_HTTP_ADDR */
+    const char *pub;
+    uint32_t    timeout_ms; /* per RPC call, all instances */
+    bool        json;
     enum velo_log_level     log_level; /* library events on stderr; off */
     const char             *system;    /* NULL: every system (stations) */
     const char             *station;

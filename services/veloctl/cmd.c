@@ -1,11 +1,13 @@
 /* cmd.c: veloctl_run and the one-call commands: systems, station and
- * health. stations lives in list.c, watch in watch.c. */
+ * health (status without Consul). stations lives in list.c, watch in watch.c.
+ */
 #include "cmd.h"
 
 #include <math.h>
 #include <stdlib.h>
 
 #include "call.h"
+#include "discover.h"
 #include "fmt.h"
 #include "history.h"
 #include "jsondoc.h"
@@ -138,47 +140,139 @@ cmd_health(struct veloctl_ctx *x)
     return rv != VELOCTL_EXIT_OK && code == 0 ? rv : code;
 }
 
+static bool
+is_warehouse(enum veloctl_cmd cmd)
+{
+    return cmd == VELOCTL_HISTORY || cmd == VELOCTL_TOP;
+}
+
+/* The instances of the service the command calls, from Consul: *b
+ * becomes a copy of a with them as its --rpc (or --warehouse-rpc) list
+ * (urls holds the strings). */
+static int
+run_discover(struct veloctl_ctx *x, velo_consul *c, struct veloctl_args *b,
+             char (*urls)[VELO_CONSUL_URL_MAX])
+{
+    bool   wh = is_warehouse(x->a->cmd);
+    size_t n = 0, i;
+    int    ex;
+
+    ex = veloctl_discover(x, c, wh ? "velo-warehouse" : "velo-stream", urls,
+                          VELOCTL_MAX_URLS, &n);
+    if (ex != VELOCTL_EXIT_OK)
+        return ex;
+    *b = *x->a;
+    for (i = 0; i < n; i++) {
+        if (wh)
+            b->wh[i] = urls[i];
+        else
+            b->rpc[i] = urls[i];
+    }
+    if (wh)
+        b->nwh = n;
+    else
+        b->nrpc = n;
+    x->a = b;
+    return VELOCTL_EXIT_OK;
+}
+
+/* Consul when configured and no address was given: status asks it for
+ * everything, the other commands for their service's instances. */
+static int
+run_consul(struct veloctl_ctx *x, struct veloctl_args *b,
+           char (*urls)[VELO_CONSUL_URL_MAX], bool    *done)
+{
+    velo_consul *c = NULL;
+    int          rv, ex = VELOCTL_EXIT_OK;
+
+    *done = false;
+    if (is_warehouse(x->a->cmd) ? x->a->wh_given : x->a->rpc_given)
+        return VELOCTL_EXIT_OK;
+    rv = veloctl_consul_open(x->a, &c);
+    if (rv == VELO_ENOTFOUND)
+        return VELOCTL_EXIT_OK; /* static addresses, as without Consul */
+    if (rv != VELO_OK) {
+        veloctl_errorf(x,
+                       "bad Consul settings (address http[s]://host:port, "
+                       "token file): %s",
+                       velo_strerror(rv));
+        return VELOCTL_EXIT_USAGE;
+    }
+    if (x->a->cmd == VELOCTL_STATUS) {
+        ex = veloctl_status_consul(x, c);
+        *done = true;
+    } else {
+        ex = run_discover(x, c, b, urls);
+    }
+    velo_consul_free(c);
+    return ex;
+}
+
+static int run_cmd(struct veloctl_ctx *x);
+
 int
 veloctl_run(const struct veloctl_args *a, FILE *out, FILE *err)
 {
-    static const char *const def_wh[] = {VELOCTL_DEFAULT_WAREHOUSE};
-    struct veloctl_ctx       x = {.a = a, .out = out, .err = err};
-    int                      ex = VELOCTL_EXIT_OK;
+    struct veloctl_ctx   x = {.a = a, .out = out, .err = err};
+    struct veloctl_args *b;
+    char(*urls)[VELO_CONSUL_URL_MAX];
+    bool done = false;
+    int  ex;
 
-    if (a->cmd == VELOCTL_HISTORY || a->cmd == VELOCTL_TOP) {
-        x.svc = &velo__v1__history_service__descriptor;
-        x.svc_name = "velo-warehouse";
-        x.urls = a->nwh > 0 ? a->wh : def_wh;
-        x.nurls = a->nwh > 0 ? a->nwh : 1;
-        ex = veloctl_ctx_connect(&x, x.urls, x.nurls);
-    } else if (a->cmd != VELOCTL_HEALTH) {
-        ex = veloctl_ctx_connect(&x, a->rpc, a->nrpc);
+    b = malloc(sizeof(*b));
+    urls = calloc(VELOCTL_MAX_URLS, sizeof(*urls));
+    ex = b != NULL && urls != NULL ? run_consul(&x, b, urls, &done)
+                                   : VELOCTL_EXIT_ERROR;
+    if (ex == VELOCTL_EXIT_OK && !done)
+        ex = run_cmd(&x);
+    free(urls);
+    free(b);
+    return ex;
+}
+
+/* Runs x->a->cmd against x->a's instances. */
+static int
+run_cmd(struct veloctl_ctx *x)
+{
+    static const char *const   def_wh[] = {VELOCTL_DEFAULT_WAREHOUSE};
+    const struct veloctl_args *a = x->a;
+    int                        ex = VELOCTL_EXIT_OK;
+
+    if (is_warehouse(a->cmd)) {
+        x->svc = &velo__v1__history_service__descriptor;
+        x->svc_name = "velo-warehouse";
+        x->urls = a->nwh > 0 ? a->wh : def_wh;
+        x->nurls = a->nwh > 0 ? a->nwh : 1;
+        ex = veloctl_ctx_connect(x, x->urls, x->nurls);
+    } else if (a->cmd != VELOCTL_HEALTH && a->cmd != VELOCTL_STATUS) {
+        ex = veloctl_ctx_connect(x, a->rpc, a->nrpc);
     }
     if (ex != VELOCTL_EXIT_OK)
         return ex;
     switch (a->cmd) {
     case VELOCTL_SYSTEMS:
-        ex = cmd_systems(&x);
+        ex = cmd_systems(x);
         break;
     case VELOCTL_STATIONS:
-        ex = veloctl_list_run(&x);
+        ex = veloctl_list_run(x);
         break;
     case VELOCTL_STATION:
-        ex = cmd_station(&x);
+        ex = cmd_station(x);
         break;
     case VELOCTL_WATCH:
-        ex = veloctl_watch_run(&x);
+        ex = veloctl_watch_run(x);
         break;
     case VELOCTL_HEALTH:
-        ex = cmd_health(&x);
+    case VELOCTL_STATUS: /* without Consul: the --rpc instances */
+        ex = cmd_health(x);
         break;
     case VELOCTL_HISTORY:
-        ex = veloctl_history_run(&x);
+        ex = veloctl_history_run(x);
         break;
     case VELOCTL_TOP:
-        ex = veloctl_top_run(&x);
+        ex = veloctl_top_run(x);
         break;
     }
-    veloctl_ctx_fini(&x);
+    veloctl_ctx_fini(x);
     return ex;
 }

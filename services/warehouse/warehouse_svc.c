@@ -42,6 +42,14 @@ svc_ready_lines(void *ctx, const char **lines, size_t max)
     return 1;
 }
 
+/* Registered in Consul by the host: the HistoryService port and proto. */
+static void
+svc_consul(void *ctx, struct velo_svc_consul *reg)
+{
+    reg->url = warehouse_rpc_url(ctx);
+    reg->proto = "velo.v1.HistoryService";
+}
+
 /* Stops loading (offsets stay committed only for committed batches). */
 static int
 svc_stop(void *ctx, uint32_t timeout_ms)
@@ -65,4 +73,5 @@ const struct velo_svc_ops warehouse_svc_ops = {
     .ready_lines = svc_ready_lines,
     .stop = svc_stop,
     .destroy = svc_destroy,
+    .consul = svc_consul,
 };

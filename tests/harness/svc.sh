@@ -10,6 +10,7 @@
 #
 # NAME=kafka delegates to kafka.sh (a real broker, no CMD), NAME=postgres
 # to postgres.sh (a real PostgreSQL; RUN_DIR/postgres.ready holds its URL),
+# NAME=consul to consul.sh (a real Consul agent; RUN_DIR/consul.addr),
 # NAME=prometheus to prometheus.sh (a real Prometheus; without the binary
 # it starts nothing and the tests needing it skip).
 # start and stop run in different processes, so a small wrapper (svc.sh _run) waits on the
@@ -100,11 +101,9 @@ cmd=$1 name=$2 run=$3
 shift 3
 case $cmd in
 start)
-  if [ "$name" = kafka ]; then
-    exec "$here/kafka.sh" start "$run"
-  fi
-  if [ "$name" = postgres ]; then
-    exec "$here/postgres.sh" start "$run"
+  if [ "$name" = kafka ] || [ "$name" = postgres ] ||
+    [ "$name" = consul ]; then
+    exec "$here/$name.sh" start "$run"
   fi
   if [ "$name" = prometheus ]; then
     if ! command -v prometheus >/dev/null; then
@@ -116,11 +115,9 @@ start)
   start "$name" "$run" "$@"
   ;;
 stop)
-  if [ "$name" = kafka ]; then
-    exec "$here/kafka.sh" stop "$run"
-  fi
-  if [ "$name" = postgres ]; then
-    exec "$here/postgres.sh" stop "$run"
+  if [ "$name" = kafka ] || [ "$name" = postgres ] ||
+    [ "$name" = consul ]; then
+    exec "$here/$name.sh" stop "$run"
   fi
   if [ "$name" = prometheus ]; then
     exec "$here/prometheus.sh" stop "$run"

@@ -111,7 +111,7 @@ def batch_killed(brokers, names, ref, stable):
     db = new_db()
     wh = load(brokers, b.out, db, ref, "load of the killed batch's rows")
     g.compare_facts(facts(db), ref, "SQLite, velo-batch killed 6 times")
-    check(dump(db, True) == stable, "velo-batch killed: the tables differ")
+    check(dump(db) == stable, "velo-batch killed: the tables differ")
     check(wh.stop() == 0, "velo-warehouse: SIGTERM")
 
 
@@ -131,7 +131,7 @@ def loader_killed(brokers, topic, ref, stable):
     wh = g.warehouse(brokers, topic, url, group, None)
     g.wait_loaded(lambda t: count(db, t), ref, "the load after two kills")
     g.compare_facts(facts(db), ref, "SQLite, loader killed twice")
-    check(dump(db, True) == stable, "loader killed: the tables differ")
+    check(dump(db) == stable, "loader killed: the tables differ")
     check(wh.stop() == 0, "velo-warehouse: SIGTERM")
     g.log("loader kill -9 mid-batch (twice) and restart: identical tables")
 
@@ -156,7 +156,7 @@ def main():
                  table(db, "dim_station"), ref, "SQLite")
     g.check_history(wh, ref, g.history_picks(ref))
     g.check_top(wh, ref)
-    first, stable = dump(db), dump(db, True)
+    first = stable = dump(db)
     check(wh.stop() == 0, "velo-warehouse: SIGTERM")
     reload_same_db(brokers, a.out, db, ref, first)
 
@@ -164,7 +164,7 @@ def main():
     b.once()
     db_b = new_db()
     wh = load(brokers, b.out, db_b, ref, "batch and loader from scratch")
-    check(dump(db_b, True) == stable, "batch and loader again from scratch: "
+    check(dump(db_b) == stable, "batch and loader again from scratch: "
           "the tables differ")
     check(wh.stop() == 0, "velo-warehouse: SIGTERM")
     g.log("batch and loader again from scratch: identical tables")

@@ -1,7 +1,8 @@
 /* velo/admin.h: every service's admin HTTP port (DESIGN §2).
  *
  *   GET /healthz  200 "ok" while the process runs
- *   GET /readyz   200 "ready", or 503 with the reason from ready()
+ *   GET /readyz   200 "ready" (or "ready: <detail>" when ready() wrote
+ *                 one, e.g. "standby"), or 503 with the reason from ready()
  *   GET /metrics  Prometheus text format of the registry, with velo_ready
  *                 (1/0: what /readyz would answer, asked at each scrape)
  */
@@ -17,8 +18,9 @@
 
 typedef struct velo_admin velo_admin;
 
-/* Readiness probe: true when the service does its job; otherwise writes a
- * short reason into why. Called on MHD threads: must be thread-safe. */
+/* Readiness probe: true when the service does its job (it may still write
+ * a short detail into why); otherwise writes a short reason into why. Called on
+ * MHD threads: must be thread-safe. */
 typedef bool (*velo_ready_fn)(void *ctx, char *why, size_t why_size);
 
 struct velo_admin_cfg {

@@ -64,6 +64,12 @@ struct velo_common_cfg {
     enum velo_log_level log_level;
     const char         *kafka_brokers;
     uint32_t            shutdown_timeout_ms;
+    /* Consul (DESIGN §6; docs/operations.md). No address: not used. */
+    const char *consul_addr;
+    const char *consul_token, *consul_token_file, *consul_cacert;
+    const char *consul_check; /* "http" or "ttl" */
+    uint32_t    consul_interval_ms, consul_deregister_s;
+    const char *consul_advertise;
 };
 
 #define VELO_COMMON_OPTS(type, m)                                              \
@@ -99,10 +105,78 @@ struct velo_common_cfg {
          VELO_OPT_STR,                                                         \
          offsetof(type, m.kafka_brokers),                                      \
          "Kafka bootstrap servers, host:port[,host:port]"},                    \
+        {"shutdown-timeout-ms",                                                \
+         "VELO_SHUTDOWN_TIMEOUT_MS",                                           \
+         "10000",                                                              \
+         VELO_OPT_U32,                                                         \
+         offsetof(type, m.shutdown_timeout_ms),                                \
+         "the most a graceful shutdown may take",                              \
+         .min = 100,                                                           \
+         .max = 600000},                                                       \
+        VELO_CONSUL_OPTS(type, m)
+
+/* Consul settings, part of VELO_COMMON_OPTS. The CONSUL_* variables are
+ * Consul's own, so one environment serves velopipe and the consul CLI. */
+#define VELO_CONSUL_OPTS(type, m)                                              \
+    {"consul-addr",                                                            \
+     "VELO_CONSUL_ADDR",                                                       \
+     NULL,                                                                     \
+     VELO_OPT_STR,                                                             \
+     offsetof(type, m.consul_addr),                                            \
+     "Consul agent HTTP API (http[s]://host:port); unset: CONSUL_HTTP_ADDR, "  \
+     "else no Consul (static addresses)",                                      \
+     .optional = true},                                                        \
+        {"consul-token",                                                       \
+         "CONSUL_HTTP_TOKEN",                                                  \
+         NULL,                                                                 \
+         VELO_OPT_STR,                                                         \
+         offsetof(type, m.consul_token),                                       \
+         "Consul ACL token",                                                   \
+         .secret = true,                                                       \
+         .optional = true},                                                    \
+        {"consul-token-file",                                                  \
+         "CONSUL_HTTP_TOKEN_FILE",                                             \
+         NULL,                                                                 \
+         VELO_OPT_STR,                                                         \
+         offsetof(type, m.consul_token_file),                                  \
+         "file holding the Consul ACL token (when no token is given)",         \
+         .optional = true},                                                    \
+        {"consul-cacert",                                                      \
+         "CONSUL_CACERT",                                                      \
+         NULL,                                                                 \
+         VELO_OPT_STR,                                                         \
+         offsetof(type, m.consul_cacert),                                      \
+         "CA bundle (PEM) to verify an https Consul address",                  \
+         .optional = true},                                                    \
+        {"consul-check",                                                       \
+         "VELO_CONSUL_CHECK",                                                  \
+         "http",                                                               \
+         VELO_OPT_STR,                                                         \
+         offsetof(type, m.consul_check),                                       \
+         "http (Consul polls /readyz) or ttl (the service reports it)"},       \
+        {"consul-check-interval-ms",                                           \
+         "VELO_CONSUL_CHECK_INTERVAL_MS",                                      \
+         "2000",                                                               \
+         VELO_OPT_U32,                                                         \
+         offsetof(type, m.consul_interval_ms),                                 \
+         "check interval (ttl: renewal; TTL is 3x); registration re-checked "  \
+         "as often",                                                           \
+         .min = 100,                                                           \
+         .max = 600000},                                                       \
+        {"consul-deregister-after-s",                                          \
+         "VELO_CONSUL_DEREGISTER_AFTER_S",                                     \
+         "60",                                                                 \
+         VELO_OPT_U32,                                                         \
+         offsetof(type, m.consul_deregister_s),                                \
+         "Consul removes an instance critical this long (its minimum: 60)",    \
+         .min = 60,                                                            \
+         .max = 86400},                                                        \
     {                                                                          \
-        "shutdown-timeout-ms", "VELO_SHUTDOWN_TIMEOUT_MS", "10000",            \
-            VELO_OPT_U32, offsetof(type, m.shutdown_timeout_ms),               \
-            "the most a graceful shutdown may take", .min = 100, .max = 600000 \
+        "consul-advertise", "VELO_CONSUL_ADVERTISE", NULL, VELO_OPT_STR,       \
+            offsetof(type, m.consul_advertise),                                \
+            "address registered in Consul; unset: --admin-bind, or the host "  \
+            "name when that is a wildcard",                                    \
+            .optional = true                                                   \
     }
 
 /* A service's whole configuration description. admin_port has no common

@@ -1,4 +1,5 @@
-/* velo/http_client.h: HTTP GETs on libcurl, many at once (curl multi).
+/* velo/http_client.h: HTTP requests (mostly GETs) on libcurl, many at once
+ * (curl multi).
  *
  * A fetcher owns one CURLM and runs on one thread, its owner: add requests,
  * then call velo_fetcher_run() in a loop; completions are delivered by
@@ -60,6 +61,16 @@ struct velo_fetch_req {
     const char *const              *headers; /* "Name: value", copied */
     size_t                          nheaders;
     const struct velo_fetch_policy *policy; /* NULL: any address */
+    /* Other methods (Consul's agent API needs PUT): NULL is GET. body
+     * (body_len bytes, copied by velo_fetcher_add) is sent as is; NULL
+     * with PUT/POST sends an empty body. */
+    const char *method; /* "PUT", "POST", "DELETE" or NULL */
+    const void *body;
+    size_t      body_len;
+    const char *cacert; /* PEM file of CAs for https; NULL: system store */
+    /* A response header whose value to keep in res.header (Consul's
+     * X-Consul-Index for blocking queries); NULL: none. */
+    const char *capture_header;
 };
 
 struct velo_fetch_result {
@@ -74,7 +85,8 @@ struct velo_fetch_result {
     int64_t         retry_after_ms; /* from Retry-After (secs or date), -1 */
     double          elapsed_ms;
     char            cause[256]; /* curl's error text, "" when none */
-    bool refused; /* the policy refused an address (err VELO_EINVAL) */
+    bool refused;     /* the policy refused an address (err VELO_EINVAL) */
+    char header[128]; /* req.capture_header's value, "" when absent */
 };
 
 /* Called once per request, on the owner thread. res is valid until the
@@ -97,7 +109,7 @@ void velo_fetcher_wakeup(velo_fetcher *f);
 /* Cancels what is in flight (callbacks get VELO_ECLOSED) and frees. */
 void velo_fetcher_free(velo_fetcher *f);
 
-/* One blocking GET (Consul, tools, tests). res must be fini'd by the
+/* One blocking request (Consul, tools, tests). res must be fini'd by the
  * caller whatever the return; returns res->err. */
 VELO_MUST_CHECK int velo_http_get(const struct velo_fetch_req *req,
                                   struct velo_fetch_result    *res);

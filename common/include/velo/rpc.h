@@ -107,11 +107,32 @@ void velo_rpc_server_stop(velo_rpc_server *s);
 
 typedef struct velo_rpc_client velo_rpc_client;
 
+/* Where the instance list comes from when it changes at run time
+ * (service discovery; velo/consul.h's velo_consul_watch_refresh has this
+ * signature). refresh is called at the start of every call, on the
+ * caller's thread, with the generation the client holds: when the list
+ * has changed it calls apply(arg, urls, n) once and updates *gen. It must
+ * not block (a cached list). */
+typedef void (*velo_rpc_urls_fn)(void *arg, const char *const *urls, size_t n);
+struct velo_rpc_resolver {
+    bool (*refresh)(void *ctx, uint64_t *gen, velo_rpc_urls_fn apply,
+                    void *arg);
+    void *ctx; /* borrowed; outlives the client */
+};
+
 struct velo_rpc_client_cfg {
-    const char *const *urls; /* one or more instances, copied */
-    size_t             nurls;
-    uint32_t           timeout_ms;      /* per call, all tries; 0: 2000 */
-    size_t             max_frame_bytes; /* 0: 4 MiB */
+    const char *const *urls; /* one or more instances, copied; may be
+                                empty with a resolver */
+    size_t                   nurls;
+    uint32_t                 timeout_ms;      /* per call, all tries; 0: 2000 */
+    size_t                   max_frame_bytes; /* 0: 4 MiB */
+    struct velo_rpc_resolver resolver;        /* refresh NULL: urls only */
+    /* Spread calls: each call starts at the next instance (round robin,
+     * skipping one that failed in the last second) instead of the last
+     * one that answered, and a try that is not the last one waits for its
+     * reply at most half of what is left, so a crashed instance leaves
+     * time to fail over. */
+    bool spread;
 };
 
 /* The status and text of a failed call. */
@@ -123,6 +144,11 @@ struct velo_rpc_error {
 VELO_MUST_CHECK int velo_rpc_client_new(velo_rpc_client                 **out,
                                         const struct velo_rpc_client_cfg *cfg);
 void                velo_rpc_client_free(velo_rpc_client *c);
+/* Replaces the instance list (n >= 1; copied). Connections to instances
+ * still listed are kept. A velo_rpc_urls_fn for c. On failure (out of
+ * memory, a URL too long) the old list stays. Thread: the caller's, between
+ * calls. */
+void velo_rpc_client_set_urls(void *c, const char *const *urls, size_t n);
 
 /* Calls method (its name in svc, e.g. "GetStation") with req; on VELO_OK
  * *reply is the decoded output message, which the caller frees with

@@ -13,10 +13,17 @@
  *   5. write the ready file: the admin address first (or the service's
  *      first line when it has no admin port), then the service's lines
  *      (VELO_SVC_READY_SERVICE_FIRST: the service's lines, then admin);
+ *      then, when Consul is configured (--consul-addr / VELO_CONSUL_ADDR /
+ *      CONSUL_HTTP_ADDR), register velo-<svc> there and keep it
+ *      registered on a background thread (velo/consul.h; never blocks);
  *   6. wait for SIGINT/SIGTERM or for ops->done(); a second signal during
  *      the stop forces exit (status 1, "svc.forced");
- *   7. stop the service (intake first, then drain and flush, within
- *      shutdown_timeout_ms), stop the admin server, free everything.
+ *   7. deregister from Consul first, so that no client is sent to an
+ *      instance that is stopping; then stop the service (intake first,
+ *      then drain and flush, within shutdown_timeout_ms), stop the admin
+ *      server, free everything.
+ * /readyz adds the Consul state as detail ("ready: consul: registered");
+ * Consul being down never makes a service unready.
  * Exit status: 0 after a clean stop (or the status done() gives), 78 for
  * configuration errors, 1 when creating, starting or stopping failed.
  *
@@ -40,8 +47,19 @@
 
 #include "velo/admin.h"
 #include "velo/cfg.h"
+#include "velo/consul.h"
 #include "velo/err.h"
 #include "velo/metrics.h"
+
+/* What an instance registers in Consul beyond its name (velo-<svc>),
+ * address and admin port. Strings are borrowed until destroy. */
+struct velo_svc_consul {
+    uint16_t    port;    /* the main port (nng REP); 0: url's, else admin */
+    const char *url;     /* or the main URL ("tcp://0.0.0.0:7701"): its port */
+    const char *proto;   /* meta "proto" ("velo.v1.StationService"), or NULL */
+    const char *meta[8]; /* extra meta: key, value, key, value ... */
+    size_t      nmeta;   /* pairs, at most 4 */
+};
 
 /* The service's side of the contract. cfg is the loaded, immutable config
  * (the service's own struct); svc is the service object create() made.
@@ -69,6 +87,9 @@ struct velo_svc_ops {
     int (*stop)(void *svc, uint32_t timeout_ms);
     /* Frees. NULL-safe. Required. */
     void (*destroy)(void *svc);
+    /* Fills what the host registers in Consul (after start). NULL: the
+     * admin port only. */
+    void (*consul)(void *svc, struct velo_svc_consul *reg);
 };
 
 enum velo_svc_flags {
@@ -94,6 +115,12 @@ struct velo_svc_def {
     int (*global_init)(void);
     void (*global_fini)(void);
 };
+
+/* A Consul client from the common settings, for a service that uses
+ * Consul itself (discovery, the ingest lock). VELO_ENOTFOUND when no
+ * address is configured; VELO_EINVAL for a bad address or token file. */
+VELO_MUST_CHECK int velo_svc_consul_new(velo_consul                 **out,
+                                        const struct velo_common_cfg *cc);
 
 /* Runs the whole life of a service; returns the process exit status. */
 int velo_svc_main(const struct velo_svc_def *def, int argc, char **argv);
