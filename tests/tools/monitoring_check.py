@@ -31,8 +31,6 @@ import yaml
 
 # Metric -> why it is not in this tree's code yet. Shrinks as services land.
 PENDING = {}
-for _n in ("velo_consul_up", "velo_consul_registered", "velo_consul_lock_held"):
-    PENDING[_n] = "Consul registration and ingest leadership, branch consul"
 
 ROWS = ["Freshness", "Sources", "Kafka", "Stream", "Batch / warehouse",
         "Gateway", "Services"]
