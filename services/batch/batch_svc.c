@@ -19,6 +19,8 @@
 #define STEP_WAIT_MS 100
 #define RETRY_MIN_MS 500
 #define RETRY_MAX_MS 30000
+/* The most create() waits for the brokers at start (see kio_new_retry). */
+#define START_RETRY_MS 60000
 
 struct batch_svc {
     const struct batch_cfg *cfg;
@@ -46,6 +48,33 @@ svc_destroy(void *ctx)
     free(s);
 }
 
+/* Kafka clients for the service, retried with backoff while the cluster
+ * is still coming up: on a fresh broker the output topic can be invisible
+ * for a moment after it is created, and the transaction coordinator is
+ * elected a few seconds after start (both answer "not found"). A service
+ * started beside its broker must wait for it, not exit; past
+ * START_RETRY_MS it gives up and the orchestrator restarts it. */
+static int
+kio_new_retry(batch_kio **out, const struct batch_kio_cfg *kc)
+{
+    struct velo_backoff b;
+    int64_t             until = velo_mono_ms() + START_RETRY_MS, wait;
+    int                 rv;
+
+    velo_backoff_init(&b, RETRY_MIN_MS, 5000, 0);
+    for (;;) {
+        rv = batch_kio_new(out, kc);
+        if (rv == VELO_OK ||
+            !(rv == VELO_ENOTFOUND || velo_err_retryable(rv)) ||
+            velo_mono_ms() >= until)
+            return rv;
+        wait = velo_backoff_next(&b);
+        velo_warn("batch.start.retry", VELO_S("cause", velo_strerror(rv)),
+                  VELO_I("wait_ms", wait));
+        velo_sleep_ms(wait);
+    }
+}
+
 static int
 svc_create(void **out, const void *cfgp, velo_metrics *m)
 {
@@ -57,7 +86,7 @@ svc_create(void **out, const void *cfgp, velo_metrics *m)
     if (s == NULL)
         return VELO_ENOMEM;
     s->cfg = cfg;
-    rv = batch_kio_new(&s->kio,
+    rv = kio_new_retry(&s->kio,
                        &(struct batch_kio_cfg){
                            cfg->common.kafka_brokers, cfg->topic,
                            cfg->systems_topic, cfg->out_topic, cfg->dlq_topic,

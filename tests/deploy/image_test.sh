@@ -158,7 +158,10 @@ fi
 if [ -n "$gw" ]; then
   body=$(curl -sf --max-time 5 "http://$gw/api/v1/systems" || true)
   echo "$body" | grep -q 'sim:dublin' || bad "gateway /api/v1/systems: $body"
-  curl -sf --max-time 5 "http://$gw/" | grep -qi '<html' ||
+  # The body first, then grep: `curl | grep -q` under pipefail fails when
+  # grep exits at the match before curl has written everything (SIGPIPE).
+  page=$(curl -sf --max-time 5 "http://$gw/" || true)
+  grep -qi '<html' <<<"$page" ||
     bad "gateway /: no dashboard (assets not in the image?)"
   admin=$(sed -n 2p "$share/gateway.ready")
   curl -sf --max-time 5 -o /dev/null "http://${admin#http://}/readyz" ||
