@@ -249,27 +249,20 @@ history_write(struct velo_jsonw *w, bool daily, const ProtobufCMessage *r)
     velo_jsonw_obj_end(w);
 }
 
+/* Asks velo-warehouse (method with request rq) and answers with its rows
+ * as history JSON (daily: the DailyHistory shape), cacheable for
+ * HISTORY_MAX_AGE_S; an upstream failure becomes its JSON error. */
 static void
-station_history(struct gateway *gw, const struct velo_http_req *req,
-                const char *sys, const char *id, struct velo_http_resp *resp)
+history_answer(struct gateway *gw, const char *method,
+               const ProtobufCMessage *rq, bool daily,
+               struct velo_http_resp *resp)
 {
-    Velo__V1__HistoryRequest rq = VELO__V1__HISTORY_REQUEST__INIT;
-    ProtobufCMessage        *r = NULL;
-    struct gw_query          q = gw_req_query(req);
-    struct velo_rpc_error    err = {0};
-    struct gw_perr           e;
-    struct velo_jsonw        w;
-    bool                     daily = false;
-    int                      rv;
+    ProtobufCMessage     *r = NULL;
+    struct velo_rpc_error err = {0};
+    struct velo_jsonw     w;
+    int                   rv;
 
-    if (gw_params_history(&q, &rq, &daily, &e) != VELO_OK) {
-        gw_error_param(resp, &e);
-        return;
-    }
-    rq.system_id = (char *)sys;
-    rq.station_id = (char *)id;
-    rv = gw_upstream_call(gw->warehouse, daily ? "GetDaily" : "GetHourly",
-                          &rq.base, &r, &err);
+    rv = gw_upstream_call(gw->warehouse, method, rq, &r, &err);
     if (rv != VELO_OK) {
         gw_error_upstream(resp, "velo-warehouse", rv, &err);
         return;
@@ -280,6 +273,24 @@ station_history(struct gateway *gw, const struct velo_http_req *req,
     resp->etag = resp->gzip = true;
     gw_json_done(resp, &w);
     gw_max_age(resp, HISTORY_MAX_AGE_S);
+}
+
+static void
+station_history(struct gateway *gw, const struct velo_http_req *req,
+                const char *sys, const char *id, struct velo_http_resp *resp)
+{
+    Velo__V1__HistoryRequest rq = VELO__V1__HISTORY_REQUEST__INIT;
+    struct gw_query          q = gw_req_query(req);
+    struct gw_perr           e;
+    bool                     daily = false;
+
+    if (gw_params_history(&q, &rq, &daily, &e) != VELO_OK) {
+        gw_error_param(resp, &e);
+        return;
+    }
+    rq.system_id = (char *)sys;
+    rq.station_id = (char *)id;
+    history_answer(gw, daily ? "GetDaily" : "GetHourly", &rq.base, daily, resp);
 }
 
 void
@@ -316,12 +327,8 @@ gw_h_top(void *ctx, const struct velo_http_req *req,
 {
     struct gateway              *gw = ctx;
     Velo__V1__TopStationsRequest rq = VELO__V1__TOP_STATIONS_REQUEST__INIT;
-    ProtobufCMessage            *r = NULL;
     struct gw_query              q = gw_req_query(req);
-    struct velo_rpc_error        err = {0};
     struct gw_perr               e;
-    struct velo_jsonw            w;
-    int                          rv;
 
     if (!gw_admit(gw, req, resp))
         return;
@@ -329,17 +336,7 @@ gw_h_top(void *ctx, const struct velo_http_req *req,
         gw_error_param(resp, &e);
         return;
     }
-    rv = gw_upstream_call(gw->warehouse, "TopStations", &rq.base, &r, &err);
-    if (rv != VELO_OK) {
-        gw_error_upstream(resp, "velo-warehouse", rv, &err);
-        return;
-    }
-    velo_jsonw_init(&w, &resp->body);
-    history_write(&w, true, r);
-    protobuf_c_message_free_unpacked(r, NULL);
-    resp->etag = resp->gzip = true;
-    gw_json_done(resp, &w);
-    gw_max_age(resp, HISTORY_MAX_AGE_S);
+    history_answer(gw, "TopStations", &rq.base, true, resp);
 }
 
 void
