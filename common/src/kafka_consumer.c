@@ -525,6 +525,37 @@ velo_kafka_msg_release(struct velo_kafka_msg *msg)
     msg->raw_ = NULL;
 }
 
+/* What a commit of "everything consumed" sends for an assign-all consumer:
+ * per partition the position, but never below the group's committed
+ * offset read at assign time. Why: a replica rebuilding by time reads
+ * from before that offset; committing its position would move the
+ * group back, and the next replica would dead-letter again what was
+ * already handled (velo_kafka_handled_before). NULL for a group member
+ * (librdkafka commits its positions) or when nothing is known yet; the
+ * caller destroys the list. */
+static rd_kafka_topic_partition_list_t *
+kafka_commit_list(velo_kafka_consumer *kc)
+{
+    rd_kafka_topic_partition_list_t *list;
+    int64_t                          off;
+    int                              i;
+
+    if (!kc->assigned || kafka_positions(kc) != VELO_OK)
+        return NULL;
+    list = rd_kafka_topic_partition_list_new(kc->pos->cnt);
+    for (i = 0; i < kc->pos->cnt; i++) {
+        off = kc->pos->elems[i].offset;
+        if (off < kc->parts[i].committed)
+            off = kc->parts[i].committed;
+        if (off < 0)
+            continue; /* nothing read, nothing committed: leave it */
+        rd_kafka_topic_partition_list_add(list, kc->pos->elems[i].topic,
+                                          kc->pos->elems[i].partition)
+            ->offset = off;
+    }
+    return list;
+}
+
 int
 velo_kafka_commit(velo_kafka_consumer *kc, const struct velo_kafka_msg *msg)
 {
@@ -535,6 +566,12 @@ velo_kafka_commit(velo_kafka_consumer *kc, const struct velo_kafka_msg *msg)
         list = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(list, msg->topic, msg->partition)
             ->offset = msg->offset + 1;
+    } else {
+        list = kafka_commit_list(kc);
+    }
+    if (list != NULL && list->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(list);
+        return VELO_OK; /* nothing read yet */
     }
     err = rd_kafka_commit(kc->rk, list, 0);
     if (list != NULL)
@@ -562,13 +599,24 @@ commit_done(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 int
 velo_kafka_commit_async(velo_kafka_consumer *kc)
 {
-    rd_kafka_queue_t   *q = rd_kafka_queue_get_consumer(kc->rk);
-    rd_kafka_resp_err_t err;
+    rd_kafka_queue_t                *q;
+    rd_kafka_topic_partition_list_t *list = kafka_commit_list(kc);
+    rd_kafka_resp_err_t              err;
 
-    if (q == NULL)
+    if (list != NULL && list->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(list);
+        return VELO_OK; /* nothing read yet */
+    }
+    q = rd_kafka_queue_get_consumer(kc->rk);
+    if (q == NULL) {
+        if (list != NULL)
+            rd_kafka_topic_partition_list_destroy(list);
         return VELO_EINVAL;
-    err = rd_kafka_commit_queue(kc->rk, NULL, q, commit_done, kc);
+    }
+    err = rd_kafka_commit_queue(kc->rk, list, q, commit_done, kc);
     rd_kafka_queue_destroy(q);
+    if (list != NULL)
+        rd_kafka_topic_partition_list_destroy(list);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         return VELO_OK;
     velo_warn("kafka.commit.fail", VELO_S("code", rd_kafka_err2name(err)),
