@@ -85,6 +85,13 @@ extern const size_t          db_sql_tables_len;
  * which accept the same INSERT ... ON CONFLICT and UPDATE ... FROM. */
 extern const char *const db_sql_merge_ansi[];
 extern const size_t      db_sql_merge_ansi_len;
+
+/* The ANSI load shared by SQLite and PostgreSQL: creates the staging table
+ * if missing (stage_ddl), empties it (clear_sql), stages the batch with the
+ * backend's own bulk path, then runs db_sql_merge_ansi in order. */
+int db_sql_load_ansi(velo_db *db, const char *stage_ddl, const char *clear_sql,
+                     int (*stage)(velo_db *db, const struct db_batch *b),
+                     const struct db_batch *b);
 /* Staging table columns, in order (COPY, bcp and INSERT all use it). */
 const char         *db_sql_stage_col(size_t col);
 extern const size_t db_sql_stage_cols_len;

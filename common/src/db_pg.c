@@ -420,17 +420,8 @@ copy_in(velo_db *db, const struct db_batch *b)
 static int
 pg_load(velo_db *db, const struct db_batch *b)
 {
-    size_t i;
-    int    rv;
-
-    rv = pg_exec(db, stage_ddl);
-    if (rv == VELO_OK)
-        rv = pg_exec(db, "TRUNCATE stg_station_stats");
-    if (rv == VELO_OK)
-        rv = copy_in(db, b);
-    for (i = 0; rv == VELO_OK && i < db_sql_merge_ansi_len; i++)
-        rv = pg_exec(db, db_sql_merge_ansi[i]);
-    return rv;
+    return db_sql_load_ansi(db, stage_ddl, "TRUNCATE stg_station_stats",
+                            copy_in, b);
 }
 
 static int

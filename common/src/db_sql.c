@@ -260,3 +260,21 @@ db_stage_val(const struct db_batch *b, size_t i, size_t col, struct db_val *v)
         break;
     }
 }
+
+int
+db_sql_load_ansi(velo_db *db, const char *stage_ddl, const char *clear_sql,
+                 int (*stage)(velo_db *db, const struct db_batch *b),
+                 const struct db_batch *b)
+{
+    size_t i;
+    int    rv;
+
+    rv = db->ops->exec(db, stage_ddl);
+    if (rv == VELO_OK)
+        rv = db->ops->exec(db, clear_sql);
+    if (rv == VELO_OK)
+        rv = stage(db, b);
+    for (i = 0; rv == VELO_OK && i < db_sql_merge_ansi_len; i++)
+        rv = db->ops->exec(db, db_sql_merge_ansi[i]);
+    return rv;
+}

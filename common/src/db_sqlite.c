@@ -243,17 +243,8 @@ stage(velo_db *db, const struct db_batch *b)
 static int
 sq_load(velo_db *db, const struct db_batch *b)
 {
-    size_t i;
-    int    rv;
-
-    rv = sq_exec(db, stage_ddl);
-    if (rv == VELO_OK)
-        rv = sq_exec(db, "DELETE FROM temp.stg_station_stats");
-    if (rv == VELO_OK)
-        rv = stage(db, b);
-    for (i = 0; rv == VELO_OK && i < db_sql_merge_ansi_len; i++)
-        rv = sq_exec(db, db_sql_merge_ansi[i]);
-    return rv;
+    return db_sql_load_ansi(db, stage_ddl, "DELETE FROM temp.stg_station_stats",
+                            stage, b);
 }
 
 /* Text of column i; NULL for SQL NULL. REAL columns are printed with 17
