@@ -3,7 +3,12 @@
  * does nothing with it (or, with --decode, only unpacks it as a
  * StationSnapshot): no windows, no output, no transactions.
  *
- *   velo-bench-kconsume --brokers B --topic T [--decode 1] [--json]
+ *   velo-bench-kconsume --brokers B --topic T [--decode 1]
+ *                       [--catch-up N] [--json]
+ *
+ * --catch-up: partitions read at once, as velo-batch --once reads them
+ * (its --catch-up-partitions, default 1, with a 10 ms fetch wait); 0: all
+ * at once, librdkafka's way.
  *
  * Assigns every partition from its beginning and stops once it has read up
  * to the high watermarks seen at assignment (velo_kafka_caught_up). The
@@ -24,6 +29,7 @@
 struct kc_opts {
     const char *brokers, *topic;
     uint32_t    decode;
+    uint32_t    catch_up;
     bool        json;
 };
 
@@ -74,24 +80,27 @@ kc_loop(velo_kafka_consumer *kc, const struct kc_opts *o, struct kc_count *c)
 int
 main(int argc, char **argv)
 {
-    struct kc_opts                 o = {.brokers = "127.0.0.1:9092"};
-    const struct bench_flag        flags[] = {{"--brokers", &o.brokers, NULL},
-                                              {"--topic", &o.topic, NULL},
-                                              {"--decode", NULL, &o.decode}};
+    struct kc_opts          o = {.brokers = "127.0.0.1:9092", .catch_up = 1};
+    const struct bench_flag flags[] = {{"--brokers", &o.brokers, NULL},
+                                       {"--topic", &o.topic, NULL},
+                                       {"--decode", NULL, &o.decode},
+                                       {"--catch-up", NULL, &o.catch_up}};
     struct velo_kafka_consumer_cfg cfg = {0};
     velo_kafka_consumer           *kc = NULL;
     struct kc_count                c = {0};
     int64_t                        t0, t1;
     int                            rv;
 
-    if (bench_parse(argc, argv, flags, 3, &o.json) != 0 || o.topic == NULL) {
+    if (bench_parse(argc, argv, flags, 4, &o.json) != 0 || o.topic == NULL) {
         fprintf(stderr, "usage: velo-bench-kconsume --brokers B --topic T "
-                        "[--decode 0|1] [--json]\n");
+                        "[--decode 0|1] [--catch-up N] [--json]\n");
         return 78;
     }
     velo_log_init("bench-kconsume", VELO_LOG_WARN, 2);
     cfg.brokers = o.brokers;
     cfg.group_id = "velo-bench-kconsume"; /* never commits */
+    cfg.catch_up_partitions = o.catch_up;
+    cfg.fetch_wait_max_ms = o.catch_up > 0 ? 10 : 0;
     rv = velo_kafka_consumer_new(&kc, &cfg);
     t0 = velo_mono_ms();
     if (rv == VELO_OK)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka_consumer_int.h"
 #include "kafka_int.h"
 #include "velo/clock.h"
 #include "velo/kafka.h"
@@ -16,25 +17,6 @@
 #define KAFKA_DEFAULT_SESSION 10000u
 #define KAFKA_TOPIC_NAME_MAX 256 /* Kafka allows 249 characters */
 #define KAFKA_LAG_EVERY_MS 1000  /* velo_kafka_consumer_lag refresh */
-
-/* What velo_kafka_assign_all resolved for one partition. */
-struct kafka_part {
-    int64_t start;     /* absolute offset reading starts at */
-    int64_t target;    /* high watermark when the assignment was made */
-    int64_t committed; /* the group's committed offset then; -1: none */
-};
-
-/* Thread: one thread at a time (librdkafka's consumer rules). The
- * assignment fields are set once by velo_kafka_assign_all. */
-struct velo_kafka_consumer {
-    rd_kafka_t                      *rk;
-    bool                             assigned; /* assign_all succeeded */
-    rd_kafka_topic_partition_list_t *pos;      /* assigned partitions */
-    struct kafka_part               *parts;    /* parallel to pos->elems */
-    bool         time_miss_from_beginning;     /* from the cfg */
-    velo_metric *lag_gauge;                    /* NULL: no metrics */
-    int64_t      lag_next_ms;                  /* next refresh (mono) */
-};
 
 static int
 kafka_consumer_conf(rd_kafka_conf_t                      *conf,
@@ -55,6 +37,9 @@ kafka_consumer_conf(rd_kafka_conf_t                      *conf,
     int rv;
 
     rv = velo_kafka__conf_set_all(conf, kv, sizeof(kv) / sizeof(kv[0]));
+    if (rv == VELO_OK && cfg->fetch_wait_max_ms > 0)
+        rv = velo_kafka__conf_set_u32(conf, "fetch.wait.max.ms",
+                                      cfg->fetch_wait_max_ms);
     if (rv == VELO_OK)
         rv = velo_kafka__conf_set_u32(conf, "session.timeout.ms",
                                       cfg->session_timeout_ms
@@ -106,6 +91,9 @@ velo_kafka_consumer_new(velo_kafka_consumer                 **out,
     if (rv != VELO_OK)
         goto fail;
     kc->time_miss_from_beginning = cfg->time_miss_from_beginning;
+    kc->catch_up_max =
+        (int)(cfg->catch_up_partitions > INT32_MAX ? INT32_MAX
+                                                   : cfg->catch_up_partitions);
     if (cfg->metrics != NULL)
         kafka_lag_gauge(kc, cfg->metrics, cfg->group_id);
     /* One queue: errors and rebalances are served by consumer_poll. */
@@ -316,7 +304,7 @@ velo_kafka_assign_all(velo_kafka_consumer *kc, const char *topic,
     if (rv == VELO_OK)
         kafka_committed_capture(kc, velo_mono_ms() + timeout_ms);
     if (rv == VELO_OK) {
-        err = rd_kafka_assign(kc->rk, list);
+        err = velo_kafka__catchup_start(kc);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             velo_warn("kafka.assign.fail", VELO_S("topic", topic),
                       VELO_S("cause", rd_kafka_err2str(err)));
@@ -453,8 +441,10 @@ velo_kafka_consume(velo_kafka_consumer *kc, struct velo_kafka_msg *msg,
 
     kafka_lag_refresh(kc);
     rkm = rd_kafka_consumer_poll(kc->rk, timeout_ms);
-    if (rkm == NULL)
+    if (rkm == NULL) {
+        velo_kafka__catchup_idle(kc);
         return VELO_ETIMEDOUT;
+    }
     if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         rv = velo_kafka__err_map(rkm->err);
         if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -475,6 +465,7 @@ velo_kafka_consume(velo_kafka_consumer *kc, struct velo_kafka_msg *msg,
     msg->len = rkm->len;
     msg->timestamp_ms = rd_kafka_message_timestamp(rkm, NULL);
     msg->raw_ = rkm;
+    velo_kafka__catchup_note(kc, rkm->partition, rkm->offset);
     return VELO_OK;
 }
 

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "velo/clock.h"
 #include "velo_test_kafka_mock.h"
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -200,6 +201,26 @@ test_failed_record_makes_commit_eaborted(void **state)
     assert_int_equal(velo_kafka_txn_commit(kt), VELO_OK);
 }
 
+/* warm waits for a leader of every partition, and says when none came. */
+static void
+test_warm_waits_for_leaders(void **state)
+{
+    struct fixture *f = *state;
+    velo_kafka_txn *kt = txn_new(f);
+    int64_t         t0;
+
+    assert_int_equal(velo_kafka_txn_warm(kt, "", 100), VELO_EINVAL);
+    assert_int_equal(velo_kafka_txn_warm(kt, TOPIC, -1), VELO_EINVAL);
+    assert_int_equal(rd_kafka_mock_partition_set_leader(f->m.mc, TOPIC, 0, -1),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    t0 = velo_mono_ms();
+    assert_int_equal(velo_kafka_txn_warm(kt, TOPIC, 300), VELO_ETIMEDOUT);
+    assert_true(velo_mono_ms() - t0 < 3000); /* bounded by its timeout */
+    assert_int_equal(rd_kafka_mock_partition_set_leader(f->m.mc, TOPIC, 0, 1),
+                     RD_KAFKA_RESP_ERR_NO_ERROR);
+    assert_int_equal(velo_kafka_txn_warm(kt, TOPIC, 5000), VELO_OK);
+}
+
 /* The coordinator saying "fenced" is fatal: VELO_EFENCED now and on every
  * later call. */
 static void
@@ -232,6 +253,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_failed_record_makes_commit_eaborted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_warm_waits_for_leaders, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_fenced_commit_is_efenced_for_good,
                                         setup, teardown),
     };

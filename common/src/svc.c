@@ -238,6 +238,7 @@ stopper_main(void *arg)
 
     st->rv = st->h->def->ops->stop(st->h->svc, st->timeout_ms);
     atomic_store(&st->finished, true);
+    velo_sig_wake(); /* main need not wait for its next tick */
     return NULL;
 }
 

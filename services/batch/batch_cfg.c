@@ -40,7 +40,7 @@ static const struct velo_opt batch_opts[] = {
     {"max-samples", "VELO_BATCH_MAX_SAMPLES", "16384", VELO_OPT_U32,
      CFG(max_samples), "samples kept per station (oldest dropped, counted)",
      .min = 16, .max = 1048576},
-    {"txn-max-records", "VELO_BATCH_TXN_MAX_RECORDS", "5000", VELO_OPT_U32,
+    {"txn-max-records", "VELO_BATCH_TXN_MAX_RECORDS", "100000", VELO_OPT_U32,
      CFG(txn_max_records), "input records per transaction at most", .min = 1,
      .max = 1000000},
     {"txn-interval-ms", "VELO_BATCH_TXN_INTERVAL_MS", "1000", VELO_OPT_U32,
@@ -53,6 +53,11 @@ static const struct velo_opt batch_opts[] = {
     {"max-record-bytes", "VELO_BATCH_MAX_RECORD_BYTES", "1000000", VELO_OPT_U32,
      CFG(max_record_bytes), "larger records are dead letters, never decoded",
      .min = 64, .max = 67108864},
+    {"catch-up-partitions", "VELO_BATCH_CATCH_UP_PARTITIONS", "1", VELO_OPT_U32,
+     CFG(catch_up_partitions),
+     "input partitions read at once while catching up on a backlog (0: "
+     "all); each holds its prefetched records in memory",
+     .max = 1024},
     {"once", "VELO_BATCH_ONCE", "false", VELO_OPT_BOOL, CFG(once),
      "process everything up to the ends of the partitions at start, emit "
      "every complete window, commit and exit 0 (the CronJob form)"},

@@ -15,8 +15,10 @@
 #include "velo/backoff.h"
 #include "velo/clock.h"
 #include "velo/log.h"
+#include "velo/sig.h"
 
 #define STEP_WAIT_MS 100
+#define ONCE_FETCH_WAIT_MS 10
 #define RETRY_MIN_MS 500
 #define RETRY_MAX_MS 30000
 /* The most create() waits for the brokers at start (see kio_new_retry). */
@@ -86,12 +88,14 @@ svc_create(void **out, const void *cfgp, velo_metrics *m)
     if (s == NULL)
         return VELO_ENOMEM;
     s->cfg = cfg;
-    rv = kio_new_retry(&s->kio,
-                       &(struct batch_kio_cfg){
-                           cfg->common.kafka_brokers, cfg->topic,
-                           cfg->systems_topic, cfg->out_topic, cfg->dlq_topic,
-                           cfg->group_id, cfg->transactional_id,
-                           cfg->txn_timeout_ms, cfg->max_record_bytes, m});
+    rv = kio_new_retry(
+        &s->kio, &(struct batch_kio_cfg){
+                     cfg->common.kafka_brokers, cfg->topic, cfg->systems_topic,
+                     cfg->out_topic, cfg->dlq_topic, cfg->group_id,
+                     cfg->transactional_id, cfg->txn_timeout_ms,
+                     cfg->max_record_bytes, m, cfg->catch_up_partitions,
+                     /* a pass that exits switches partitions fast */
+                     cfg->once ? ONCE_FETCH_WAIT_MS : 0});
     if (rv == VELO_OK) {
         batch_kio_ops(s->kio, &io);
         rv = batch_run_new(
@@ -130,6 +134,7 @@ finish(struct batch_svc *s, int status)
 {
     atomic_store(&s->status, status);
     atomic_store(&s->finished, true);
+    velo_sig_wake(); /* the host's done() poll sees it now */
 }
 
 /* --schedule: after a pass, the next firing; false when there is none. */

@@ -41,11 +41,14 @@ static int
 consumer(const batch_kio *k, const char *group, velo_kafka_consumer **out)
 {
     return velo_kafka_consumer_new(
-        out, &(struct velo_kafka_consumer_cfg){.brokers = k->cfg.brokers,
-                                               .group_id = group,
-                                               .client_id = "velo-batch",
-                                               .read_committed = true,
-                                               .metrics = k->cfg.metrics});
+        out, &(struct velo_kafka_consumer_cfg){
+                 .brokers = k->cfg.brokers,
+                 .group_id = group,
+                 .client_id = "velo-batch",
+                 .read_committed = true,
+                 .metrics = k->cfg.metrics,
+                 .catch_up_partitions = k->cfg.catch_up_partitions,
+                 .fetch_wait_max_ms = k->cfg.fetch_wait_max_ms});
 }
 
 static int
@@ -89,6 +92,9 @@ batch_kio_new(batch_kio **out, const struct batch_kio_cfg *cfg)
                                     .client_id = "velo-batch",
                                     .transactional_id = cfg->transactional_id,
                                     .timeout_ms = cfg->timeout_ms});
+    if (rv == VELO_OK && velo_kafka_txn_warm(k->kt, cfg->out_topic,
+                                             (int)cfg->timeout_ms) != VELO_OK)
+        velo_warn("batch.out.no_leader", VELO_S("topic", cfg->out_topic));
     if (rv == VELO_OK)
         rv = velo_kafka_producer_new(
             &k->dlq, &(struct velo_kafka_cfg){.brokers = cfg->brokers,

@@ -23,6 +23,8 @@ struct batch_kio_cfg {
     uint32_t      timeout_ms;
     uint32_t      max_record_bytes;
     velo_metrics *metrics; /* borrowed, may be NULL: the group's lag */
+    uint32_t      catch_up_partitions; /* see velo_kafka_consumer_cfg */
+    uint32_t      fetch_wait_max_ms;   /* same; 0: librdkafka's */
 };
 
 /* Connects the transactional producer (fencing an older instance) and

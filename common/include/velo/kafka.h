@@ -119,6 +119,20 @@ struct velo_kafka_consumer_cfg {
      * window, which beats no state. Off: strictly "at or after the time"
      * (velo-kdump --start-ms). */
     bool time_miss_from_beginning;
+    /* For catching up (velo-batch): velo_kafka_assign_all hands at most
+     * this many partitions with records to read to the client at once,
+     * the next one each time one of them has reached the high watermark
+     * of assign time; 0: all at once. librdkafka prefetches an assigned
+     * partition as fast as the broker answers, so a consumer slower than
+     * its fetcher holds the backlog of every assigned partition in memory;
+     * with 1 it holds one partition's. Records of each partition still
+     * come in order; between partitions, one after the other. */
+    uint32_t catch_up_partitions;
+    /* fetch.wait.max.ms (0: librdkafka's 500): how long the broker holds
+     * a fetch with nothing to return. A partition assigned meanwhile
+     * (catch_up_partitions) waits for that answer; a short wait makes the
+     * switch quick and an idle consumer ask often (a --once run). */
+    uint32_t fetch_wait_max_ms;
     /* Optional (NULL: none): exports velo_kafka_consumer_lag{group} there,
      * the records behind the high watermarks over the current assignment
      * (group or assign_all), refreshed by velo_kafka_consume at most once

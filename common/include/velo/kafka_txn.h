@@ -95,6 +95,15 @@ velo_kafka_txn_send_offsets(velo_kafka_txn *kt, velo_kafka_consumer *kc,
  * again (or abort). VELO_EINVAL: no open transaction. */
 VELO_MUST_CHECK int velo_kafka_txn_commit(velo_kafka_txn *kt);
 
+/* Waits until this producer knows a leader for every partition of topic,
+ * asking the cluster every 20 ms, at most timeout_ms. Call it once after
+ * velo_kafka_txn_new for each output topic: librdkafka 2.0.2 otherwise
+ * learns a just-created topic's leaders on its once-a-second refresh, and
+ * the first commit waits for it (about 0.6 s of a short --once run).
+ * VELO_ETIMEDOUT: still no leader (the records would wait; not fatal). */
+VELO_MUST_CHECK int velo_kafka_txn_warm(velo_kafka_txn *kt, const char *topic,
+                                        int timeout_ms);
+
 /* Aborts the open transaction, waiting up to cfg.timeout_ms: its records
  * are never visible to read_committed readers and its offsets are
  * dropped. VELO_OK also when no transaction is open. On VELO_ETIMEDOUT /

@@ -79,9 +79,10 @@ struct velo_svc_ops {
     /* Fills up to max ready-file lines after the admin address (borrowed
      * strings, valid until destroy); returns how many. NULL: none. */
     size_t (*ready_lines)(void *svc, const char **lines, size_t max);
-    /* Polled every 100 ms: true when the service has finished by itself
-     * (--once, --exit-after-polls); *status is then the exit status.
-     * NULL: runs until a signal. */
+    /* Polled every 100 ms, and at once after velo_sig_wake() (velo/sig.h;
+     * a service calls it when it finishes): true when the service has
+     * finished by itself (--once, --exit-after-polls); *status is then the
+     * exit status. NULL: runs until a signal. */
     bool (*done)(void *svc, int *status);
     /* Stops intake, drains and flushes within timeout_ms. Required. */
     int (*stop)(void *svc, uint32_t timeout_ms);

@@ -1,0 +1,114 @@
+/* kafka_catchup.c: an assign_all consumer catching up on a backlog reads a
+ * few partitions at a time (cfg.catch_up_partitions). librdkafka 2.0.2
+ * prefetches every assigned partition as fast as the broker answers, and
+ * its own limits (queued.min.messages, queued.max.messages.kbytes) stall
+ * the fetcher for up to a second each time they bite, so a consumer slower
+ * than its fetcher held the whole backlog in memory. Here the partitions
+ * are handed to librdkafka in order (incremental assignment, which stops
+ * nothing already assigned): the next one when one before it has reached
+ * the high watermark seen at assign time. Each partition is still read in
+ * order and completely; only the order between partitions changes, which
+ * per-partition consumers do not see. */
+#include <stdlib.h>
+
+#include "kafka_consumer_int.h"
+#include "kafka_int.h"
+#include "velo/log.h"
+
+static bool
+part_done(const velo_kafka_consumer *kc, int i)
+{
+    return kc->parts[i].reached || kc->parts[i].start >= kc->parts[i].target;
+}
+
+/* Partitions handed over and still reading. */
+static int
+busy(const velo_kafka_consumer *kc)
+{
+    int i, n = 0;
+
+    for (i = 0; i < kc->handed; i++)
+        n += !part_done(kc, i);
+    return n;
+}
+
+/* Hands over the next partitions while fewer than catch_up_max are
+ * reading (those with nothing to read go along for free). */
+static rd_kafka_resp_err_t
+hand_over(velo_kafka_consumer *kc, bool first)
+{
+    rd_kafka_topic_partition_list_t *list;
+    rd_kafka_topic_partition_t      *tp;
+    rd_kafka_error_t                *error;
+    rd_kafka_resp_err_t              err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    int                              n = busy(kc);
+
+    list = rd_kafka_topic_partition_list_new(4);
+    while (kc->handed < kc->pos->cnt &&
+           (kc->catch_up_max <= 0 || n < kc->catch_up_max)) {
+        tp = &kc->pos->elems[kc->handed];
+        /* pos holds positions by now: the start is in parts */
+        rd_kafka_topic_partition_list_add(list, tp->topic, tp->partition)
+            ->offset = kc->parts[kc->handed].start;
+        n += !part_done(kc, kc->handed);
+        kc->handed++;
+    }
+    if (first) {
+        err = rd_kafka_assign(kc->rk, list);
+    } else if (list->cnt > 0) {
+        error = rd_kafka_incremental_assign(kc->rk, list);
+        if (error != NULL) {
+            err = rd_kafka_error_code(error);
+            velo_warn("kafka.catchup.assign_fail",
+                      VELO_S("cause", rd_kafka_error_string(error)));
+            rd_kafka_error_destroy(error);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return err;
+}
+
+rd_kafka_resp_err_t
+velo_kafka__catchup_start(velo_kafka_consumer *kc)
+{
+    kc->handed = 0;
+    return hand_over(kc, true);
+}
+
+void
+velo_kafka__catchup_note(velo_kafka_consumer *kc, int32_t partition,
+                         int64_t offset)
+{
+    int i;
+
+    if (!kc->assigned || kc->handed >= kc->pos->cnt)
+        return; /* everything is assigned already */
+    for (i = 0; i < kc->handed; i++) {
+        if (kc->pos->elems[i].partition != partition)
+            continue;
+        if (!kc->parts[i].reached && offset + 1 >= kc->parts[i].target) {
+            kc->parts[i].reached = true;
+            (void)hand_over(kc, false); /* logged; retried when idle */
+        }
+        return;
+    }
+}
+
+void
+velo_kafka__catchup_idle(velo_kafka_consumer *kc)
+{
+    rd_kafka_topic_partition_list_t *now;
+    int                              i;
+
+    if (!kc->assigned || kc->handed >= kc->pos->cnt)
+        return;
+    now = rd_kafka_topic_partition_list_copy(kc->pos);
+    if (rd_kafka_position(kc->rk, now) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (i = 0; i < kc->handed; i++) {
+            if (now->elems[i].offset >= kc->parts[i].target)
+                kc->parts[i].reached = true;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(now);
+    (void)hand_over(kc, false);
+}
