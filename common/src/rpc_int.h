@@ -5,7 +5,10 @@
 #define VELO_RPC_INT_H
 
 #include <nng/nng.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "velo/err.h"
 #include "velo/v1/rpc.pb-c.h"
@@ -27,6 +30,23 @@
 #define RPC_INTERNAL VELO__V1__RPC_STATUS__RPC_INTERNAL
 #define RPC_UNAVAILABLE VELO__V1__RPC_STATUS__RPC_UNAVAILABLE
 #define RPC_MALFORMED VELO__V1__RPC_STATUS__RPC_MALFORMED
+
+/* rpc_server_pipes.c: the connections that delivered a request, to tell a
+ * dropped frame from a peer's close (see there). Thread-safe. */
+struct rpc_pipe_entry;
+struct rpc_pipes {
+    pthread_mutex_t        mtx;
+    struct rpc_pipe_entry *served;     /* uthash set by pipe id */
+    uint64_t               other_seen; /* nng's "other" count, last look */
+};
+
+void rpc_pipes_init(struct rpc_pipes *ps);
+void rpc_pipes_fini(struct rpc_pipes *ps);
+/* Connection id delivered a request. */
+void rpc_pipes_served(struct rpc_pipes *ps, uint32_t id);
+/* Connection id is gone and the listener's "other" count is now other:
+ * true when that counts as a dropped frame. Forgets id. */
+bool rpc_pipes_removed(struct rpc_pipes *ps, uint32_t id, uint64_t other);
 
 /* Maps an nng error code to a velo_err. The caller logs nng_strerror(rv)
  * as `cause` where it handles the error. */

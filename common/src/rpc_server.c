@@ -7,8 +7,9 @@
  * so at most `workers` calls run at once, on nng's callback threads, with
  * no thread of our own. NNG_OPT_RECVMAXSZ makes nng drop a frame over
  * max_frame_bytes together with its connection; such a frame cannot be
- * answered, so it is counted from nng's listener statistics when the
- * connection goes away (velo_rpc_server_dropped_total). */
+ * answered, so it is counted when the connection goes away
+ * (velo_rpc_server_dropped_total; rpc_server_pipes.c tells it from a
+ * client's close). */
 #include "velo/rpc.h"
 
 #include <nng/nng.h>
@@ -45,8 +46,7 @@ struct velo_rpc_server {
     struct velo_rpc_stats    stats;
     velo_metric             *dropped;
     atomic_bool              closing;
-    pthread_mutex_t          drop_mtx;  /* guards dropped_seen */
-    uint64_t                 drop_seen; /* nng's count at the last look */
+    struct rpc_pipes         pipes; /* which connections sent requests */
     struct rpc_worker       *w;
     unsigned int             nw;
 };
@@ -65,6 +65,8 @@ rpc_worker_serve(struct rpc_worker *w, nng_msg *msg)
     velo_rpc_server *s = w->s;
     int              rv;
 
+    if (s->dropped != NULL)
+        rpc_pipes_served(&s->pipes, nng_pipe_id(nng_msg_get_pipe(msg)));
     rv = velo_rpc_dispatch(s->svcs, s->nsvcs, nng_msg_body(msg),
                            nng_msg_len(msg), velo_now_ms(), &s->stats, &w->out);
     if (rv == VELO_OK) {
@@ -108,8 +110,8 @@ rpc_worker_cb(void *arg)
 
 /* NNG_PIPE_EV_REM_POST: a connection went away. nng closes a connection
  * that sent a frame over NNG_OPT_RECVMAXSZ and counts it among the
- * listener's "other" errors; catch up with that count. Runs on nng's reaper
- * thread, which holds no socket lock. */
+ * listener's "other" errors, with clean closes (rpc_server_pipes.c). Runs
+ * on nng's reaper thread, which holds no socket lock. */
 static void
 rpc_server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -117,7 +119,6 @@ rpc_server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
     nng_stat        *root, *st;
     uint64_t         v;
 
-    (void)p;
     (void)ev;
     if (atomic_load(&s->closing) || nng_stats_get(&root) != 0)
         return;
@@ -125,15 +126,13 @@ rpc_server_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
     st = st != NULL ? nng_stat_find(st, "other") : NULL;
     v = st != NULL ? nng_stat_value(st) : 0;
     nng_stats_free(root);
-    pthread_mutex_lock(&s->drop_mtx);
-    if (v > s->drop_seen) {
-        velo_metric_add(s->dropped, (double)(v - s->drop_seen));
-        velo_warn("rpc.server.frame_dropped", VELO_U("count", v - s->drop_seen),
-                  VELO_S("cause", "frame over max_frame_bytes or broken "
-                                  "connection"));
-        s->drop_seen = v;
+    if (rpc_pipes_removed(&s->pipes, (uint32_t)nng_pipe_id(p), v)) {
+        velo_metric_add(s->dropped, 1.0);
+        velo_warn("rpc.server.frame_dropped",
+                  VELO_S("cause", "a connection closed on an error before "
+                                  "any request: a frame over "
+                                  "max_frame_bytes"));
     }
-    pthread_mutex_unlock(&s->drop_mtx);
 }
 
 int
@@ -225,7 +224,7 @@ velo_rpc_server_start(velo_rpc_server                 **out,
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return VELO_ENOMEM;
-    pthread_mutex_init(&s->drop_mtx, NULL);
+    rpc_pipes_init(&s->pipes);
     s->nw = cfg->workers ? cfg->workers : 8;
     s->w = calloc(s->nw, sizeof(*s->w));
     s->svcs = malloc(cfg->nsvcs * sizeof(*s->svcs));
@@ -284,6 +283,6 @@ velo_rpc_server_stop(velo_rpc_server *s)
     }
     free(s->w);
     free(s->svcs);
-    pthread_mutex_destroy(&s->drop_mtx);
+    rpc_pipes_fini(&s->pipes);
     free(s);
 }

@@ -293,6 +293,31 @@ test_frame_over_server_limit_times_out_cleanly(void **state)
     velo_rpc_client_free(c);
 }
 
+/* Clients that call and go away are not dropped frames (nng counts a
+ * peer's clean close among the listener's "other" errors too; velo-
+ * warehouse warned of a dropped frame after every veloctl call). */
+static void
+test_clients_closing_are_not_drops(void **state)
+{
+    struct fx       *f = *state;
+    const char      *url = velo_rpc_server_url(f->s);
+    velo_rpc_client *c;
+    velo_metric     *dropped;
+    int              i;
+
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(fx_client(&c, &url, 1, 3000), VELO_OK);
+        expect_station_ok(c);
+        velo_rpc_client_free(c);
+    }
+    velo_rpc_client_free(f->c); /* the fixture's own client too */
+    f->c = NULL;
+    velo_sleep_ms(300);
+    dropped = velo_metrics_counter(f->metrics, "velo_rpc_server_dropped_total",
+                                   "", NULL);
+    assert_true(velo_metric_value(dropped) == 0.0);
+}
+
 static void
 test_request_over_client_limit_is_etoobig(void **state)
 {
@@ -568,6 +593,7 @@ main(void)
         T(test_unknown_method_is_unimplemented_over_the_wire),
         T(test_garbage_frame_gets_malformed_reply),
         T(test_frame_over_server_limit_times_out_cleanly),
+        T(test_clients_closing_are_not_drops),
         T(test_request_over_client_limit_is_etoobig),
         T(test_reply_over_server_limit_is_etoobig),
         T(test_failover_from_dead_to_live),
