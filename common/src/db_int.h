@@ -85,6 +85,9 @@ extern const size_t          db_sql_tables_len;
  * which accept the same INSERT ... ON CONFLICT and UPDATE ... FROM. */
 extern const char *const db_sql_merge_ansi[];
 extern const size_t      db_sql_merge_ansi_len;
+/* The first db_sql_merge_dims_len statements fill the dimensions, the rest
+ * the two fact tables (PostgreSQL runs them apart: see db_pg.c). */
+extern const size_t db_sql_merge_dims_len;
 
 /* The ANSI load shared by SQLite and PostgreSQL: creates the staging table
  * if missing (stage_ddl), empties it (clear_sql), stages the batch with the
@@ -98,6 +101,7 @@ extern const size_t db_sql_stage_cols_len;
 /* One staging value: column col of row i of b. */
 struct db_val {
     enum { DB_V_INT, DB_V_DBL, DB_V_TXT, DB_V_NULL } t;
+    int         ibytes; /* DB_V_INT: 4 (INTEGER column) or 8 (BIGINT) */
     int64_t     i;
     double      d;
     const char *s;

@@ -129,6 +129,8 @@ const char *const db_sql_merge_ansi[] = {
 };
 const size_t db_sql_merge_ansi_len =
     sizeof(db_sql_merge_ansi) / sizeof(db_sql_merge_ansi[0]);
+const size_t db_sql_merge_dims_len =
+    sizeof(db_sql_merge_ansi) / sizeof(db_sql_merge_ansi[0]) - 2;
 
 int
 db_sql_rank_expr(enum velo_db_rank by, const char **out)
@@ -221,6 +223,7 @@ db_stage_val(const struct db_batch *b, size_t i, size_t col, struct db_val *v)
 
     memset(v, 0, sizeof(*v));
     v->t = DB_V_INT;
+    v->ibytes = 4;
     switch (stage_cols[col].kind) {
     case K_GRAN:
         v->i = r->gran;
@@ -230,6 +233,7 @@ db_stage_val(const struct db_batch *b, size_t i, size_t col, struct db_val *v)
         v->i = i32;
         break;
     case K_I64:
+        v->ibytes = 8;
         memcpy(&v->i, f, sizeof(v->i));
         break;
     case K_BOOL:
@@ -256,6 +260,7 @@ db_stage_val(const struct db_batch *b, size_t i, size_t col, struct db_val *v)
         v->i = b->flags[i];
         break;
     case K_DIM_FROM:
+        v->ibytes = 8;
         v->i = b->dim_from[i];
         break;
     }
