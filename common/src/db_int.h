@@ -88,6 +88,8 @@ extern const size_t      db_sql_merge_ansi_len;
 /* The first db_sql_merge_dims_len statements fill the dimensions, the rest
  * the two fact tables (PostgreSQL runs them apart: see db_pg.c). */
 extern const size_t db_sql_merge_dims_len;
+/* PostgreSQL 15+: the two fact statements as MERGE (hourly, daily). */
+extern const char *const db_sql_merge_pg_facts[2];
 
 /* The ANSI load shared by SQLite and PostgreSQL: creates the staging table
  * if missing (stage_ddl), empties it (clear_sql), stages the batch with the

@@ -225,15 +225,15 @@ revive(velo_db *db)
 /* Joins statements [from, to) of db_sql_merge_ansi and then tail with
  * "; " into *out (caller frees): one simple query, one round trip. */
 static int
-join_sql(char **out, size_t from, size_t to, const char *tail)
+join_sql(char **out, const char *const *stmts, size_t n, const char *tail)
 {
     struct velo_buf b;
     size_t          i, len;
     int             rv = VELO_OK;
 
     velo_buf_init(&b, 65536);
-    for (i = from; rv == VELO_OK && i < to; i++)
-        rv = velo_buf_printf(&b, "%s; ", db_sql_merge_ansi[i]);
+    for (i = 0; rv == VELO_OK && i < n; i++)
+        rv = velo_buf_printf(&b, "%s; ", stmts[i]);
     if (rv == VELO_OK)
         rv = velo_buf_puts(&b, tail);
     if (rv == VELO_OK)
@@ -242,8 +242,10 @@ join_sql(char **out, size_t from, size_t to, const char *tail)
     return rv;
 }
 
+/* MERGE needs PostgreSQL 15: older servers merge facts with the ANSI
+ * INSERT ... ON CONFLICT. */
 static int
-build_sql(struct db_pg *p)
+build_sql(struct db_pg *p, int server_version)
 {
     static const char *const tables[CP_COUNT] = {
         "stg_station_stats", "fact_station_hourly", "fact_station_daily"};
@@ -251,11 +253,14 @@ build_sql(struct db_pg *p)
         &db_pgcopy_stage, &db_pgcopy_hourly, &db_pgcopy_daily};
     int i, rv;
 
-    rv = join_sql(&p->dims_sql, 0, db_sql_merge_dims_len,
+    rv = join_sql(&p->dims_sql, db_sql_merge_ansi, db_sql_merge_dims_len,
                   "SAVEPOINT " FACTS_SAVEPOINT);
-    if (rv == VELO_OK)
-        rv = join_sql(&p->facts_sql, db_sql_merge_dims_len,
-                      db_sql_merge_ansi_len,
+    if (rv == VELO_OK && server_version >= 150000)
+        rv = join_sql(&p->facts_sql, db_sql_merge_pg_facts, 2,
+                      "RELEASE SAVEPOINT " FACTS_SAVEPOINT);
+    else if (rv == VELO_OK)
+        rv = join_sql(&p->facts_sql, db_sql_merge_ansi + db_sql_merge_dims_len,
+                      db_sql_merge_ansi_len - db_sql_merge_dims_len,
                       "RELEASE SAVEPOINT " FACTS_SAVEPOINT);
     for (i = 0; rv == VELO_OK && i < CP_COUNT; i++)
         rv = db_pgcopy_sql(p->copy_sql[i], sizeof(p->copy_sql[i]), tables[i],
@@ -320,15 +325,15 @@ pg_connect(velo_db **out, const struct velo_db_url *u,
     vals[10] = "3";
     vals[11] = "10000";
     vals[12] = NULL;
-    rv = build_sql(p);
-    if (rv != VELO_OK) {
-        pg_free(p);
-        return rv;
-    }
     p->conn = PQconnectdbParams(keys, vals, 0);
     if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
         rv = db_fail(&p->base, p->conn ? VELO_EUNAVAIL : VELO_ENOMEM, "connect",
                      p->conn ? PQerrorMessage(p->conn) : "out of memory");
+        pg_free(p);
+        return rv;
+    }
+    rv = build_sql(p, PQserverVersion(p->conn));
+    if (rv != VELO_OK) {
         pg_free(p);
         return rv;
     }
@@ -527,8 +532,8 @@ copy_in(velo_db *db, enum pg_copy cp, const struct db_batch *b, enum pick k,
 
 /* Some facts were loaded before (a rerun, a late correction): back to the
  * savepoint, stage the rest of the batch beside its dimension rows and
- * merge by INSERT ... ON CONFLICT DO UPDATE. Counted and logged (the first
- * time and every 100th) so operators see reruns. */
+ * merge (db_sql_merge_pg_facts). Counted and logged (the first time and
+ * every 100th) so operators see reruns. */
 static int
 facts_merge(velo_db *db, const struct db_batch *b)
 {
