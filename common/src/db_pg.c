@@ -27,7 +27,6 @@ struct db_pg {
     velo_db base; /* first: velo_db * and db_pg * convert */
     PGconn *conn;
     int64_t wait_ms;   /* client-side limit on one command's answer */
-    bool    stg_ready; /* this session created the staging table */
     bool    stg_dirty; /* staging holds rows of the open transaction */
     char   *dims_sql;  /* dimension merges, then SAVEPOINT: one trip */
     char   *facts_sql; /* fact merges from staging, then RELEASE */
@@ -36,8 +35,10 @@ struct db_pg {
 
 #define PG(db) (((struct db_pg *)(db))->conn)
 
-static const char stage_ddl[] =
-    "CREATE TEMP TABLE IF NOT EXISTS stg_station_stats ("
+/* Sent with every BEGIN, in the same round trip: the session (or, behind
+ * a transaction-pooling proxy, the server connection) may not have it. */
+static const char begin_sql[] =
+    "BEGIN; CREATE TEMP TABLE IF NOT EXISTS stg_station_stats ("
     "gran INTEGER, system_id TEXT, station_id TEXT, window_start_ms BIGINT,"
     " local_date TEXT, local_hour INTEGER, local_dow INTEGER,"
     " samples BIGINT, bikes_avg DOUBLE PRECISION,"
@@ -214,7 +215,6 @@ revive(velo_db *db)
     if (db->in_tx)
         return VELO_EUNAVAIL;
     PQreset(PG(db));
-    ((struct db_pg *)db)->stg_ready = false; /* temp tables died with it */
     if (PQstatus(PG(db)) != CONNECTION_OK)
         return db_fail(db, VELO_EUNAVAIL, "reconnect", PQerrorMessage(PG(db)));
     db->stats.reconnects++;
@@ -377,21 +377,15 @@ pg_record(velo_db *db, int64_t version, const char *name)
                     2, params, PGRES_COMMAND_OK, NULL);
 }
 
-/* The staging table is created once per session, outside a transaction
- * (a rolled-back CREATE would take it away again); ON COMMIT DELETE ROWS
- * empties it at each commit. */
+/* ON COMMIT DELETE ROWS empties the staging table at each commit, and a
+ * rollback takes its rows (or its creation) away. */
 static int
 pg_begin(velo_db *db)
 {
-    struct db_pg *p = (struct db_pg *)db;
-    int           rv = revive(db);
+    int rv = revive(db);
 
-    if (rv == VELO_OK && !p->stg_ready) {
-        rv = pg_exec(db, stage_ddl);
-        p->stg_ready = rv == VELO_OK;
-    }
-    p->stg_dirty = false;
-    return rv == VELO_OK ? pg_exec(db, "BEGIN") : rv;
+    ((struct db_pg *)db)->stg_dirty = false;
+    return rv == VELO_OK ? pg_exec(db, begin_sql) : rv;
 }
 
 static int
