@@ -2,8 +2,8 @@
  * (db_pgcopy.c): its dimension rows into a session-local staging table,
  * merged by INSERT ... ON CONFLICT / UPDATE ... FROM; its facts straight
  * into the fact tables, or, when some are there already, through staging
- * and INSERT ... ON CONFLICT (see pg_load). Query values travel as
- * PQexecParams parameters. */
+ * and MERGE (see pg_load). Query values travel as PQexecParams
+ * parameters. */
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
@@ -222,8 +222,8 @@ revive(velo_db *db)
     return VELO_OK;
 }
 
-/* Joins statements [from, to) of db_sql_merge_ansi and then tail with
- * "; " into *out (caller frees): one simple query, one round trip. */
+/* Joins the n statements and then tail with "; " into *out (caller
+ * frees): one simple query, one round trip. */
 static int
 join_sql(char **out, const char *const *stmts, size_t n, const char *tail)
 {

@@ -142,6 +142,8 @@ const size_t db_sql_merge_dims_len =
     "float8send(" p "minutes_empty), float8send(" p "minutes_full), " p        \
     "bikes_in, " p "bikes_out, " p "flow_reliable, " p "status, " p            \
     "capacity, float8send(" p "electric_avg)"
+#define EXACT_F EXACT_OF("f.")
+#define EXACT_S EXACT_OF("s.")
 #define S_MEASURES                                                             \
     "s.samples, s.bikes_avg, s.bikes_min, s.bikes_max, s.docks_avg, "          \
     "s.docks_min, s.docks_max, s.minutes_empty, s.minutes_full, s.bikes_in, "  \
@@ -168,29 +170,19 @@ const size_t db_sql_merge_dims_len =
 const char *const db_sql_merge_pg_facts[2] = {
     "MERGE INTO fact_station_hourly f USING "
     "(SELECT * FROM stg_station_stats WHERE gran = 0) s " ON_KEY
-    "WHEN MATCHED AND " EXACT_OF("f.") ") IS DISTINCT FROM " EXACT_OF(
-        "s.") ") THEN UPDATE SET " SET_FROM_S " "
-              "WHEN NOT MATCHED THEN INSERT (system_id, station_id, "
-              "window_start_ms, " MEASURES
-              ") VALUES (s.system_id, s.station_id, "
-              "s.window_start_ms, " S_MEASURES ")",
+    "WHEN MATCHED AND " EXACT_F ") IS DISTINCT FROM " EXACT_S ") "
+    "THEN UPDATE SET " SET_FROM_S " "
+    "WHEN NOT MATCHED THEN INSERT (system_id, station_id, "
+    "window_start_ms, " MEASURES ") VALUES (s.system_id, s.station_id, "
+    "s.window_start_ms, " S_MEASURES ")",
 
     "MERGE INTO fact_station_daily f USING "
     "(SELECT * FROM stg_station_stats WHERE gran = 1) s " ON_KEY
-    "WHEN MATCHED AND " EXACT_OF("f.") ", f.local_date) IS DISTINCT "
-                                       "FROM " EXACT_OF(
-                                           "s.") ", s.local_date) THEN UPDATE "
-                                                 "SET local_date = "
-                                                 "s.local_date, " SET_FROM_S " "
-                                                 "WHEN NOT MATCHED THEN INSERT "
-                                                 "(system_id, station_id, "
-                                                 "window_start_ms, "
-                                                 "local_date, " MEASURES
-                                                 ") VALUES (s.system_id, "
-                                                 "s.station_id, "
-                                                 "s.window_start_ms, "
-                                                 "s.local_date, " S_MEASURES
-                                                 ")",
+    "WHEN MATCHED AND " EXACT_F ", f.local_date) IS DISTINCT FROM " EXACT_S
+    ", s.local_date) THEN UPDATE SET local_date = s.local_date, " SET_FROM_S
+    " WHEN NOT MATCHED THEN INSERT (system_id, station_id, "
+    "window_start_ms, local_date, " MEASURES ") VALUES (s.system_id, "
+    "s.station_id, s.window_start_ms, s.local_date, " S_MEASURES ")",
 };
 
 int
