@@ -91,9 +91,10 @@ extern const size_t db_sql_merge_dims_len;
 /* PostgreSQL 15+: the two fact statements as MERGE (hourly, daily). */
 extern const char *const db_sql_merge_pg_facts[2];
 
-/* The ANSI load shared by SQLite and PostgreSQL: creates the staging table
- * if missing (stage_ddl), empties it (clear_sql), stages the batch with the
- * backend's own bulk path, then runs db_sql_merge_ansi in order. */
+/* The ANSI load (SQLite's; PostgreSQL runs the same statements its own
+ * way, see db_pg.c): creates the staging table if missing (stage_ddl),
+ * empties it (clear_sql), stages the batch with the backend's own bulk
+ * path, then runs db_sql_merge_ansi in order. */
 int db_sql_load_ansi(velo_db *db, const char *stage_ddl, const char *clear_sql,
                      int (*stage)(velo_db *db, const struct db_batch *b),
                      const struct db_batch *b);
