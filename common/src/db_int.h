@@ -85,10 +85,16 @@ extern const size_t          db_sql_tables_len;
  * which accept the same INSERT ... ON CONFLICT and UPDATE ... FROM. */
 extern const char *const db_sql_merge_ansi[];
 extern const size_t      db_sql_merge_ansi_len;
+/* The first db_sql_merge_dims_len statements fill the dimensions, the rest
+ * the two fact tables (PostgreSQL runs them apart: see db_pg.c). */
+extern const size_t db_sql_merge_dims_len;
+/* PostgreSQL 15+: the two fact statements as MERGE (hourly, daily). */
+extern const char *const db_sql_merge_pg_facts[2];
 
-/* The ANSI load shared by SQLite and PostgreSQL: creates the staging table
- * if missing (stage_ddl), empties it (clear_sql), stages the batch with the
- * backend's own bulk path, then runs db_sql_merge_ansi in order. */
+/* The ANSI load (SQLite's; PostgreSQL runs the same statements its own
+ * way, see db_pg.c): creates the staging table if missing (stage_ddl),
+ * empties it (clear_sql), stages the batch with the backend's own bulk
+ * path, then runs db_sql_merge_ansi in order. */
 int db_sql_load_ansi(velo_db *db, const char *stage_ddl, const char *clear_sql,
                      int (*stage)(velo_db *db, const struct db_batch *b),
                      const struct db_batch *b);
@@ -98,6 +104,7 @@ extern const size_t db_sql_stage_cols_len;
 /* One staging value: column col of row i of b. */
 struct db_val {
     enum { DB_V_INT, DB_V_DBL, DB_V_TXT, DB_V_NULL } t;
+    int         ibytes; /* DB_V_INT: 4 (INTEGER column) or 8 (BIGINT) */
     int64_t     i;
     double      d;
     const char *s;

@@ -1,6 +1,9 @@
-/* db_pg.c: the PostgreSQL backend (libpq). A batch is COPYed into a
- * session-local staging table, then merged by INSERT ... ON CONFLICT.
- * Query values travel as PQexecParams parameters. */
+/* db_pg.c: the PostgreSQL backend (libpq). A batch loads in binary COPY
+ * (db_pgcopy.c): its dimension rows into a session-local staging table,
+ * merged by INSERT ... ON CONFLICT / UPDATE ... FROM; its facts straight
+ * into the fact tables, or, when some are there already, through staging
+ * and MERGE (see pg_load). Query values travel as PQexecParams
+ * parameters. */
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
@@ -10,22 +13,32 @@
 #include <sys/socket.h>
 
 #include "db_int.h"
+#include "db_pgcopy.h"
 #include "velo/buf.h"
 #include "velo/clock.h"
 #include "velo/log.h"
 
 #define COPY_CHUNK 65536 /* bytes handed to PQputCopyData at a time */
 
+/* The COPY statements of a load, built once per connection. */
+enum pg_copy { CP_STAGE, CP_HOURLY, CP_DAILY, CP_COUNT };
+
 struct db_pg {
     velo_db base; /* first: velo_db * and db_pg * convert */
     PGconn *conn;
-    int64_t wait_ms; /* client-side limit on one command's answer */
+    int64_t wait_ms;   /* client-side limit on one command's answer */
+    bool    stg_dirty; /* staging holds rows of the open transaction */
+    char   *dims_sql;  /* dimension merges, then SAVEPOINT: one trip */
+    char   *facts_sql; /* fact merges from staging, then RELEASE */
+    char    copy_sql[CP_COUNT][640];
 };
 
 #define PG(db) (((struct db_pg *)(db))->conn)
 
-static const char stage_ddl[] =
-    "CREATE TEMP TABLE IF NOT EXISTS stg_station_stats ("
+/* Sent with every BEGIN, in the same round trip: the session (or, behind
+ * a transaction-pooling proxy, the server connection) may not have it. */
+static const char begin_sql[] =
+    "BEGIN; CREATE TEMP TABLE IF NOT EXISTS stg_station_stats ("
     "gran INTEGER, system_id TEXT, station_id TEXT, window_start_ms BIGINT,"
     " local_date TEXT, local_hour INTEGER, local_dow INTEGER,"
     " samples BIGINT, bikes_avg DOUBLE PRECISION,"
@@ -38,6 +51,8 @@ static const char stage_ddl[] =
     " lat DOUBLE PRECISION, lon DOUBLE PRECISION, station_capacity INTEGER,"
     " system_name TEXT, time_zone TEXT, flags INTEGER, dim_from_ms BIGINT)"
     " ON COMMIT DELETE ROWS";
+
+#define FACTS_SAVEPOINT "velo_facts"
 
 /* SQLSTATE classes: 08 connection, 57P01-03 shutdown / starting, 53 out of
  * resources, 40001/40P01 serialization and deadlock: all pass with time. */
@@ -207,6 +222,61 @@ revive(velo_db *db)
     return VELO_OK;
 }
 
+/* Joins the n statements and then tail with "; " into *out (caller
+ * frees): one simple query, one round trip. */
+static int
+join_sql(char **out, const char *const *stmts, size_t n, const char *tail)
+{
+    struct velo_buf b;
+    size_t          i, len;
+    int             rv = VELO_OK;
+
+    velo_buf_init(&b, 65536);
+    for (i = 0; rv == VELO_OK && i < n; i++)
+        rv = velo_buf_printf(&b, "%s; ", stmts[i]);
+    if (rv == VELO_OK)
+        rv = velo_buf_puts(&b, tail);
+    if (rv == VELO_OK)
+        *out = velo_buf_steal(&b, &len);
+    velo_buf_fini(&b);
+    return rv;
+}
+
+/* MERGE needs PostgreSQL 15: older servers merge facts with the ANSI
+ * INSERT ... ON CONFLICT. */
+static int
+build_sql(struct db_pg *p, int server_version)
+{
+    static const char *const tables[CP_COUNT] = {
+        "stg_station_stats", "fact_station_hourly", "fact_station_daily"};
+    const struct db_pgcopy_cols *cols[CP_COUNT] = {
+        &db_pgcopy_stage, &db_pgcopy_hourly, &db_pgcopy_daily};
+    int i, rv;
+
+    rv = join_sql(&p->dims_sql, db_sql_merge_ansi, db_sql_merge_dims_len,
+                  "SAVEPOINT " FACTS_SAVEPOINT);
+    if (rv == VELO_OK && server_version >= 150000)
+        rv = join_sql(&p->facts_sql, db_sql_merge_pg_facts, 2,
+                      "RELEASE SAVEPOINT " FACTS_SAVEPOINT);
+    else if (rv == VELO_OK)
+        rv = join_sql(&p->facts_sql, db_sql_merge_ansi + db_sql_merge_dims_len,
+                      db_sql_merge_ansi_len - db_sql_merge_dims_len,
+                      "RELEASE SAVEPOINT " FACTS_SAVEPOINT);
+    for (i = 0; rv == VELO_OK && i < CP_COUNT; i++)
+        rv = db_pgcopy_sql(p->copy_sql[i], sizeof(p->copy_sql[i]), tables[i],
+                           cols[i]);
+    return rv;
+}
+
+static void
+pg_free(struct db_pg *p)
+{
+    PQfinish(p->conn);
+    free(p->dims_sql);
+    free(p->facts_sql);
+    free(p);
+}
+
 static int
 pg_connect(velo_db **out, const struct velo_db_url *u,
            const struct velo_db_opts *o, const char *where)
@@ -259,8 +329,12 @@ pg_connect(velo_db **out, const struct velo_db_url *u,
     if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
         rv = db_fail(&p->base, p->conn ? VELO_EUNAVAIL : VELO_ENOMEM, "connect",
                      p->conn ? PQerrorMessage(p->conn) : "out of memory");
-        PQfinish(p->conn);
-        free(p);
+        pg_free(p);
+        return rv;
+    }
+    rv = build_sql(p, PQserverVersion(p->conn));
+    if (rv != VELO_OK) {
+        pg_free(p);
         return rv;
     }
     PQsetNoticeProcessor(p->conn, on_notice, NULL);
@@ -303,125 +377,202 @@ pg_record(velo_db *db, int64_t version, const char *name)
                     2, params, PGRES_COMMAND_OK, NULL);
 }
 
+/* ON COMMIT DELETE ROWS empties the staging table at each commit, and a
+ * rollback takes its rows (or its creation) away. */
 static int
 pg_begin(velo_db *db)
 {
     int rv = revive(db);
 
-    return rv == VELO_OK ? pg_exec(db, "BEGIN") : rv;
+    ((struct db_pg *)db)->stg_dirty = false;
+    return rv == VELO_OK ? pg_exec(db, begin_sql) : rv;
 }
 
 static int
 pg_commit(velo_db *db)
 {
+    ((struct db_pg *)db)->stg_dirty = false;
     return pg_exec(db, "COMMIT");
 }
 
 static void
 pg_rollback(velo_db *db)
 {
+    ((struct db_pg *)db)->stg_dirty = false;
     if (PQstatus(PG(db)) == CONNECTION_OK &&
         PQtransactionStatus(PG(db)) != PQTRANS_IDLE)
         (void)pg_query(db, "rollback", "ROLLBACK", 0, NULL, PGRES_COMMAND_OK,
                        NULL);
 }
 
-/* COPY text format: backslash, tab, newline and CR escaped; NULL is \N. */
-static int
-copy_field(struct velo_buf *b, const struct db_val *v)
-{
-    const char *s;
-    int         rv = VELO_OK;
+/* Which rows of the batch one COPY sends. */
+enum pick {
+    PICK_DIMS, /* flagged rows: the dimension merges read them */
+    PICK_REST, /* the others (after PICK_DIMS, staging holds every row) */
+    PICK_HOUR, /* hour rows: fact_station_hourly */
+    PICK_DAY,  /* day rows: fact_station_daily */
+};
 
-    switch (v->t) {
-    case DB_V_INT:
-        return velo_buf_printf(b, "%lld", (long long)v->i);
-    case DB_V_DBL:
-        return velo_buf_printf(b, "%.17g", v->d);
-    case DB_V_NULL:
-        return velo_buf_puts(b, "\\N");
-    default:
+static bool
+picked(const struct db_batch *b, size_t i, enum pick k)
+{
+    switch (k) {
+    case PICK_DIMS:
+        return b->flags[i] != 0;
+    case PICK_REST:
+        return b->flags[i] == 0;
+    case PICK_HOUR:
+        return b->rows[i]->gran == VELO_DB_HOUR;
+    case PICK_DAY:
         break;
     }
-    for (s = v->s; rv == VELO_OK && *s != '\0'; s++) {
-        if (*s == '\\' || *s == '\t' || *s == '\n' || *s == '\r')
-            rv = velo_buf_printf(b, "\\%c",
-                                 *s == '\t'   ? 't'
-                                 : *s == '\n' ? 'n'
-                                 : *s == '\r' ? 'r'
-                                              : '\\');
-        else
-            rv = velo_buf_append(b, s, 1);
-    }
-    return rv;
+    return b->rows[i]->gran == VELO_DB_DAY;
+}
+
+static size_t
+count_picked(const struct db_batch *b, enum pick k)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < b->n; i++)
+        n += picked(b, i, k);
+    return n;
 }
 
 static int
-copy_flush(velo_db *db, struct velo_buf *b)
+copy_flush(velo_db *db, struct velo_buf *buf)
 {
-    if (b->len > 0 && PQputCopyData(PG(db), b->data, (int)b->len) != 1)
+    if (buf->len > 0 && PQputCopyData(PG(db), buf->data, (int)buf->len) != 1)
         return db_fail(db, VELO_EUNAVAIL, "copy", PQerrorMessage(PG(db)));
-    velo_buf_reset(b);
+    velo_buf_reset(buf);
     return VELO_OK;
 }
 
+/* Sends the picked rows as binary COPY data, COPY_CHUNK bytes at a time. */
 static int
-copy_rows(velo_db *db, const struct db_batch *b)
+copy_rows(velo_db *db, const struct db_batch *b, enum pick k,
+          const struct db_pgcopy_cols *cols)
 {
     struct velo_buf buf;
-    struct db_val   v;
-    size_t          i, c;
-    int             rv = VELO_OK;
+    size_t          i;
+    int             rv;
 
-    /* One row is at most a few KiB (strings are capped); room for two. */
+    /* A row is at most a few KiB (strings are capped): room for two. */
     velo_buf_init(&buf, COPY_CHUNK + 16384);
+    rv = db_pgcopy_header(&buf);
     for (i = 0; rv == VELO_OK && i < b->n; i++) {
-        for (c = 0; rv == VELO_OK && c < db_sql_stage_cols_len; c++) {
-            db_stage_val(b, i, c, &v);
-            rv = c ? velo_buf_puts(&buf, "\t") : VELO_OK;
-            if (rv == VELO_OK)
-                rv = copy_field(&buf, &v);
-        }
-        if (rv == VELO_OK)
-            rv = velo_buf_puts(&buf, "\n");
+        if (!picked(b, i, k))
+            continue;
+        rv = db_pgcopy_row(&buf, b, i, cols);
         if (rv == VELO_OK && buf.len >= COPY_CHUNK)
             rv = copy_flush(db, &buf);
     }
+    if (rv == VELO_OK)
+        rv = db_pgcopy_trailer(&buf);
     if (rv == VELO_OK)
         rv = copy_flush(db, &buf);
     velo_buf_fini(&buf);
     return rv;
 }
 
+/* A unique violation the caller expects (conflict != NULL) is reported
+ * there, not logged: it is how a rerun announces itself. */
 static int
-copy_in(velo_db *db, const struct db_batch *b)
+copy_answer(velo_db *db, bool *conflict)
 {
-    PGresult *res;
-    bool      timed_out;
-    int       rv, rv2;
+    PGresult   *res;
+    const char *st;
+    bool        timed_out;
 
-    rv = pg_query(db, "copy", "COPY stg_station_stats FROM STDIN", 0, NULL,
+    /* Sending is bounded by tcp_user_timeout; the answer by wait_ms. */
+    res = await(db, &timed_out);
+    if (timed_out)
+        return db_fail(db, VELO_ETIMEDOUT, "copy", "no answer");
+    st = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (conflict != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR &&
+        st != NULL && strcmp(st, "23505") == 0) {
+        PQclear(res);
+        *conflict = true;
+        return VELO_OK;
+    }
+    return check(db, res, PGRES_COMMAND_OK, "copy", false);
+}
+
+/* COPYs the rows k picks into the table of statement cp (nothing to do
+ * when there are none). */
+static int
+copy_in(velo_db *db, enum pg_copy cp, const struct db_batch *b, enum pick k,
+        bool *conflict)
+{
+    static const struct db_pgcopy_cols *const cols[CP_COUNT] = {
+        &db_pgcopy_stage, &db_pgcopy_hourly, &db_pgcopy_daily};
+    int rv, rv2;
+
+    if (count_picked(b, k) == 0)
+        return VELO_OK;
+    rv = pg_query(db, "copy", ((struct db_pg *)db)->copy_sql[cp], 0, NULL,
                   PGRES_COPY_IN, NULL);
     if (rv != VELO_OK)
         return rv;
-    rv = copy_rows(db, b);
+    rv = copy_rows(db, b, k, cols[cp]);
     /* End the COPY either way: an error message aborts it server-side. */
     if (PQputCopyEnd(PG(db), rv == VELO_OK ? NULL : "velo: batch failed") !=
             1 &&
         rv == VELO_OK)
         rv = db_fail(db, VELO_EUNAVAIL, "copy", PQerrorMessage(PG(db)));
-    /* Sending is bounded by tcp_user_timeout; the answer by wait_ms. */
-    res = await(db, &timed_out);
-    rv2 = timed_out ? db_fail(db, VELO_ETIMEDOUT, "copy", "no answer")
-                    : check(db, res, PGRES_COMMAND_OK, "copy", false);
+    rv2 = copy_answer(db, rv == VELO_OK ? conflict : NULL);
     return rv != VELO_OK ? rv : rv2;
 }
 
+/* Some facts were loaded before (a rerun, a late correction): back to the
+ * savepoint, stage the rest of the batch beside its dimension rows and
+ * merge (db_sql_merge_pg_facts). Counted and logged (the first time and
+ * every 100th) so operators see reruns. */
+static int
+facts_merge(velo_db *db, const struct db_batch *b)
+{
+    struct db_pg *p = (struct db_pg *)db;
+    int           rv;
+
+    db->stats.load_fallbacks++;
+    if (db->stats.load_fallbacks % 100 == 1)
+        velo_info("db.load_fallback", VELO_S("db", db->where),
+                  VELO_U("fallbacks", db->stats.load_fallbacks),
+                  VELO_S("cause", "facts already loaded: merged instead"));
+    rv = pg_exec(db, "ROLLBACK TO SAVEPOINT " FACTS_SAVEPOINT);
+    if (rv == VELO_OK)
+        rv = copy_in(db, CP_STAGE, b, PICK_REST, NULL);
+    return rv == VELO_OK ? pg_exec(db, p->facts_sql) : rv;
+}
+
+/* Dimensions first, as db_sql_merge_ansi says: the dim_system upsert
+ * locks the batch's systems, which queues concurrent loaders of a system.
+ * Then the facts by a plain COPY under a savepoint: new windows, the
+ * common case, cost what COPY into the keyed table costs; a unique
+ * violation means some are there already and facts_merge takes over. */
 static int
 pg_load(velo_db *db, const struct db_batch *b)
 {
-    return db_sql_load_ansi(db, stage_ddl, "TRUNCATE stg_station_stats",
-                            copy_in, b);
+    struct db_pg *p = (struct db_pg *)db;
+    bool          conflict = false;
+    int           rv = VELO_OK;
+
+    /* Only a second load in one transaction finds staging used. */
+    if (p->stg_dirty)
+        rv = pg_exec(db, "DELETE FROM stg_station_stats");
+    p->stg_dirty = true;
+    if (rv == VELO_OK)
+        rv = copy_in(db, CP_STAGE, b, PICK_DIMS, NULL);
+    if (rv == VELO_OK)
+        rv = pg_exec(db, p->dims_sql);
+    if (rv == VELO_OK)
+        rv = copy_in(db, CP_HOURLY, b, PICK_HOUR, &conflict);
+    if (rv == VELO_OK && !conflict)
+        rv = copy_in(db, CP_DAILY, b, PICK_DAY, &conflict);
+    if (rv == VELO_OK && conflict)
+        return facts_merge(db, b);
+    return rv == VELO_OK ? pg_exec(db, "RELEASE SAVEPOINT " FACTS_SAVEPOINT)
+                         : rv;
 }
 
 static int
@@ -538,8 +689,7 @@ pg_dump(velo_db *db, const char *table, const char *order, struct velo_buf *out)
 static void
 pg_close(velo_db *db)
 {
-    PQfinish(PG(db));
-    free(db);
+    pg_free((struct db_pg *)db);
 }
 
 const struct db_ops db_pg_ops = {

@@ -129,6 +129,61 @@ const char *const db_sql_merge_ansi[] = {
 };
 const size_t db_sql_merge_ansi_len =
     sizeof(db_sql_merge_ansi) / sizeof(db_sql_merge_ansi[0]);
+const size_t db_sql_merge_dims_len =
+    sizeof(db_sql_merge_ansi) / sizeof(db_sql_merge_ansi[0]) - 2;
+
+/* The measures of alias p ("s." or "f."), as a row for IS DISTINCT FROM:
+ * doubles by their bytes, so -0 against 0 or another NaN counts as a
+ * change and a merge stays exactly "the later row wins". */
+#define EXACT_OF(p)                                                            \
+    "(" p "samples, float8send(" p "bikes_avg), float8send(" p "bikes_min), "  \
+    "float8send(" p "bikes_max), float8send(" p "docks_avg), "                 \
+    "float8send(" p "docks_min), float8send(" p "docks_max), "                 \
+    "float8send(" p "minutes_empty), float8send(" p "minutes_full), " p        \
+    "bikes_in, " p "bikes_out, " p "flow_reliable, " p "status, " p            \
+    "capacity, float8send(" p "electric_avg)"
+#define EXACT_F EXACT_OF("f.")
+#define EXACT_S EXACT_OF("s.")
+#define S_MEASURES                                                             \
+    "s.samples, s.bikes_avg, s.bikes_min, s.bikes_max, s.docks_avg, "          \
+    "s.docks_min, s.docks_max, s.minutes_empty, s.minutes_full, s.bikes_in, "  \
+    "s.bikes_out, s.flow_reliable, s.status, s.capacity, s.electric_avg"
+#define SET_FROM_S                                                             \
+    "samples = s.samples, bikes_avg = s.bikes_avg, bikes_min = s.bikes_min, "  \
+    "bikes_max = s.bikes_max, docks_avg = s.docks_avg, "                       \
+    "docks_min = s.docks_min, docks_max = s.docks_max, "                       \
+    "minutes_empty = s.minutes_empty, minutes_full = s.minutes_full, "         \
+    "bikes_in = s.bikes_in, bikes_out = s.bikes_out, "                         \
+    "flow_reliable = s.flow_reliable, status = s.status, "                     \
+    "capacity = s.capacity, electric_avg = s.electric_avg"
+#define ON_KEY                                                                 \
+    "ON f.system_id = s.system_id AND f.station_id = s.station_id "            \
+    "AND f.window_start_ms = s.window_start_ms "
+
+/* MERGE inserts without ON CONFLICT's speculative insertion and leaves
+ * rows equal to the stored ones alone (a rerun writes nothing): about
+ * twice as fast as db_sql_merge_ansi's fact statements on PostgreSQL 15.
+ * It is safe against a concurrent insert of the same key only because
+ * loaders of a system queue on its dim_system row, which the dimension
+ * merges lock first in the same transaction (a race would surface as a
+ * unique violation, never as a wrong row). */
+const char *const db_sql_merge_pg_facts[2] = {
+    "MERGE INTO fact_station_hourly f USING "
+    "(SELECT * FROM stg_station_stats WHERE gran = 0) s " ON_KEY
+    "WHEN MATCHED AND " EXACT_F ") IS DISTINCT FROM " EXACT_S ") "
+    "THEN UPDATE SET " SET_FROM_S " "
+    "WHEN NOT MATCHED THEN INSERT (system_id, station_id, "
+    "window_start_ms, " MEASURES ") VALUES (s.system_id, s.station_id, "
+    "s.window_start_ms, " S_MEASURES ")",
+
+    "MERGE INTO fact_station_daily f USING "
+    "(SELECT * FROM stg_station_stats WHERE gran = 1) s " ON_KEY
+    "WHEN MATCHED AND " EXACT_F ", f.local_date) IS DISTINCT FROM " EXACT_S
+    ", s.local_date) THEN UPDATE SET local_date = s.local_date, " SET_FROM_S
+    " WHEN NOT MATCHED THEN INSERT (system_id, station_id, "
+    "window_start_ms, local_date, " MEASURES ") VALUES (s.system_id, "
+    "s.station_id, s.window_start_ms, s.local_date, " S_MEASURES ")",
+};
 
 int
 db_sql_rank_expr(enum velo_db_rank by, const char **out)
@@ -221,6 +276,7 @@ db_stage_val(const struct db_batch *b, size_t i, size_t col, struct db_val *v)
 
     memset(v, 0, sizeof(*v));
     v->t = DB_V_INT;
+    v->ibytes = 4;
     switch (stage_cols[col].kind) {
     case K_GRAN:
         v->i = r->gran;
@@ -230,6 +286,7 @@ db_stage_val(const struct db_batch *b, size_t i, size_t col, struct db_val *v)
         v->i = i32;
         break;
     case K_I64:
+        v->ibytes = 8;
         memcpy(&v->i, f, sizeof(v->i));
         break;
     case K_BOOL:
@@ -256,6 +313,7 @@ db_stage_val(const struct db_batch *b, size_t i, size_t col, struct db_val *v)
         v->i = b->flags[i];
         break;
     case K_DIM_FROM:
+        v->ibytes = 8;
         v->i = b->dim_from[i];
         break;
     }

@@ -329,6 +329,10 @@ test_migrations_embedded(void **state)
     }
     for (i = 0; i < db_sql_merge_ansi_len; i++)
         assert_null(strchr(db_sql_merge_ansi[i], '\''));
+    /* PostgreSQL runs the dimension statements and the fact ones apart. */
+    for (i = 0; i < db_sql_merge_ansi_len; i++)
+        assert_true((strncmp(db_sql_merge_ansi[i], "INSERT INTO fact_", 17) ==
+                     0) == (i >= db_sql_merge_dims_len));
 }
 
 int

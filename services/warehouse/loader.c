@@ -27,7 +27,7 @@
 
 struct loader_metrics {
     velo_metric *rows, *batches, *failures, *commit_failures, *db_up;
-    velo_metric *dlq_failed;
+    velo_metric *dlq_failed, *fallbacks;
     velo_metric *rejected[WH_REJECT_COUNT];
     velo_metric *batch_seconds;
 };
@@ -49,8 +49,9 @@ struct wh_loader {
     struct wh_batch     batch;
     struct velo_backoff backoff;
     unsigned            logged; /* one bit per reject reason already warned */
-    int                 last_down; /* error last logged as db.down */
-    int64_t             next_ping; /* velo_mono_ms of the next idle ping */
+    uint64_t fallbacks_seen;    /* l->db's load_fallbacks already counted */
+    int      last_down;         /* error last logged as db.down */
+    int64_t  next_ping;         /* velo_mono_ms of the next idle ping */
 };
 
 static const double batch_bounds[] = {0.005, 0.01, 0.05, 0.1, 0.25,
@@ -81,6 +82,11 @@ metrics_init(struct loader_metrics *lm, velo_metrics *m)
         m, "velo_warehouse_dlq_failures_total",
         "dead letters the producer did not take or deliver in time (the "
         "batch's offsets then wait)",
+        NULL);
+    lm->fallbacks = velo_metrics_counter(
+        m, "velo_warehouse_load_fallbacks_total",
+        "loads whose facts were partly in the database already (a rerun, "
+        "a late correction): merged by the slower path (PostgreSQL)",
         NULL);
     lm->batch_seconds = velo_metrics_histogram(
         m, "velo_warehouse_batch_seconds", "one batch transaction", NULL,
@@ -245,6 +251,20 @@ loader_commit_offsets(wh_loader *l)
     }
 }
 
+/* The adapter counts rerun merges since open; the metric gets the new
+ * ones (the loader keeps its db open until it stops). */
+static void
+loader_count_fallbacks(wh_loader *l)
+{
+    struct velo_db_stats st;
+
+    velo_db_stats_get(l->db, &st);
+    if (st.load_fallbacks > l->fallbacks_seen)
+        velo_metric_add(l->m.fallbacks,
+                        (double)(st.load_fallbacks - l->fallbacks_seen));
+    l->fallbacks_seen = st.load_fallbacks;
+}
+
 /* One try: open if needed, then the transaction. */
 static int
 loader_try(wh_loader *l)
@@ -253,8 +273,10 @@ loader_try(wh_loader *l)
     int     rv;
 
     rv = loader_db_open(l);
-    if (rv == VELO_OK)
+    if (rv == VELO_OK) {
         rv = wh_batch_load(&l->batch, l->db, l->dims, on_db_reject, l);
+        loader_count_fallbacks(l);
+    }
     if (rv == VELO_OK) {
         velo_metric_observe(l->m.batch_seconds,
                             (double)(velo_mono_ms() - t0) / 1000.0);

@@ -29,7 +29,7 @@ static const struct velo_opt warehouse_opts[] = {
      "refuses"},
     {"rpc-url", "VELO_WAREHOUSE_RPC_URL", "tcp://127.0.0.1:7711", VELO_OPT_STR,
      CFG(rpc_url), "nng REP listen URL of HistoryService (port 0: any)"},
-    {"batch-size", "VELO_WAREHOUSE_BATCH_SIZE", "1000", VELO_OPT_U32,
+    {"batch-size", "VELO_WAREHOUSE_BATCH_SIZE", "10000", VELO_OPT_U32,
      CFG(batch_size), "records per database transaction (at most)", .min = 1,
      .max = 20000},
     {"batch-wait-ms", "VELO_WAREHOUSE_BATCH_WAIT_MS", "1000", VELO_OPT_U32,

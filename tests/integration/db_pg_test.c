@@ -5,6 +5,7 @@
  * through VELO_WAREHOUSE_PASSWORD_FILE, as in production. */
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -268,6 +269,138 @@ test_pg_concurrent_loaders_both_succeed(void **state)
     velo_db_close(l.db);
 }
 
+static uint64_t
+fallbacks(const velo_db *db)
+{
+    struct velo_db_stats st;
+
+    velo_db_stats_get(db, &st);
+    return st.load_fallbacks;
+}
+
+/* The stored hour row of station (-1 samples when absent). */
+static struct velo_db_row
+hour_of(velo_db *db, const char *station, int hour)
+{
+    struct velo_db_history_q q = {VELO_DB_HOUR,
+                                  "gbfs:test",
+                                  station,
+                                  T0 + hour * HOUR_MS,
+                                  T0 + (hour + 1) * HOUR_MS,
+                                  0};
+    struct dbt_rows          c = {.n = 0};
+
+    assert_int_equal(velo_db_history(db, &q, dbt_collect, &c), VELO_OK);
+    if (c.n != 1)
+        c.v[0].samples = -1;
+    return c.v[0];
+}
+
+static int64_t
+samples_of(velo_db *db, const char *station, int hour)
+{
+    return hour_of(db, station, hour).samples;
+}
+
+/* Facts go straight in by COPY; a batch whose facts are (partly) there
+ * already falls back to the merge, counted, with the same end state.
+ * Two loads in one transaction (staging reused) work either way. */
+static void
+test_pg_rerun_falls_back_to_merge(void **state)
+{
+    struct velo_db_opts o = {.password = password};
+    struct velo_db_row  rows[8], r[2];
+    size_t              n;
+    velo_db            *db;
+    char               *d1, *d2;
+
+    (void)state;
+    reset_schema();
+    assert_int_equal(velo_db_open(&db, url, &o), VELO_OK);
+    n = dbt_batch(rows);
+    dbt_load(db, rows, n);
+    assert_true(fallbacks(db) == 0);
+    d1 = dbt_dump(db);
+    dbt_load(db, rows, n);
+    assert_true(fallbacks(db) == 1);
+    d2 = dbt_dump(db);
+    assert_string_equal(d1, d2);
+
+    /* New windows only, twice in one transaction: no fallback. */
+    r[0] = dbt_row(VELO_DB_HOUR, "s1", 6);
+    r[1] = dbt_row(VELO_DB_HOUR, "s2", 7);
+    assert_int_equal(velo_db_begin(db), VELO_OK);
+    assert_int_equal(velo_db_upsert(db, &r[0], 1), VELO_OK);
+    assert_int_equal(velo_db_upsert(db, &r[1], 1), VELO_OK);
+    assert_int_equal(velo_db_commit(db), VELO_OK);
+    assert_true(fallbacks(db) == 1);
+    assert_true(samples_of(db, "s1", 6) == 18);
+    assert_true(samples_of(db, "s2", 7) == 19);
+
+    /* A late correction beside a new window: merged, both land. */
+    r[0] = dbt_row(VELO_DB_HOUR, "s1", 1);
+    r[0].samples = 77;
+    r[0].docks_min = 0.0;
+    r[1] = dbt_row(VELO_DB_HOUR, "s2", 8);
+    dbt_load(db, r, 2);
+    assert_true(fallbacks(db) == 2);
+    assert_true(samples_of(db, "s1", 1) == 77);
+    assert_true(samples_of(db, "s2", 8) == 20);
+    /* Equal to the stored row but for the sign of a zero: still written
+     * (the merge skips only rows equal bit for bit). */
+    r[0].docks_min = -0.0;
+    dbt_load(db, r, 1);
+    assert_true(fallbacks(db) == 3);
+    assert_true(signbit(hour_of(db, "s1", 1).docks_min));
+    free(d1);
+    free(d2);
+    velo_db_close(db);
+}
+
+/* Two loaders of the same fact key at once: the second queues on the
+ * system's row, then finds the key taken, falls back and wins. */
+static void
+test_pg_concurrent_same_key_falls_back(void **state)
+{
+    struct velo_db_opts o = {.password = password};
+    struct velo_db_row  r = dbt_row(VELO_DB_HOUR, "s8", 0);
+    struct loader       l;
+    pthread_t           th;
+    velo_db            *a;
+    char               *waiting = NULL;
+    int                 i;
+
+    (void)state;
+    reset_schema();
+    assert_int_equal(velo_db_open(&a, url, &o), VELO_OK);
+    assert_int_equal(velo_db_open(&l.db, url, &o), VELO_OK);
+    dbt_load(a, &r, 1); /* the system exists: B queues on its row */
+    l.row = r;
+    l.row.samples = 55;
+    r.samples = 44;
+    assert_int_equal(velo_db_begin(a), VELO_OK);
+    assert_int_equal(velo_db_upsert(a, &r, 1), VELO_OK);
+    assert_int_equal(pthread_create(&th, NULL, load_in_thread, &l), 0);
+    for (i = 0; i < 2000; i++) {
+        free(waiting);
+        waiting = raw("SELECT count(*) FROM pg_stat_activity WHERE "
+                      "application_name = 'velo-warehouse' AND "
+                      "wait_event_type = 'Lock'");
+        if (strcmp(waiting, "1\n") == 0)
+            break;
+    }
+    assert_string_equal(waiting, "1\n");
+    free(waiting);
+    assert_int_equal(velo_db_commit(a), VELO_OK);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(l.rv, VELO_OK);
+    assert_true(fallbacks(a) == 1);
+    assert_true(fallbacks(l.db) == 1);
+    assert_true(samples_of(a, "s8", 0) == 55);
+    velo_db_close(a);
+    velo_db_close(l.db);
+}
+
 int
 main(void)
 {
@@ -277,6 +410,8 @@ main(void)
         cmocka_unit_test(test_pg_plans_use_indexes),
         cmocka_unit_test(test_pg_errors_mapped_and_redacted),
         cmocka_unit_test(test_pg_concurrent_loaders_both_succeed),
+        cmocka_unit_test(test_pg_rerun_falls_back_to_merge),
+        cmocka_unit_test(test_pg_concurrent_same_key_falls_back),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

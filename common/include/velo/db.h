@@ -2,8 +2,10 @@
  *
  * One API over three backends chosen by URL:
  *   sqlite:///path/warehouse.db          embedded (WAL, busy timeout)
- *   postgresql://user@host:port/db       libpq: COPY into a staging table,
- *                                        then INSERT ... ON CONFLICT
+ *   postgresql://user@host:port/db       libpq: binary COPY (facts straight
+ *                                        into their tables; staging and
+ *                                        INSERT ... ON CONFLICT for the
+ *                                        dimensions and for reruns)
  *   mssql://user@host:1433/db            FreeTDS db-lib: bcp into a staging
  *                                        table, then MERGE ... WITH (HOLDLOCK)
  * The password never comes from the URL: VELO_WAREHOUSE_PASSWORD, or the file
@@ -219,6 +221,9 @@ struct velo_db_stats {
     uint64_t errors_retryable; /* VELO_EUNAVAIL, VELO_ETIMEDOUT */
     uint64_t errors_other;     /* every other failure logged as db.error */
     uint64_t reconnects;
+    /* PostgreSQL: loads whose facts were partly there already (a rerun, a
+     * late correction), merged by the slower upsert path; else 0. */
+    uint64_t load_fallbacks;
 };
 
 /* Copies the counters. Thread: the db's owner. */
