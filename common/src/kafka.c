@@ -556,6 +556,7 @@ velo_kafka_ensure_topic_cfg(const char *brokers, const char *topic,
     rd_kafka_conf_t                 *conf;
     rd_kafka_t                      *rk = NULL;
     int64_t                          deadline;
+    bool                             created = false;
     int                              rv, left;
 
     if (velo_kafka__str_empty(brokers) || velo_kafka__str_empty(topic) ||
@@ -581,10 +582,15 @@ velo_kafka_ensure_topic_cfg(const char *brokers, const char *topic,
         rv = left > 0 ? kafka_topic_create(rk, topic, partitions, configs,
                                            nconfigs, left)
                       : VELO_ETIMEDOUT;
-        if (rv == VELO_OK)
-            rv = VELO_EUNAVAIL; /* created: now wait for its leaders */
+        created = rv == VELO_OK;
+        if (created)
+            rv = VELO_EUNAVAIL; /* now wait for its leaders */
     }
-    while (rv == VELO_EUNAVAIL && velo_mono_ms() < deadline) {
+    /* Just created, a broker may still answer "unknown topic" until the
+     * controller's metadata reaches it (KRaft, under load): not yet, not
+     * missing. */
+    while ((rv == VELO_EUNAVAIL || (created && rv == VELO_ENOTFOUND)) &&
+           velo_mono_ms() < deadline) {
         velo_sleep_ms(50);
         rd_kafka_topic_partition_list_destroy(list);
         list = rd_kafka_topic_partition_list_new(partitions);
