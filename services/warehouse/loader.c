@@ -52,6 +52,7 @@ struct wh_loader {
     uint64_t fallbacks_seen;    /* l->db's load_fallbacks already counted */
     int      last_down;         /* error last logged as db.down */
     int64_t  next_ping;         /* velo_mono_ms of the next idle ping */
+    bool     caught_up;         /* the last consume found nothing waiting */
 };
 
 static const double batch_bounds[] = {0.005, 0.01, 0.05, 0.1, 0.25,
@@ -355,6 +356,7 @@ loader_consume(wh_loader *l)
     int                   rv;
 
     rv = velo_kafka_consume(l->kc, &msg, CONSUME_WAIT_MS);
+    l->caught_up = rv == VELO_ETIMEDOUT;
     if (rv == VELO_ETIMEDOUT)
         return;
     if (rv != VELO_OK) { /* logged by the adapter; do not spin */
@@ -370,11 +372,14 @@ loader_consume(wh_loader *l)
     velo_kafka_msg_release(&msg);
 }
 
+/* Full, or held batch_wait_ms, or nothing more came within
+ * CONSUME_WAIT_MS: the input is caught up, and waiting longer would only
+ * delay rows nobody is adding to (the end of a backlog, a quiet hour). */
 static bool
 batch_due(const wh_loader *l)
 {
     return l->batch.records > 0 &&
-           (wh_batch_full(&l->batch) ||
+           (wh_batch_full(&l->batch) || l->caught_up ||
             velo_mono_ms() - l->batch.first_mono >= l->cfg.batch_wait_ms);
 }
 

@@ -190,11 +190,42 @@ test_offsets_wait_for_the_database(void **state)
     wh_loader_free(l);
 }
 
+/* A partial batch loads once the input is quiet, not batch_wait_ms
+ * after its first record. */
+static void
+test_partial_batch_loads_when_caught_up(void **state)
+{
+    struct fixture      *f = *state;
+    struct wh_loader_cfg cfg = {
+        .brokers = f->m.brokers,
+        .topic = TOPIC,
+        .group_id = GROUP,
+        .dlq_topic = DLQ,
+        .db_url = f->url,
+        .batch_size = 1000,
+        .batch_wait_ms = 60000,
+        .retry_max_ms = 300,
+        .db_busy_ms = 100,
+    };
+    wh_loader *l;
+    char       why[256];
+
+    assert_int_equal(wh_loader_new(&l, &cfg, &f->status, f->metrics), VELO_OK);
+    assert_int_equal(wh_loader_start(l), VELO_OK);
+    assert_true(WAIT_FOR(wh_status_ready(&f->status, why, sizeof(why)), 10000));
+    produce(f);
+    assert_true(WAIT_FOR(rows_in_db(f) == HOURS, 15000));
+    assert_int_equal(wh_loader_stop(l), VELO_OK);
+    wh_loader_free(l);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_offsets_wait_for_the_database,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partial_batch_loads_when_caught_up,
                                         setup, teardown),
     };
 
