@@ -604,6 +604,8 @@ velo_cfg_load(const struct velo_cfg_spec *spec, void *cfg, int argc,
     rv = ld.nerr == 0 ? VELO_OK : VELO_EINVAL;
     if (rv != VELO_OK)
         print_errors(&ld);
+    else if (spec->derive != NULL)
+        spec->derive(cfg);
 out:
     if (rv != VELO_OK)
         velo_cfg_fini(spec, cfg); /* callers only fini a loaded config */

@@ -67,6 +67,16 @@ stream_cfg_check(const void *p, char *errs, size_t size)
     return 0;
 }
 
+/* The default instance name: hostname:pid. */
+static void
+stream_cfg_derive(void *p)
+{
+    struct stream_cfg *cfg = p;
+
+    velo_cfg_instance_default(&cfg->instance, cfg->instance_buf,
+                              sizeof(cfg->instance_buf));
+}
+
 const struct velo_cfg_spec stream_cfg_spec = {
     .svc = "stream",
     .summary = "keeps the live state of every station from Kafka and serves "
@@ -75,24 +85,5 @@ const struct velo_cfg_spec stream_cfg_spec = {
     .nopts = sizeof(stream_opts) / sizeof(stream_opts[0]),
     .admin_port_default = "9102",
     .check = stream_cfg_check,
+    .derive = stream_cfg_derive,
 };
-
-int
-stream_cfg_load(struct stream_cfg *cfg, int argc, char **argv)
-{
-    int rv;
-
-    memset(cfg, 0, sizeof(*cfg));
-    rv = velo_cfg_load(&stream_cfg_spec, cfg, argc, argv);
-    if (rv != VELO_OK)
-        return rv;
-    velo_cfg_instance_default(&cfg->instance, cfg->instance_buf,
-                              sizeof(cfg->instance_buf));
-    return VELO_OK;
-}
-
-void
-stream_cfg_fini(struct stream_cfg *cfg)
-{
-    velo_cfg_fini(&stream_cfg_spec, cfg);
-}

@@ -26,13 +26,8 @@ struct stream_cfg {
     char                   instance_buf[128];
 };
 
+/* Loaded by the service host (velo_cfg_load, which also fills in the
+ * default instance name through .derive), released with velo_cfg_fini. */
 extern const struct velo_cfg_spec stream_cfg_spec;
-
-/* Loads and validates (every problem at once on stderr) and fills in the
- * default instance name. VELO_OK, VELO_CFG_HELP or VELO_EINVAL. Release
- * with stream_cfg_fini. */
-VELO_MUST_CHECK int stream_cfg_load(struct stream_cfg *cfg, int argc,
-                                    char **argv);
-void                stream_cfg_fini(struct stream_cfg *cfg);
 
 #endif

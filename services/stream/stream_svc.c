@@ -4,18 +4,6 @@
 #include "stream_cfg.h"
 
 static int
-svc_load(void *cfg, int argc, char **argv)
-{
-    return stream_cfg_load(cfg, argc, argv);
-}
-
-static void
-svc_fini(void *cfg)
-{
-    stream_cfg_fini(cfg);
-}
-
-static int
 svc_create(void **out, const void *cfg, velo_metrics *m)
 {
     stream *s = NULL;
@@ -74,8 +62,6 @@ svc_destroy(void *ctx)
 }
 
 const struct velo_svc_ops stream_svc_ops = {
-    .load = svc_load,
-    .fini = svc_fini,
     .create = svc_create,
     .start = svc_start,
     .ready = stream_ready,

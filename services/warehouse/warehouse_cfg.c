@@ -74,6 +74,16 @@ warehouse_cfg_check(const void *p, char *errs, size_t size)
     return 0;
 }
 
+/* The default instance name: hostname:pid. */
+static void
+warehouse_cfg_derive(void *p)
+{
+    struct warehouse_cfg *cfg = p;
+
+    velo_cfg_instance_default(&cfg->instance, cfg->instance_buf,
+                              sizeof(cfg->instance_buf));
+}
+
 const struct velo_cfg_spec warehouse_cfg_spec = {
     .svc = "warehouse",
     .summary = "loads hourly and daily aggregates from Kafka into the "
@@ -82,24 +92,5 @@ const struct velo_cfg_spec warehouse_cfg_spec = {
     .nopts = sizeof(warehouse_opts) / sizeof(warehouse_opts[0]),
     .admin_port_default = "9104",
     .check = warehouse_cfg_check,
+    .derive = warehouse_cfg_derive,
 };
-
-int
-warehouse_cfg_load(struct warehouse_cfg *cfg, int argc, char **argv)
-{
-    int rv;
-
-    memset(cfg, 0, sizeof(*cfg));
-    rv = velo_cfg_load(&warehouse_cfg_spec, cfg, argc, argv);
-    if (rv != VELO_OK)
-        return rv;
-    velo_cfg_instance_default(&cfg->instance, cfg->instance_buf,
-                              sizeof(cfg->instance_buf));
-    return VELO_OK;
-}
-
-void
-warehouse_cfg_fini(struct warehouse_cfg *cfg)
-{
-    velo_cfg_fini(&warehouse_cfg_spec, cfg);
-}

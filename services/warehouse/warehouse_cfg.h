@@ -26,13 +26,8 @@ struct warehouse_cfg {
     char                   instance_buf[128];
 };
 
+/* Loaded by the service host (velo_cfg_load, which also fills in the
+ * default instance name through .derive), released with velo_cfg_fini. */
 extern const struct velo_cfg_spec warehouse_cfg_spec;
-
-/* Loads and validates (every problem at once on stderr) and fills in the
- * default instance name. VELO_OK, VELO_CFG_HELP or VELO_EINVAL. Release
- * with warehouse_cfg_fini. */
-VELO_MUST_CHECK int warehouse_cfg_load(struct warehouse_cfg *cfg, int argc,
-                                       char **argv);
-void                warehouse_cfg_fini(struct warehouse_cfg *cfg);
 
 #endif

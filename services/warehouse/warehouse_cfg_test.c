@@ -16,12 +16,13 @@
 static void
 test_defaults(void **state)
 {
-    struct warehouse_cfg cfg;
+    struct warehouse_cfg cfg = {0};
     char                *argv[] = {"velo-warehouse", NULL};
 
     (void)state;
     unsetenv("VELO_WAREHOUSE_URL");
-    assert_int_equal(warehouse_cfg_load(&cfg, 1, argv), VELO_OK);
+    assert_int_equal(velo_cfg_load(&warehouse_cfg_spec, &cfg, 1, argv),
+                     VELO_OK);
     assert_int_equal(cfg.common.admin_port, 9104);
     assert_string_equal(cfg.rpc_url, "tcp://127.0.0.1:7711");
     assert_string_equal(cfg.db_url, "sqlite://run/warehouse.db");
@@ -29,13 +30,13 @@ test_defaults(void **state)
     assert_string_equal(cfg.dlq_topic, "velib_aggregates.dlq");
     assert_string_equal(cfg.group_id, "warehouse-loader");
     assert_non_null(strchr(cfg.instance, ':')); /* host:pid */
-    warehouse_cfg_fini(&cfg);
+    velo_cfg_fini(&warehouse_cfg_spec, &cfg);
 }
 
 static void
 test_password_in_url_is_refused_unprinted(void **state)
 {
-    struct warehouse_cfg cfg;
+    struct warehouse_cfg cfg = {0};
     char  *argv[] = {"velo-warehouse", "--db", "postgresql://u:s3cr3t@h/db",
                      NULL};
     char   text[4096] = "";
@@ -47,7 +48,7 @@ test_password_in_url_is_refused_unprinted(void **state)
     assert_non_null(tmp);
     fflush(stderr);
     dup2(fileno(tmp), STDERR_FILENO);
-    rv = warehouse_cfg_load(&cfg, 3, argv);
+    rv = velo_cfg_load(&warehouse_cfg_spec, &cfg, 3, argv);
     fflush(stderr);
     dup2(saved, STDERR_FILENO);
     close(saved);

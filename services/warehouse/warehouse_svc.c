@@ -4,18 +4,6 @@
 #include "warehouse_cfg.h"
 
 static int
-svc_load(void *cfg, int argc, char **argv)
-{
-    return warehouse_cfg_load(cfg, argc, argv);
-}
-
-static void
-svc_fini(void *cfg)
-{
-    warehouse_cfg_fini(cfg);
-}
-
-static int
 svc_create(void **out, const void *cfg, velo_metrics *m)
 {
     warehouse *w = NULL;
@@ -65,8 +53,6 @@ svc_destroy(void *ctx)
 }
 
 const struct velo_svc_ops warehouse_svc_ops = {
-    .load = svc_load,
-    .fini = svc_fini,
     .create = svc_create,
     .start = svc_start,
     .ready = warehouse_ready,

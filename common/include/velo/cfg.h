@@ -191,6 +191,9 @@ struct velo_cfg_spec {
     /* Cross-field validation after every value is parsed: append problems
      * to errs (one per line) and return their count. May be NULL. */
     int (*check)(const void *cfg, char *errs, size_t errs_size);
+    /* After a successful load: fills values no table default can give
+     * (velo_cfg_instance_default's hostname:pid). May be NULL. */
+    void (*derive)(void *cfg);
 };
 
 /* Fills cfg (a zeroed struct of the service's type) from defaults, the
