@@ -17,9 +17,9 @@
 #include "test_util.h"
 #include "velo/cursor.h"
 #include "velo/v1/stream.pb-c.h"
+#include "velo_test_rpc_call.h"
 
 #define NOW 1700000000000LL
-#define FRAME_MAX (4u << 20)
 
 struct fixture {
     stream_state           *st;
@@ -91,50 +91,14 @@ serving(struct fixture *f, int64_t lag)
     atomic_store(&f->progress.lag, lag);
 }
 
-/* Packs an RpcRequest for method with req, dispatches it, and returns the
- * status; on RPC_OK *out is the decoded reply (free_unpacked), else the
- * error text is in err. */
+/* One call of StationService's method through velo_rpc_dispatch. */
 static int
 call(struct fixture *f, const char *method, const ProtobufCMessage *req,
      const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out,
      char *err, size_t err_size)
 {
-    Velo__V1__RpcRequest rq = VELO__V1__RPC_REQUEST__INIT;
-    Velo__V1__RpcReply  *rr;
-    struct velo_buf      ob;
-    char                 path[128];
-    uint8_t             *payload, *frame;
-    size_t               flen;
-    int                  status;
-
-    snprintf(path, sizeof(path), "velo.v1.StationService/%s", method);
-    payload = malloc(protobuf_c_message_get_packed_size(req) + 1);
-    rq.method = path;
-    rq.has_id = rq.has_payload = true;
-    rq.id = 77;
-    rq.payload.data = payload;
-    rq.payload.len = protobuf_c_message_pack(req, payload);
-    frame = malloc(velo__v1__rpc_request__get_packed_size(&rq));
-    flen = velo__v1__rpc_request__pack(&rq, frame);
-    velo_buf_init(&ob, FRAME_MAX);
-    assert_int_equal(velo_rpc_dispatch(&f->rpc, 1, frame, flen, NOW, NULL, &ob),
-                     VELO_OK);
-    rr = velo__v1__rpc_reply__unpack(NULL, ob.len, (const uint8_t *)ob.data);
-    assert_non_null(rr);
-    assert_int_equal(rr->id, 77);
-    status = rr->status;
-    if (status == VELO__V1__RPC_STATUS__RPC_OK) {
-        *out = protobuf_c_message_unpack(out_desc, NULL, rr->payload.len,
-                                         rr->payload.data);
-        assert_non_null(*out);
-    } else {
-        snprintf(err, err_size, "%s", rr->error ? rr->error : "");
-    }
-    velo__v1__rpc_reply__free_unpacked(rr, NULL);
-    velo_buf_fini(&ob);
-    free(frame);
-    free(payload);
-    return status;
+    return velo_test_rpc_call(&f->rpc, "velo.v1.StationService", method, req,
+                              out_desc, out, err, err_size, NOW);
 }
 
 static int

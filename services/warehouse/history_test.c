@@ -17,10 +17,10 @@
 #include "history.h"
 #include "velo/clock.h"
 #include "velo/v1/history.pb-c.h"
+#include "velo_test_rpc_call.h"
 #include "wh_test_util.h"
 
 #define NOW (T_H0 + 48 * T_HOUR_MS)
-#define FRAME_MAX (4u << 20)
 #define ST_OK VELO__V1__RPC_STATUS__RPC_OK
 #define ST_INVALID VELO__V1__RPC_STATUS__RPC_INVALID_ARGUMENT
 #define ST_UNAVAILABLE VELO__V1__RPC_STATUS__RPC_UNAVAILABLE
@@ -124,49 +124,14 @@ teardown(void **state)
     return 0;
 }
 
-/* Packs an RpcRequest for method with req, dispatches it, and returns the
- * status; *out the decoded reply on RPC_OK, else err the error text. */
+/* One call of HistoryService's method through velo_rpc_dispatch. */
 static int
 call(struct fixture *f, const char *method, const ProtobufCMessage *req,
      const ProtobufCMessageDescriptor *out_desc, ProtobufCMessage **out,
      char *err, size_t err_size)
 {
-    Velo__V1__RpcRequest rq = VELO__V1__RPC_REQUEST__INIT;
-    Velo__V1__RpcReply  *rr;
-    struct velo_buf      ob;
-    char                 path[128];
-    uint8_t             *payload, *frame;
-    size_t               flen;
-    int                  status;
-
-    snprintf(path, sizeof(path), "velo.v1.HistoryService/%s", method);
-    payload = malloc(protobuf_c_message_get_packed_size(req) + 1);
-    rq.method = path;
-    rq.has_id = rq.has_payload = true;
-    rq.id = 9;
-    rq.payload.data = payload;
-    rq.payload.len = protobuf_c_message_pack(req, payload);
-    frame = malloc(velo__v1__rpc_request__get_packed_size(&rq));
-    flen = velo__v1__rpc_request__pack(&rq, frame);
-    velo_buf_init(&ob, FRAME_MAX);
-    assert_int_equal(velo_rpc_dispatch(&f->rpc, 1, frame, flen, NOW, NULL, &ob),
-                     VELO_OK);
-    rr = velo__v1__rpc_reply__unpack(NULL, ob.len, (const uint8_t *)ob.data);
-    assert_non_null(rr);
-    status = rr->status;
-    err[0] = '\0';
-    if (status == ST_OK) {
-        *out = protobuf_c_message_unpack(out_desc, NULL, rr->payload.len,
-                                         rr->payload.data);
-        assert_non_null(*out);
-    } else {
-        snprintf(err, err_size, "%s", rr->error ? rr->error : "");
-    }
-    velo__v1__rpc_reply__free_unpacked(rr, NULL);
-    velo_buf_fini(&ob);
-    free(frame);
-    free(payload);
-    return status;
+    return velo_test_rpc_call(&f->rpc, "velo.v1.HistoryService", method, req,
+                              out_desc, out, err, err_size, NOW);
 }
 
 static Velo__V1__HistoryRequest
