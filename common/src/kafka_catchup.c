@@ -33,7 +33,8 @@ busy(const velo_kafka_consumer *kc)
 }
 
 /* Hands over the next partitions while fewer than catch_up_max are
- * reading (those with nothing to read go along for free). */
+ * reading (those with nothing to read go along for free). A refused
+ * assignment hands nothing: the next note or idle poll tries again. */
 static rd_kafka_resp_err_t
 hand_over(velo_kafka_consumer *kc, bool first)
 {
@@ -41,17 +42,17 @@ hand_over(velo_kafka_consumer *kc, bool first)
     rd_kafka_topic_partition_t      *tp;
     rd_kafka_error_t                *error;
     rd_kafka_resp_err_t              err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    int                              n = busy(kc);
+    int                              n = busy(kc), next = kc->handed;
 
     list = rd_kafka_topic_partition_list_new(4);
-    while (kc->handed < kc->pos->cnt &&
+    while (next < kc->pos->cnt &&
            (kc->catch_up_max <= 0 || n < kc->catch_up_max)) {
-        tp = &kc->pos->elems[kc->handed];
+        tp = &kc->pos->elems[next];
         /* pos holds positions by now: the start is in parts */
         rd_kafka_topic_partition_list_add(list, tp->topic, tp->partition)
-            ->offset = kc->parts[kc->handed].start;
-        n += !part_done(kc, kc->handed);
-        kc->handed++;
+            ->offset = kc->parts[next].start;
+        n += !part_done(kc, next);
+        next++;
     }
     if (first) {
         err = rd_kafka_assign(kc->rk, list);
@@ -64,6 +65,8 @@ hand_over(velo_kafka_consumer *kc, bool first)
             rd_kafka_error_destroy(error);
         }
     }
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        kc->handed = next;
     rd_kafka_topic_partition_list_destroy(list);
     return err;
 }
