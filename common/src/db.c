@@ -264,10 +264,39 @@ velo_db_rollback(velo_db *db)
     db->in_tx = false;
 }
 
+/* Loads b's rows run by run (db_batch_runs): first every station's first
+ * dimension values, then the rows after each one's first change, ... so
+ * each load sees one version per station, in time order. */
+static int
+load_runs(velo_db *db, const struct db_batch *b, const uint32_t *run,
+          uint32_t max)
+{
+    struct velo_db_row *sub = calloc(b->n, sizeof(*sub));
+    struct db_batch     sb;
+    size_t              i, m;
+    uint32_t            k;
+    int                 rv = sub != NULL ? VELO_OK : VELO_ENOMEM;
+
+    for (k = 0; rv == VELO_OK && k <= max; k++) {
+        for (i = m = 0; i < b->n; i++) {
+            if (run[i] == k)
+                sub[m++] = *b->rows[i];
+        }
+        rv = db_batch_prepare(&sb, sub, m);
+        if (rv == VELO_OK) {
+            rv = db->ops->load(db, &sb);
+            db_batch_fini(&sb);
+        }
+    }
+    free(sub);
+    return rv;
+}
+
 int
 velo_db_upsert(velo_db *db, const struct velo_db_row *rows, size_t n)
 {
     struct db_batch b;
+    uint32_t       *run, max = 0;
     int             rv;
 
     if (!db->in_tx)
@@ -277,9 +306,16 @@ velo_db_upsert(velo_db *db, const struct velo_db_row *rows, size_t n)
     rv = db_batch_prepare(&b, rows, n);
     if (rv != VELO_OK)
         return rv;
-    rv = db->ops->load(db, &b);
+    run = calloc(b.n, sizeof(*run));
+    if (run == NULL)
+        rv = VELO_ENOMEM;
+    else
+        max = db_batch_runs(&b, run);
+    if (rv == VELO_OK)
+        rv = max == 0 ? db->ops->load(db, &b) : load_runs(db, &b, run, max);
     if (rv == VELO_OK)
         db->stats.rows_upserted += b.n;
+    free(run);
     db_batch_fini(&b);
     return rv;
 }

@@ -239,6 +239,26 @@ db_batch_prepare(struct db_batch *b, const struct velo_db_row *rows, size_t n)
     return VELO_OK;
 }
 
+uint32_t
+db_batch_runs(const struct db_batch *b, uint32_t *run)
+{
+    uint32_t max = 0;
+    size_t   i;
+
+    for (i = 0; i < b->n; i++) {
+        const struct velo_db_row *p = i > 0 ? b->rows[i - 1] : NULL;
+        const struct velo_db_row *r = b->rows[i];
+
+        run[i] = 0;
+        if (p != NULL && strcmp(p->system_id, r->system_id) == 0 &&
+            strcmp(p->station_id, r->station_id) == 0)
+            run[i] = run[i - 1] + (same_dims(p, r) ? 0 : 1);
+        if (run[i] > max)
+            max = run[i];
+    }
+    return max;
+}
+
 void
 db_batch_fini(struct db_batch *b)
 {

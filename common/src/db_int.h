@@ -127,6 +127,13 @@ VELO_MUST_CHECK int db_batch_prepare(struct db_batch          *b,
                                      const struct velo_db_row *rows, size_t n);
 void                db_batch_fini(struct db_batch *b);
 
+/* For each of b's rows (key order), the run of equal dimension values it
+ * belongs to within its station: 0 for the first, 1 after the first
+ * change, ... Returns the largest. The merge SQL opens one dim_station
+ * version per station and batch (the trailing run's), so a batch with a
+ * change inside is loaded run by run (velo_db_upsert). */
+uint32_t db_batch_runs(const struct db_batch *b, uint32_t *run);
+
 /* Logs db.error once with the redacted URL, the operation and the driver's
  * text as cause, and returns err. */
 int db_fail(velo_db *db, int err, const char *op, const char *cause);

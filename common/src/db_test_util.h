@@ -293,6 +293,42 @@ dbt_load_hours(velo_db *db, const char *station, int from, int to,
     dbt_load(db, rows, n);
 }
 
+/* Loads one batch of hourly rows of station from "hour:name hour:name":
+ * each hour with its own station name. */
+DBT_FN void
+dbt_load_named(velo_db *db, const char *station, const char *spec)
+{
+    static char        names[8][64];
+    struct velo_db_row rows[8];
+    size_t             n = 0;
+    const char        *p = spec;
+    int                h, used;
+
+    while (*p != '\0') {
+        assert_true(n < 8);
+        assert_int_equal(sscanf(p, "%d:%63[^0-9]%n", &h, names[n], &used), 2);
+        p += used;
+        /* the name runs up to the next "N:" (its trailing space dropped) */
+        if (names[n][0] != '\0' && names[n][strlen(names[n]) - 1] == ' ')
+            names[n][strlen(names[n]) - 1] = '\0';
+        rows[n] = dbt_row(VELO_DB_HOUR, station, h);
+        rows[n].station_name = names[n];
+        n++;
+    }
+    dbt_load(db, rows, n);
+}
+
+/* Lines in s. */
+DBT_FN int
+dbt_lines(const char *s)
+{
+    int n = 0;
+
+    for (; *s != '\0'; s++)
+        n += *s == '\n';
+    return n;
+}
+
 /* dim_station depends on the rows loaded, not on how batches were cut or
  * ordered (a kill -9 and restart cuts them elsewhere): late windows first
  * or early ones first give the same versions, renames included. */
@@ -331,9 +367,28 @@ dbt_batch_order(velo_db *db)
     assert_non_null(strstr(a, "\n1764558000000\t\\N\t1\tGare (nouvelle)\t"));
     assert_string_equal(a, b);
     assert_string_equal(a, c);
-    free(a);
     free(b);
     free(c);
+
+    /* The same rows as one batch: the rename inside it keeps both. */
+    dbt_load_named(db, "rd",
+                   "0:Gare 1:Gare 3:Gare (nouvelle) 5:Gare (nouvelle)");
+    b = dbt_versions(db, "rd");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+
+    /* Back to the old name: three versions, one batch or three. */
+    dbt_load_named(db, "re", "0:Gare 1:Gare 3:Gare (nouvelle) 5:Gare");
+    dbt_load_named(db, "rf", "0:Gare 1:Gare");
+    dbt_load_named(db, "rf", "3:Gare (nouvelle)");
+    dbt_load_named(db, "rf", "5:Gare");
+    a = dbt_versions(db, "re");
+    b = dbt_versions(db, "rf");
+    assert_int_equal(dbt_lines(a), 3);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
 }
 
 /* Rollback leaves nothing; an invalid row fails the batch up front; the
