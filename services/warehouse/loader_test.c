@@ -144,29 +144,39 @@ rows_in_db(struct fixture *f)
         (cond);                                                                \
     })
 
-static void
-test_offsets_wait_for_the_database(void **state)
+/* A started loader on the fixture's topic and database, once ready. */
+static wh_loader *
+loader_up(struct fixture *f, uint32_t batch_size, uint32_t batch_wait_ms)
 {
-    struct fixture      *f = *state;
     struct wh_loader_cfg cfg = {
         .brokers = f->m.brokers,
         .topic = TOPIC,
         .group_id = GROUP,
         .dlq_topic = DLQ,
         .db_url = f->url,
-        .batch_size = 4,
-        .batch_wait_ms = 100,
+        .batch_size = batch_size,
+        .batch_wait_ms = batch_wait_ms,
         .retry_max_ms = 300,
         .db_busy_ms = 100,
     };
-    struct wh_status_view v;
-    velo_db              *other;
-    wh_loader            *l;
-    char                  why[256];
+    wh_loader *l;
+    char       why[256];
 
     assert_int_equal(wh_loader_new(&l, &cfg, &f->status, f->metrics), VELO_OK);
     assert_int_equal(wh_loader_start(l), VELO_OK);
     assert_true(WAIT_FOR(wh_status_ready(&f->status, why, sizeof(why)), 10000));
+    return l;
+}
+
+static void
+test_offsets_wait_for_the_database(void **state)
+{
+    struct fixture       *f = *state;
+    wh_loader            *l = loader_up(f, 4, 100);
+    struct wh_status_view v;
+    velo_db              *other;
+    char                  why[256];
+
     /* Another writer holds the database before any record arrives. */
     assert_int_equal(velo_db_connect(&other, f->url, NULL), VELO_OK);
     assert_int_equal(velo_db_begin(other), VELO_OK);
@@ -195,24 +205,9 @@ test_offsets_wait_for_the_database(void **state)
 static void
 test_partial_batch_loads_when_caught_up(void **state)
 {
-    struct fixture      *f = *state;
-    struct wh_loader_cfg cfg = {
-        .brokers = f->m.brokers,
-        .topic = TOPIC,
-        .group_id = GROUP,
-        .dlq_topic = DLQ,
-        .db_url = f->url,
-        .batch_size = 1000,
-        .batch_wait_ms = 60000,
-        .retry_max_ms = 300,
-        .db_busy_ms = 100,
-    };
-    wh_loader *l;
-    char       why[256];
+    struct fixture *f = *state;
+    wh_loader      *l = loader_up(f, 1000, 60000);
 
-    assert_int_equal(wh_loader_new(&l, &cfg, &f->status, f->metrics), VELO_OK);
-    assert_int_equal(wh_loader_start(l), VELO_OK);
-    assert_true(WAIT_FOR(wh_status_ready(&f->status, why, sizeof(why)), 10000));
     produce(f);
     assert_true(WAIT_FOR(rows_in_db(f) == HOURS, 15000));
     assert_int_equal(wh_loader_stop(l), VELO_OK);
