@@ -18,6 +18,14 @@ enum {
     SC_COUNT = 30,
 };
 
+/* samples .. capacity, the measures both fact tables carry in this order
+ * (electric_avg, the last, may be NULL: SC_ELECTRIC). */
+#define SC_MEASURES                                                            \
+    SC_SAMPLES, SC_SAMPLES + 1, SC_SAMPLES + 2, SC_SAMPLES + 3,                \
+        SC_SAMPLES + 4, SC_SAMPLES + 5, SC_SAMPLES + 6, SC_SAMPLES + 7,        \
+        SC_SAMPLES + 8, SC_SAMPLES + 9, SC_SAMPLES + 10, SC_SAMPLES + 11,      \
+        SC_SAMPLES + 12, SC_SAMPLES + 13
+
 static const uint8_t all_cols[SC_COUNT] = {
     0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14,
     15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
@@ -25,45 +33,11 @@ static const uint8_t all_cols[SC_COUNT] = {
 
 /* The fact columns: key, then samples .. electric_avg. */
 static const uint8_t hourly_cols[] = {
-    SC_SYSTEM_ID,
-    SC_STATION_ID,
-    SC_WINDOW,
-    7,
-    8,
-    9,
-    10,
-    11,
-    12,
-    13,
-    14,
-    15,
-    16,
-    17,
-    18,
-    19,
-    20,
-    SC_ELECTRIC,
+    SC_SYSTEM_ID, SC_STATION_ID, SC_WINDOW, SC_MEASURES, SC_ELECTRIC,
 };
 static const uint8_t daily_cols[] = {
-    SC_SYSTEM_ID,
-    SC_STATION_ID,
-    SC_WINDOW,
-    SC_LOCAL_DATE,
-    7,
-    8,
-    9,
-    10,
-    11,
-    12,
-    13,
-    14,
-    15,
-    16,
-    17,
-    18,
-    19,
-    20,
-    SC_ELECTRIC,
+    SC_SYSTEM_ID,  SC_STATION_ID, SC_WINDOW,
+    SC_LOCAL_DATE, SC_MEASURES,   SC_ELECTRIC,
 };
 
 const struct db_pgcopy_cols db_pgcopy_stage = {all_cols, SC_COUNT};
