@@ -23,6 +23,16 @@
 /* The COPY statements of a load, built once per connection. */
 enum pg_copy { CP_STAGE, CP_HOURLY, CP_DAILY, CP_COUNT };
 
+/* The table and columns of each COPY. */
+static const struct {
+    const char                  *table;
+    const struct db_pgcopy_cols *cols;
+} pg_copies[CP_COUNT] = {
+    [CP_STAGE] = {"stg_station_stats", &db_pgcopy_stage},
+    [CP_HOURLY] = {"fact_station_hourly", &db_pgcopy_hourly},
+    [CP_DAILY] = {"fact_station_daily", &db_pgcopy_daily},
+};
+
 struct db_pg {
     velo_db base; /* first: velo_db * and db_pg * convert */
     PGconn *conn;
@@ -247,10 +257,6 @@ join_sql(char **out, const char *const *stmts, size_t n, const char *tail)
 static int
 build_sql(struct db_pg *p, int server_version)
 {
-    static const char *const tables[CP_COUNT] = {
-        "stg_station_stats", "fact_station_hourly", "fact_station_daily"};
-    const struct db_pgcopy_cols *cols[CP_COUNT] = {
-        &db_pgcopy_stage, &db_pgcopy_hourly, &db_pgcopy_daily};
     int i, rv;
 
     rv = join_sql(&p->dims_sql, db_sql_merge_ansi, db_sql_merge_dims_len,
@@ -263,8 +269,8 @@ build_sql(struct db_pg *p, int server_version)
                       db_sql_merge_ansi_len - db_sql_merge_dims_len,
                       "RELEASE SAVEPOINT " FACTS_SAVEPOINT);
     for (i = 0; rv == VELO_OK && i < CP_COUNT; i++)
-        rv = db_pgcopy_sql(p->copy_sql[i], sizeof(p->copy_sql[i]), tables[i],
-                           cols[i]);
+        rv = db_pgcopy_sql(p->copy_sql[i], sizeof(p->copy_sql[i]),
+                           pg_copies[i].table, pg_copies[i].cols);
     return rv;
 }
 
@@ -504,8 +510,6 @@ static int
 copy_in(velo_db *db, enum pg_copy cp, const struct db_batch *b, enum pick k,
         bool *conflict)
 {
-    static const struct db_pgcopy_cols *const cols[CP_COUNT] = {
-        &db_pgcopy_stage, &db_pgcopy_hourly, &db_pgcopy_daily};
     int rv, rv2;
 
     if (count_picked(b, k) == 0)
@@ -514,7 +518,7 @@ copy_in(velo_db *db, enum pg_copy cp, const struct db_batch *b, enum pick k,
                   PGRES_COPY_IN, NULL);
     if (rv != VELO_OK)
         return rv;
-    rv = copy_rows(db, b, k, cols[cp]);
+    rv = copy_rows(db, b, k, pg_copies[cp].cols);
     /* End the COPY either way: an error message aborts it server-side. */
     if (PQputCopyEnd(PG(db), rv == VELO_OK ? NULL : "velo: batch failed") !=
             1 &&
