@@ -17,6 +17,8 @@
 #include "velo/clock.h"
 #include "velo/log.h"
 
+#define KAFKA_LEADER_POLL_MS 20 /* velo_kafka__await_leaders */
+
 #define KAFKA_DEFAULT_MAX_MSG 1000000u
 #define KAFKA_DEFAULT_QUEUE_KB 32768
 #define KAFKA_DEFAULT_LINGER 5u
@@ -442,6 +444,27 @@ velo_kafka__topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
     return rv;
 }
 
+int
+velo_kafka__await_leaders(rd_kafka_t *rk, const char *topic,
+                          int64_t deadline_ms, bool unknown_ok,
+                          rd_kafka_topic_partition_list_t **list)
+{
+    int64_t left;
+    int     rv = VELO_ETIMEDOUT;
+
+    while ((left = deadline_ms - velo_mono_ms()) > 0) {
+        rd_kafka_topic_partition_list_destroy(*list);
+        *list = rd_kafka_topic_partition_list_new(8);
+        rv = velo_kafka__topic_partitions(rk, topic, (int)left, *list);
+        if (rv != VELO_EUNAVAIL && !(unknown_ok && rv == VELO_ENOTFOUND))
+            break;
+        left = deadline_ms - velo_mono_ms();
+        velo_sleep_ms(left < KAFKA_LEADER_POLL_MS ? left
+                                                  : KAFKA_LEADER_POLL_MS);
+    }
+    return rv;
+}
+
 /* Reads the one CreateTopics result out of ev (NULL: no answer). */
 static int
 kafka_create_result(rd_kafka_event_t *ev, const char *topic)
@@ -589,14 +612,8 @@ velo_kafka_ensure_topic_cfg(const char *brokers, const char *topic,
     /* Just created, a broker may still answer "unknown topic" until the
      * controller's metadata reaches it (KRaft, under load): not yet, not
      * missing. */
-    while ((rv == VELO_EUNAVAIL || (created && rv == VELO_ENOTFOUND)) &&
-           velo_mono_ms() < deadline) {
-        velo_sleep_ms(50);
-        rd_kafka_topic_partition_list_destroy(list);
-        list = rd_kafka_topic_partition_list_new(partitions);
-        rv = velo_kafka__topic_partitions(
-            rk, topic, (int)(deadline - velo_mono_ms()), list);
-    }
+    if (rv == VELO_EUNAVAIL)
+        rv = velo_kafka__await_leaders(rk, topic, deadline, created, &list);
     if (rv == VELO_OK && list->cnt != partitions) {
         velo_info("kafka.topic.exists", VELO_S("topic", topic),
                   VELO_I("partitions", list->cnt),

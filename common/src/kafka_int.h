@@ -44,6 +44,18 @@ VELO_MUST_CHECK int
 velo_kafka__topic_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms,
                              rd_kafka_topic_partition_list_t *list);
 
+/* Asks every KAFKA_LEADER_POLL_MS, until deadline_ms (velo_mono_ms),
+ * until every partition of topic has a leader: *list (replaced on each
+ * try; the caller destroys it) then holds them. Retries while a partition
+ * has no leader, and while the cluster does not know the topic when
+ * unknown_ok (just created: its metadata may not have reached the broker
+ * asked). Returns the last answer (VELO_ETIMEDOUT when there was no time
+ * to ask). */
+VELO_MUST_CHECK int
+velo_kafka__await_leaders(rd_kafka_t *rk, const char *topic,
+                          int64_t deadline_ms, bool unknown_ok,
+                          rd_kafka_topic_partition_list_t **list);
+
 /* The producer settings every producer shares (client.id, idempotence,
  * acks, compression, partitioner, linger, queue bound, message size), from
  * cfg; max_msg_bytes is the resolved payload limit. */

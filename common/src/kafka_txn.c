@@ -230,52 +230,21 @@ velo_kafka_txn_send_offsets(velo_kafka_txn *kt, velo_kafka_consumer *kc,
     return rv;
 }
 
-/* True when md describes one topic with partitions, each with a leader. */
-static bool
-txn_leaders_known(const rd_kafka_metadata_t *md)
-{
-    const rd_kafka_metadata_topic_t *t;
-    int                              i;
-
-    if (md->topic_cnt != 1)
-        return false;
-    t = &md->topics[0];
-    if (t->err != RD_KAFKA_RESP_ERR_NO_ERROR || t->partition_cnt <= 0)
-        return false;
-    for (i = 0; i < t->partition_cnt; i++) {
-        if (t->partitions[i].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            t->partitions[i].leader < 0)
-            return false;
-    }
-    return true;
-}
-
 int
 velo_kafka_txn_warm(velo_kafka_txn *kt, const char *topic, int timeout_ms)
 {
-    const rd_kafka_metadata_t *md;
-    rd_kafka_topic_t          *rkt;
-    int64_t                    until = velo_mono_ms() + timeout_ms, left;
-    bool                       known = false;
+    rd_kafka_topic_partition_list_t *list;
+    int                              rv;
 
     if (velo_kafka__str_empty(topic) || timeout_ms < 0)
         return VELO_EINVAL;
-    rkt = rd_kafka_topic_new(kt->rk, topic, NULL);
-    if (rkt == NULL)
-        return VELO_EINVAL;
-    /* A reply also updates the producer's own view of topic (it is known
-     * locally through rkt), which is the point. */
-    while (!known && (left = until - velo_mono_ms()) > 0) {
-        if (rd_kafka_metadata(kt->rk, 0, rkt, &md, (int)left) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR) {
-            known = txn_leaders_known(md);
-            rd_kafka_metadata_destroy(md);
-        }
-        if (!known)
-            velo_sleep_ms(left < 20 ? left : 20);
-    }
-    rd_kafka_topic_destroy(rkt);
-    return known ? VELO_OK : VELO_ETIMEDOUT;
+    /* Each answer also updates the producer's own view of topic, which is
+     * the point. */
+    list = rd_kafka_topic_partition_list_new(8);
+    rv = velo_kafka__await_leaders(kt->rk, topic, velo_mono_ms() + timeout_ms,
+                                   true, &list);
+    rd_kafka_topic_partition_list_destroy(list);
+    return rv == VELO_OK ? VELO_OK : VELO_ETIMEDOUT;
 }
 
 int
