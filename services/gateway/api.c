@@ -72,19 +72,14 @@ gw_h_systems(void *ctx, const struct velo_http_req *req,
     struct gateway              *gw = ctx;
     Velo__V1__ListSystemsRequest rq = VELO__V1__LIST_SYSTEMS_REQUEST__INIT;
     Velo__V1__ListSystemsReply  *r = NULL;
-    struct velo_rpc_error        err = {0};
     struct velo_jsonw            w;
     size_t                       i;
-    int                          rv;
 
     if (!gw_admit(gw, req, resp))
         return;
-    rv = gw_upstream_call(gw->stream, "ListSystems", &rq.base,
-                          (ProtobufCMessage **)&r, &err);
-    if (rv != VELO_OK) {
-        gw_error_upstream(resp, "velo-stream", rv, &err);
+    if (!gw_stream_call(gw, "ListSystems", &rq.base, (ProtobufCMessage **)&r,
+                        resp))
         return;
-    }
     velo_jsonw_init(&w, &resp->body);
     velo_jsonw_obj_begin(&w);
     velo_jsonw_key(&w, "systems");
@@ -134,13 +129,11 @@ gw_h_stations(void *ctx, const struct velo_http_req *req,
     Velo__V1__ListStationsRequest rq = VELO__V1__LIST_STATIONS_REQUEST__INIT;
     Velo__V1__ListStationsReply  *r = NULL;
     struct gw_query               q = gw_req_query(req);
-    struct velo_rpc_error         err = {0};
     struct gw_perr                e;
     struct velo_jsonw             w;
     uint8_t                       key[4096];
     size_t                        i, klen;
     uint64_t                      stamp;
-    int                           rv;
 
     if (!gw_admit(gw, req, resp))
         return;
@@ -153,12 +146,9 @@ gw_h_stations(void *ctx, const struct velo_http_req *req,
         rq.system_id != NULL ? gw_events_stamp(gw->events, rq.system_id) : 0;
     if (list_cached(gw, key, klen, stamp, resp))
         return;
-    rv = gw_upstream_call(gw->stream, "ListStations", &rq.base,
-                          (ProtobufCMessage **)&r, &err);
-    if (rv != VELO_OK) {
-        gw_error_upstream(resp, "velo-stream", rv, &err);
+    if (!gw_stream_call(gw, "ListStations", &rq.base, (ProtobufCMessage **)&r,
+                        resp))
         return;
-    }
     velo_jsonw_init(&w, &resp->body);
     velo_jsonw_obj_begin(&w);
     velo_jsonw_key(&w, "stations");
@@ -189,18 +179,13 @@ station_one(struct gateway *gw, const char *sys, const char *id,
 {
     Velo__V1__GetStationRequest rq = VELO__V1__GET_STATION_REQUEST__INIT;
     Velo__V1__StationState     *st = NULL;
-    struct velo_rpc_error       err = {0};
     struct velo_jsonw           w;
-    int                         rv;
 
     rq.system_id = (char *)sys;
     rq.station_id = (char *)id;
-    rv = gw_upstream_call(gw->stream, "GetStation", &rq.base,
-                          (ProtobufCMessage **)&st, &err);
-    if (rv != VELO_OK) {
-        gw_error_upstream(resp, "velo-stream", rv, &err);
+    if (!gw_stream_call(gw, "GetStation", &rq.base, (ProtobufCMessage **)&st,
+                        resp))
         return;
-    }
     velo_jsonw_init(&w, &resp->body);
     velo_station_state_json(&w, st, NAN);
     velo__v1__station_state__free_unpacked(st, NULL);

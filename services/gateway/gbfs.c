@@ -245,11 +245,9 @@ gbfs_answer(struct gateway *gw, const char *version, const char *system,
     Velo__V1__ListSystemsRequest   rq = VELO__V1__LIST_SYSTEMS_REQUEST__INIT;
     Velo__V1__ListSystemsReply    *r = NULL;
     const Velo__V1__SystemSummary *s;
-    struct velo_rpc_error          err = {0};
     enum velo_gbfs_feed            feed;
     enum velo_gbfs_version         v =
         strcmp(version, "2.3") == 0 ? VELO_GBFS_2_3 : VELO_GBFS_3_0;
-    int rv;
 
     if (system != NULL &&
         (velo_gbfs_out_feed_parse(file, &feed) != VELO_OK ||
@@ -257,12 +255,9 @@ gbfs_answer(struct gateway *gw, const char *version, const char *system,
         gw_error(resp, 404, "not_found", "no such GBFS feed");
         return;
     }
-    rv = gw_upstream_call(gw->stream, "ListSystems", &rq.base,
-                          (ProtobufCMessage **)&r, &err);
-    if (rv != VELO_OK) {
-        gw_error_upstream(resp, "velo-stream", rv, &err);
+    if (!gw_stream_call(gw, "ListSystems", &rq.base, (ProtobufCMessage **)&r,
+                        resp))
         return;
-    }
     s = system != NULL ? find_system(r, system) : NULL;
     if (system == NULL)
         gbfs_manifest(gw, r, tmpl, resp);

@@ -51,6 +51,11 @@ void gw_error_param(struct velo_http_resp *resp, const struct gw_perr *e);
 /* Maps a failed upstream call: 404, 400, 503 (+Retry-After), else 502. */
 void gw_error_upstream(struct velo_http_resp *resp, const char *what, int rv,
                        const struct velo_rpc_error *err);
+/* Calls velo-stream's method; on failure answers resp with
+ * gw_error_upstream and returns false. */
+bool gw_stream_call(struct gateway *gw, const char *method,
+                    const ProtobufCMessage *rq, ProtobufCMessage **out,
+                    struct velo_http_resp *resp);
 /* The per-client rate limit: false (with 429 + Retry-After filled) when
  * the client is over it. */
 bool gw_admit(struct gateway *gw, const struct velo_http_req *req,

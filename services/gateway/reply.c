@@ -59,6 +59,20 @@ gw_error_upstream(struct velo_http_resp *resp, const char *what, int rv,
 }
 
 bool
+gw_stream_call(struct gateway *gw, const char *method,
+               const ProtobufCMessage *rq, ProtobufCMessage **out,
+               struct velo_http_resp *resp)
+{
+    struct velo_rpc_error err = {0};
+    int                   rv;
+
+    rv = gw_upstream_call(gw->stream, method, rq, out, &err);
+    if (rv != VELO_OK)
+        gw_error_upstream(resp, "velo-stream", rv, &err);
+    return rv == VELO_OK;
+}
+
+bool
 gw_admit(struct gateway *gw, const struct velo_http_req *req,
          struct velo_http_resp *resp)
 {
