@@ -226,6 +226,27 @@ load_in_thread(void *arg)
     return NULL;
 }
 
+/* Starts l's load on a thread of its own and returns once the server
+ * shows it waiting on a lock (readiness, not a sleep). */
+static void
+start_blocked(struct loader *l, pthread_t *th)
+{
+    char *waiting = NULL;
+    int   i;
+
+    assert_int_equal(pthread_create(th, NULL, load_in_thread, l), 0);
+    for (i = 0; i < 2000; i++) {
+        free(waiting);
+        waiting = raw("SELECT count(*) FROM pg_stat_activity WHERE "
+                      "application_name = 'velo-warehouse' AND "
+                      "wait_event_type = 'Lock'");
+        if (strcmp(waiting, "1\n") == 0)
+            break;
+    }
+    assert_string_equal(waiting, "1\n");
+    free(waiting);
+}
+
 /* Two loaders open the first version of the same new station at once: the
  * second waits for the first (a lock, seen in pg_stat_activity), then
  * succeeds, and the station has exactly one version. */
@@ -237,8 +258,7 @@ test_pg_concurrent_loaders_both_succeed(void **state)
     struct loader       l;
     pthread_t           th;
     velo_db            *a;
-    char               *waiting = NULL, *dims;
-    int                 i;
+    char               *dims;
 
     (void)state;
     reset_schema();
@@ -247,18 +267,7 @@ test_pg_concurrent_loaders_both_succeed(void **state)
     l.row = dbt_row(VELO_DB_HOUR, "s7", 1);
     assert_int_equal(velo_db_begin(a), VELO_OK);
     assert_int_equal(velo_db_upsert(a, &r, 1), VELO_OK);
-    assert_int_equal(pthread_create(&th, NULL, load_in_thread, &l), 0);
-    /* Readiness, not a sleep: until the server shows B waiting on a lock. */
-    for (i = 0; i < 2000; i++) {
-        free(waiting);
-        waiting = raw("SELECT count(*) FROM pg_stat_activity WHERE "
-                      "application_name = 'velo-warehouse' AND "
-                      "wait_event_type = 'Lock'");
-        if (strcmp(waiting, "1\n") == 0)
-            break;
-    }
-    assert_string_equal(waiting, "1\n");
-    free(waiting);
+    start_blocked(&l, &th);
     assert_int_equal(velo_db_commit(a), VELO_OK);
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_int_equal(l.rv, VELO_OK);
@@ -367,8 +376,6 @@ test_pg_concurrent_same_key_falls_back(void **state)
     struct loader       l;
     pthread_t           th;
     velo_db            *a;
-    char               *waiting = NULL;
-    int                 i;
 
     (void)state;
     reset_schema();
@@ -380,17 +387,7 @@ test_pg_concurrent_same_key_falls_back(void **state)
     r.samples = 44;
     assert_int_equal(velo_db_begin(a), VELO_OK);
     assert_int_equal(velo_db_upsert(a, &r, 1), VELO_OK);
-    assert_int_equal(pthread_create(&th, NULL, load_in_thread, &l), 0);
-    for (i = 0; i < 2000; i++) {
-        free(waiting);
-        waiting = raw("SELECT count(*) FROM pg_stat_activity WHERE "
-                      "application_name = 'velo-warehouse' AND "
-                      "wait_event_type = 'Lock'");
-        if (strcmp(waiting, "1\n") == 0)
-            break;
-    }
-    assert_string_equal(waiting, "1\n");
-    free(waiting);
+    start_blocked(&l, &th);
     assert_int_equal(velo_db_commit(a), VELO_OK);
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_int_equal(l.rv, VELO_OK);
