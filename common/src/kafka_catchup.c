@@ -8,12 +8,24 @@
  * nothing already assigned): the next one when one before it has reached
  * the high watermark seen at assign time. Each partition is still read in
  * order and completely; only the order between partitions changes, which
- * per-partition consumers do not see. */
+ * per-partition consumers do not see.
+ *
+ * The read-ahead bound (cfg.read_ahead_records) limits what librdkafka
+ * holds of the partition being read. librdkafka 2.0.2 stops fetching a
+ * partition while queued.min.messages records wait in the consumer queue
+ * and looks again only when its broker thread wakes: a request for that
+ * broker or its one-second tick (librdkafka issue 2879). So once the queue
+ * is back under the bound, a watermark query to the leader of the
+ * partition just read wakes it: the next fetch then overlaps processing. */
 #include <stdlib.h>
 
 #include "kafka_consumer_int.h"
 #include "kafka_int.h"
 #include "velo/log.h"
+
+/* The wake is the request going out; its answer is not needed and waited
+ * for briefly. */
+#define READAHEAD_WAKE_MS 100
 
 static bool
 part_done(const velo_kafka_consumer *kc, int i)
@@ -114,4 +126,55 @@ velo_kafka__catchup_idle(velo_kafka_consumer *kc)
     }
     rd_kafka_topic_partition_list_destroy(now);
     (void)hand_over(kc, false);
+}
+
+static void
+wake(velo_kafka_consumer *kc, const char *topic, int32_t partition)
+{
+    int64_t lo, hi;
+
+    kc->gated = false;
+    (void)rd_kafka_query_watermark_offsets(kc->rk, topic, partition, &lo, &hi,
+                                           READAHEAD_WAKE_MS);
+}
+
+/* One wake each time the bound bit. The fetcher decides on the queue
+ * right after adding a fetch to it, and this consumer may take one record
+ * before it looks: a queue of exactly the bound is seen as one less. */
+void
+velo_kafka__readahead_note(velo_kafka_consumer      *kc,
+                           const rd_kafka_message_t *rkm)
+{
+    int n;
+
+    if (kc->cq == NULL || rkm->rkt == NULL)
+        return;
+    n = rd_kafka_queue_length(kc->cq);
+    if (n >= kc->read_ahead - 1)
+        kc->gated = true;
+    else if (kc->gated)
+        wake(kc, rd_kafka_topic_name(rkm->rkt), rkm->partition);
+}
+
+/* The safety net for a bite not seen: the queue ran dry while a partition
+ * handed over is still short of its target. */
+void
+velo_kafka__readahead_idle(velo_kafka_consumer *kc)
+{
+    rd_kafka_topic_partition_list_t *now;
+    int                              i;
+
+    if (kc->cq == NULL || !kc->assigned)
+        return;
+    now = rd_kafka_topic_partition_list_copy(kc->pos);
+    if (rd_kafka_position(kc->rk, now) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (i = 0; i < kc->handed; i++) {
+            if (kc->parts[i].start < kc->parts[i].target &&
+                now->elems[i].offset < kc->parts[i].target) {
+                wake(kc, now->elems[i].topic, now->elems[i].partition);
+                break;
+            }
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(now);
 }

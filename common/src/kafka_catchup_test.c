@@ -22,49 +22,19 @@
 #define PER_PART 40
 #define VAL_BYTES 65536 /* 40 x 64 KiB: more than one 1 MiB fetch */
 
-struct fixture {
-    struct velo_test_mock m;
-};
-
-static int
-setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    assert_non_null(f);
-    velo_test_mock_start(&f->m, "kafka_catchup_test");
-    velo_test_mock_topic(&f->m, TOPIC, PARTS);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    velo_test_mock_stop(&f->m);
-    free(f);
-    return 0;
-}
+static const struct velo_test_mock_topic mock_topic = {"kafka_catchup_test",
+                                                       TOPIC, PARTS};
 
 /* PER_PART records into each partition (a plain librdkafka producer:
  * velo_kafka_produce picks partitions by key). */
 static void
-produce(const struct fixture *f)
+produce(const struct velo_test_mock *m)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_t      *rk;
-    char            *val = calloc(1, VAL_BYTES);
-    char             err[256];
-    int              p, i;
+    rd_kafka_t *rk = velo_test_mock_producer(m, NULL);
+    char       *val = calloc(1, VAL_BYTES);
+    int         p, i;
 
     assert_non_null(val);
-    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", f->m.brokers,
-                                       err, sizeof(err)),
-                     RD_KAFKA_CONF_OK);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    assert_non_null(rk);
     for (p = 0; p < PARTS; p++) {
         for (i = 0; i < PER_PART; i++) {
             memset(val, 'a' + (i % 26), VAL_BYTES);
@@ -83,14 +53,14 @@ produce(const struct fixture *f)
 
 /* Reads every record; fills order[] with the partition of each. */
 static int
-read_all(const struct fixture *f, uint32_t catch_up, int32_t *order)
+read_all(const struct velo_test_mock *m, uint32_t catch_up, int32_t *order)
 {
-    struct velo_kafka_consumer_cfg cfg = {.brokers = f->m.brokers,
+    struct velo_kafka_consumer_cfg cfg = {.brokers = m->brokers,
                                           .group_id = "catchup",
                                           .catch_up_partitions = catch_up,
                                           .fetch_wait_max_ms = 10};
     velo_kafka_consumer           *kc = NULL;
-    struct velo_kafka_msg          m;
+    struct velo_kafka_msg          msg;
     int64_t                        deadline = velo_mono_ms() + 30000;
     int                            got = 0;
 
@@ -100,10 +70,10 @@ read_all(const struct fixture *f, uint32_t catch_up, int32_t *order)
         VELO_OK);
     assert_false(velo_kafka_caught_up(kc));
     while (got < PARTS * PER_PART && velo_mono_ms() < deadline) {
-        if (velo_kafka_consume(kc, &m, 100) != VELO_OK)
+        if (velo_kafka_consume(kc, &msg, 100) != VELO_OK)
             continue;
-        order[got++] = m.partition;
-        velo_kafka_msg_release(&m);
+        order[got++] = msg.partition;
+        velo_kafka_msg_release(&msg);
     }
     assert_true(velo_kafka_caught_up(kc));
     velo_kafka_consumer_free(kc);
@@ -124,12 +94,12 @@ switches(const int32_t *order, int n)
 static void
 test_one_at_a_time_reads_partitions_in_turn(void **state)
 {
-    struct fixture *f = *state;
-    int32_t         order[PARTS * PER_PART];
-    int             i;
+    struct velo_test_mock *m = *state;
+    int32_t                order[PARTS * PER_PART];
+    int                    i;
 
-    produce(f);
-    assert_int_equal(read_all(f, 1, order), PARTS * PER_PART);
+    produce(m);
+    assert_int_equal(read_all(m, 1, order), PARTS * PER_PART);
     for (i = 0; i < PARTS * PER_PART; i++)
         assert_int_equal(order[i], i / PER_PART); /* 0..0 1..1 2..2 */
 }
@@ -138,11 +108,11 @@ test_one_at_a_time_reads_partitions_in_turn(void **state)
 static void
 test_all_at_once_interleaves(void **state)
 {
-    struct fixture *f = *state;
-    int32_t         order[PARTS * PER_PART];
+    struct velo_test_mock *m = *state;
+    int32_t                order[PARTS * PER_PART];
 
-    produce(f);
-    assert_int_equal(read_all(f, 0, order), PARTS * PER_PART);
+    produce(m);
+    assert_int_equal(read_all(m, 0, order), PARTS * PER_PART);
     assert_true(switches(order, PARTS * PER_PART) > PARTS - 1);
 }
 
@@ -150,10 +120,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(
-            test_one_at_a_time_reads_partitions_in_turn, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_all_at_once_interleaves, setup,
-                                        teardown),
+        cmocka_unit_test_prestate_setup_teardown(
+            test_one_at_a_time_reads_partitions_in_turn, velo_test_mock_setup,
+            velo_test_mock_teardown, (void *)&mock_topic),
+        cmocka_unit_test_prestate_setup_teardown(
+            test_all_at_once_interleaves, velo_test_mock_setup,
+            velo_test_mock_teardown, (void *)&mock_topic),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

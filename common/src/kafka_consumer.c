@@ -37,6 +37,12 @@ kafka_consumer_conf(rd_kafka_conf_t                      *conf,
     int rv;
 
     rv = velo_kafka__conf_set_all(conf, kv, sizeof(kv) / sizeof(kv[0]));
+    if (rv == VELO_OK && cfg->read_ahead_records > 0)
+        rv = velo_kafka__conf_set_u32(conf, "queued.min.messages",
+                                      cfg->read_ahead_records);
+    if (rv == VELO_OK && cfg->read_ahead_records > 0)
+        rv = velo_kafka__conf_set_u32(conf, "max.partition.fetch.bytes",
+                                      VELO_KAFKA_READ_AHEAD_FETCH_BYTES);
     if (rv == VELO_OK && cfg->fetch_wait_max_ms > 0)
         rv = velo_kafka__conf_set_u32(conf, "fetch.wait.max.ms",
                                       cfg->fetch_wait_max_ms);
@@ -94,6 +100,11 @@ velo_kafka_consumer_new(velo_kafka_consumer                 **out,
     kc->catch_up_max =
         (int)(cfg->catch_up_partitions > INT32_MAX ? INT32_MAX
                                                    : cfg->catch_up_partitions);
+    kc->read_ahead =
+        (int)(cfg->read_ahead_records > INT32_MAX ? INT32_MAX
+                                                  : cfg->read_ahead_records);
+    if (kc->read_ahead > 0)
+        kc->cq = rd_kafka_queue_get_consumer(kc->rk);
     if (cfg->metrics != NULL)
         kafka_lag_gauge(kc, cfg->metrics, cfg->group_id);
     /* One queue: errors and rebalances are served by consumer_poll. */
@@ -443,6 +454,7 @@ velo_kafka_consume(velo_kafka_consumer *kc, struct velo_kafka_msg *msg,
     rkm = rd_kafka_consumer_poll(kc->rk, timeout_ms);
     if (rkm == NULL) {
         velo_kafka__catchup_idle(kc);
+        velo_kafka__readahead_idle(kc);
         return VELO_ETIMEDOUT;
     }
     if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -466,6 +478,7 @@ velo_kafka_consume(velo_kafka_consumer *kc, struct velo_kafka_msg *msg,
     msg->timestamp_ms = rd_kafka_message_timestamp(rkm, NULL);
     msg->raw_ = rkm;
     velo_kafka__catchup_note(kc, rkm->partition, rkm->offset);
+    velo_kafka__readahead_note(kc, rkm);
     return VELO_OK;
 }
 
@@ -726,6 +739,8 @@ velo_kafka_consumer_free(velo_kafka_consumer *kc)
     err = rd_kafka_consumer_close(kc->rk);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
         velo_warn("kafka.close.fail", VELO_S("cause", rd_kafka_err2str(err)));
+    if (kc->cq != NULL)
+        rd_kafka_queue_destroy(kc->cq);
     rd_kafka_destroy(kc->rk);
     kafka_marks_clear(kc);
     free(kc);

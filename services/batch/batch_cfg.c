@@ -58,6 +58,11 @@ static const struct velo_opt batch_opts[] = {
      "input partitions read at once while catching up on a backlog (0: "
      "all); each holds its prefetched records in memory",
      .max = 1024},
+    {"read-ahead", "VELO_BATCH_READ_AHEAD", "2000", VELO_OPT_U32,
+     CFG(read_ahead),
+     "input records fetched ahead of processing at most (plus one 64 KiB "
+     "fetch); 0: librdkafka's own bound, a whole backlog of small records",
+     .max = 10000000},
     {"once", "VELO_BATCH_ONCE", "false", VELO_OPT_BOOL, CFG(once),
      "process everything up to the ends of the partitions at start, emit "
      "every complete window, commit and exit 0 (the CronJob form)"},

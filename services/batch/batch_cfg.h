@@ -25,6 +25,7 @@ struct batch_cfg {
     uint32_t               txn_timeout_ms;
     uint32_t               max_record_bytes;
     uint32_t               catch_up_partitions;
+    uint32_t               read_ahead;
     bool                   once;
     const char            *schedule;    /* cron, UTC; NULL: continuous */
     uint32_t               crash_after; /* tests: SIGKILL after N records */

@@ -88,14 +88,15 @@ svc_create(void **out, const void *cfgp, velo_metrics *m)
     if (s == NULL)
         return VELO_ENOMEM;
     s->cfg = cfg;
-    rv = kio_new_retry(
-        &s->kio, &(struct batch_kio_cfg){
-                     cfg->common.kafka_brokers, cfg->topic, cfg->systems_topic,
-                     cfg->out_topic, cfg->dlq_topic, cfg->group_id,
-                     cfg->transactional_id, cfg->txn_timeout_ms,
-                     cfg->max_record_bytes, m, cfg->catch_up_partitions,
-                     /* a pass that exits switches partitions fast */
-                     cfg->once ? ONCE_FETCH_WAIT_MS : 0});
+    rv = kio_new_retry(&s->kio,
+                       &(struct batch_kio_cfg){
+                           cfg->common.kafka_brokers, cfg->topic,
+                           cfg->systems_topic, cfg->out_topic, cfg->dlq_topic,
+                           cfg->group_id, cfg->transactional_id,
+                           cfg->txn_timeout_ms, cfg->max_record_bytes, m,
+                           cfg->catch_up_partitions, cfg->read_ahead,
+                           /* a pass that exits switches partitions fast */
+                           cfg->once ? ONCE_FETCH_WAIT_MS : 0});
     if (rv == VELO_OK) {
         batch_kio_ops(s->kio, &io);
         rv = batch_run_new(

@@ -15,6 +15,12 @@
 
 #define OUT_PARTITIONS 6 /* velib_aggregates when batch creates it */
 #define PROBE_POLL_MS 100
+/* A probe reads one record: librdkafka's prefetch (100000 records, 1 MiB
+ * fetches by default) would pull in the rest of the partition meanwhile.
+ * Not 1 record: the version barrier librdkafka queues at the start counts
+ * too, and a fetcher held back by it waits for its one-second tick. */
+#define PROBE_QUEUED_MIN "16"
+#define PROBE_FETCH_BYTES "16384"
 #define SYSTEMS_RETRY_MS 30000 /* a missing systems topic, looked up again */
 
 struct zone_entry {
@@ -48,6 +54,7 @@ consumer(const batch_kio *k, const char *group, velo_kafka_consumer **out)
                  .read_committed = true,
                  .metrics = k->cfg.metrics,
                  .catch_up_partitions = k->cfg.catch_up_partitions,
+                 .read_ahead_records = k->cfg.read_ahead_records,
                  .fetch_wait_max_ms = k->cfg.fetch_wait_max_ms});
 }
 
@@ -60,7 +67,11 @@ probe_new(batch_kio *k)
     if (rd_kafka_conf_set(conf, "bootstrap.servers", k->cfg.brokers, err,
                           sizeof(err)) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err)) !=
-            RD_KAFKA_CONF_OK) {
+            RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "queued.min.messages", PROBE_QUEUED_MIN, err,
+                          sizeof(err)) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "max.partition.fetch.bytes", PROBE_FETCH_BYTES,
+                          err, sizeof(err)) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         velo_error("batch.probe.fail", VELO_S("cause", err));
         return VELO_EINVAL;

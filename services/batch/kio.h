@@ -24,6 +24,7 @@ struct batch_kio_cfg {
     uint32_t      max_record_bytes;
     velo_metrics *metrics; /* borrowed, may be NULL: the group's lag */
     uint32_t      catch_up_partitions; /* see velo_kafka_consumer_cfg */
+    uint32_t      read_ahead_records;  /* same */
     uint32_t      fetch_wait_max_ms;   /* same; 0: librdkafka's */
 };
 

@@ -69,4 +69,58 @@ velo_test_mock_stop(struct velo_test_mock *m)
         fclose(m->log);
 }
 
+/* The cmocka state of a test that needs the mock and one topic only:
+ *   static const struct velo_test_mock_topic t = {"svc_test", "t", 3};
+ *   cmocka_unit_test_prestate_setup_teardown(test, velo_test_mock_setup,
+ *       velo_test_mock_teardown, (void *)&t)
+ * gives the test a struct velo_test_mock * as *state. */
+struct velo_test_mock_topic {
+    const char *svc; /* the log's */
+    const char *topic;
+    int         partitions;
+};
+
+static inline int
+velo_test_mock_setup(void **state)
+{
+    const struct velo_test_mock_topic *t = *state;
+    struct velo_test_mock             *m = calloc(1, sizeof(*m));
+
+    assert_non_null(m);
+    velo_test_mock_start(m, t->svc);
+    velo_test_mock_topic(m, t->topic, t->partitions);
+    *state = m;
+    return 0;
+}
+
+static inline int
+velo_test_mock_teardown(void **state)
+{
+    velo_test_mock_stop(*state);
+    free(*state);
+    return 0;
+}
+
+/* A plain librdkafka producer on the mock (velo_kafka_produce picks
+ * partitions by key), with kv: NULL or "name", "value", ..., NULL. The
+ * caller flushes and destroys it. Asserts. */
+static inline rd_kafka_t *
+velo_test_mock_producer(const struct velo_test_mock *m, const char *const *kv)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_t      *rk;
+    char             err[256];
+
+    assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", m->brokers,
+                                       err, sizeof(err)),
+                     RD_KAFKA_CONF_OK);
+    for (; kv != NULL && kv[0] != NULL; kv += 2)
+        assert_int_equal(
+            rd_kafka_conf_set(conf, kv[0], kv[1], err, sizeof(err)),
+            RD_KAFKA_CONF_OK);
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    assert_non_null(rk);
+    return rk;
+}
+
 #endif

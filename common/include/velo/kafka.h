@@ -128,6 +128,19 @@ struct velo_kafka_consumer_cfg {
      * with 1 it holds one partition's. Records of each partition still
      * come in order; between partitions, one after the other. */
     uint32_t catch_up_partitions;
+    /* Bounds librdkafka's read-ahead (0: librdkafka's own, 100000
+     * records and 1 MiB fetches per partition): fetches of at most
+     * VELO_KAFKA_READ_AHEAD_FETCH_BYTES per partition, no new fetch while
+     * this many records wait in the client. A consumer slower than its
+     * fetcher otherwise holds a partition's whole backlog: some 350 bytes
+     * of librdkafka state per record on top of the decompressed batches
+     * (velo-batch catching up). librdkafka 2.0.2 looks at the bound again
+     * only when its broker thread wakes, up to a second later (librdkafka
+     * issue 2879; later versions have fetch.queue.backoff.ms):
+     * velo_kafka_consume wakes it as soon as the queue is back under the
+     * bound, with a watermark query to the leader of the partition just
+     * read. */
+    uint32_t read_ahead_records;
     /* fetch.wait.max.ms (0: librdkafka's 500): how long the broker holds
      * a fetch with nothing to return. A partition assigned meanwhile
      * (catch_up_partitions) waits for that answer; a short wait makes the
@@ -141,6 +154,8 @@ struct velo_kafka_consumer_cfg {
      * outlive the consumer. */
     velo_metrics *metrics;
 };
+
+#define VELO_KAFKA_READ_AHEAD_FETCH_BYTES 65536u
 
 /* One record; borrowed from the consumer until velo_kafka_msg_release. */
 struct velo_kafka_msg {
