@@ -134,6 +134,7 @@ wake(velo_kafka_consumer *kc, const char *topic, int32_t partition)
     int64_t lo, hi;
 
     kc->gated = false;
+    kc->read_since_wake = false;
     (void)rd_kafka_query_watermark_offsets(kc->rk, topic, partition, &lo, &hi,
                                            READAHEAD_WAKE_MS);
 }
@@ -149,6 +150,7 @@ velo_kafka__readahead_note(velo_kafka_consumer      *kc,
 
     if (kc->cq == NULL || rkm->rkt == NULL)
         return;
+    kc->read_since_wake = true;
     n = rd_kafka_queue_length(kc->cq);
     if (n >= kc->read_ahead - 1)
         kc->gated = true;
@@ -156,16 +158,18 @@ velo_kafka__readahead_note(velo_kafka_consumer      *kc,
         wake(kc, rd_kafka_topic_name(rkm->rkt), rkm->partition);
 }
 
-/* The safety net for a bite not seen: the queue ran dry while a partition
- * handed over is still short of its target. */
+/* The safety net for a bite not seen: the queue ran dry, after records,
+ * while a partition handed over is still short of its target. Once per
+ * dry spell: an idle consumer asks nothing. */
 void
 velo_kafka__readahead_idle(velo_kafka_consumer *kc)
 {
     rd_kafka_topic_partition_list_t *now;
     int                              i;
 
-    if (kc->cq == NULL || !kc->assigned)
+    if (kc->cq == NULL || !kc->assigned || !kc->read_since_wake)
         return;
+    kc->read_since_wake = false;
     now = rd_kafka_topic_partition_list_copy(kc->pos);
     if (rd_kafka_position(kc->rk, now) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         for (i = 0; i < kc->handed; i++) {

@@ -30,8 +30,9 @@ struct velo_kafka_consumer {
     bool              time_miss_from_beginning; /* from the cfg */
     int               catch_up_max; /* cfg.catch_up_partitions; 0: all */
     int               handed; /* pos->elems[0..handed) given to librdkafka */
-    int               read_ahead;  /* cfg.read_ahead_records; 0: librdkafka's */
-    bool              gated;       /* queue seen at read_ahead since the wake */
+    int               read_ahead; /* cfg.read_ahead_records; 0: librdkafka's */
+    bool              gated;      /* queue seen at read_ahead since the wake */
+    bool              read_since_wake; /* a record consumed since the wake */
     rd_kafka_queue_t *cq;          /* the consumer queue; NULL: no read_ahead */
     velo_metric      *lag_gauge;   /* NULL: no metrics */
     int64_t           lag_next_ms; /* next refresh (mono) */

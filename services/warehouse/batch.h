@@ -30,6 +30,7 @@ struct wh_batch {
     int64_t             first_mono;  /* velo_mono_ms of the first record */
     uint64_t            crash_after; /* tests: SIGKILL at this many rows */
     uint64_t            upserted;    /* rows upserted by this process */
+    size_t              txns; /* transactions the last wh_batch_load tried */
 };
 
 VELO_MUST_CHECK int wh_batch_init(struct wh_batch *b, size_t cap);
@@ -56,11 +57,11 @@ typedef void (*wh_reject_fn)(void *ctx, const struct wh_record *rec, int err);
 /* Fills absent dimension values (dims.h: learn from the whole batch
  * first), then loads every record in one transaction. When the database
  * refuses the batch for its content (VELO_EINVAL, ETOOBIG, EPROTO) it loads
- * the records one per transaction and passes those refused alone to
- * on_reject. Returns VELO_OK (everything loaded or rejected), or the error
- * that says the database is away (VELO_EUNAVAIL, ETIMEDOUT: nothing of the
- * failed transaction stays; loading the batch again is safe), or
- * VELO_ENOMEM. */
+ * each half in its own transaction, halving again what is refused, and
+ * passes the records refused alone to on_reject. Returns VELO_OK (everything
+ * loaded or rejected), or the error that says the database is away
+ * (VELO_EUNAVAIL, ETIMEDOUT: nothing of the failed transaction stays; loading
+ * the batch again is safe), or VELO_ENOMEM. */
 VELO_MUST_CHECK int wh_batch_load(struct wh_batch *b, velo_db *db,
                                   wh_dims *dims, wh_reject_fn on_reject,
                                   void *ctx);

@@ -1,8 +1,8 @@
 /* batch_test.c: one batch, one transaction, on SQLite in a temp dir: the
  * rows land, loading again leaves identical tables, a database that is
  * locked away fails the batch whole (nothing stays) and the same batch
- * loads once it is back, and absent dimension values keep the station's
- * current version. */
+ * loads once it is back, absent dimension values keep the station's
+ * current version, and a row the database refuses is found by halving. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "batch.h"
 #include "velo/buf.h"
@@ -189,6 +190,75 @@ test_absent_names_keep_the_current_version(void **state)
     free(d);
 }
 
+struct rejects {
+    int  n;
+    char last[64]; /* "station/hour" of the last one */
+};
+
+static void
+on_reject(void *ctx, const struct wh_record *rec, int err)
+{
+    struct rejects *r = ctx;
+
+    (void)err;
+    r->n++;
+    snprintf(r->last, sizeof(r->last), "%s/%lld", rec->row.station_id,
+             (long long)((rec->row.window_start_ms - T_H0) / T_HOUR_MS));
+}
+
+/* Runs sql on the test's database beside the adapter's connection. */
+static void
+sqlite_exec(const struct fixture *f, const char *sql)
+{
+    char     path[128];
+    sqlite3 *s;
+
+    snprintf(path, sizeof(path), "%s/w.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &s), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(s);
+}
+
+#define SPLIT_STATIONS 30 /* x 2 hours: 60 rows */
+
+/* The database refuses one row for its content (a trigger here): that row
+ * alone is rejected, the other 59 load, in halves: at most 1 + 2 x 6
+ * transactions (60 -> 30 -> 15 -> 8 -> 4 -> 2 -> 1), where one per row
+ * took 61. */
+static void
+test_refused_row_is_found_by_halving(void **state)
+{
+    struct fixture              *f = *state;
+    struct rejects               r = {0};
+    Velo__V1__HourlyStationStats h;
+    char                         id[SPLIT_STATIONS][8], *d, *p;
+    int                          s, i, rows = 0;
+
+    sqlite_exec(f, "CREATE TRIGGER refuse BEFORE INSERT ON "
+                   "fact_station_hourly WHEN NEW.station_id = 's17' AND "
+                   "NEW.window_start_ms = 1764550800000 "
+                   "BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+    for (s = 0; s < SPLIT_STATIONS; s++) {
+        snprintf(id[s], sizeof(id[s]), "s%02d", s);
+        for (i = 0; i < 2; i++) {
+            h = t_hourly("gbfs:t", id[s], i);
+            add_hourly(f, &h, i);
+        }
+    }
+    assert_int_equal(wh_batch_load(&f->b, f->db, f->dims, on_reject, &r),
+                     VELO_OK);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.last, "s17/1");
+    assert_true(f->b.txns <= 13);
+    d = dump(f->db);
+    p = strstr(d, "== fact_station_hourly\n");
+    assert_non_null(p);
+    for (p = strchr(p, '\n') + 1; *p != '\0' && *p != '='; p++)
+        rows += *p == '\n';
+    assert_int_equal(rows, 2 * SPLIT_STATIONS - 1);
+    free(d);
+}
+
 int
 main(void)
 {
@@ -199,6 +269,8 @@ main(void)
             test_locked_database_fails_whole_batch_then_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_absent_names_keep_the_current_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_row_is_found_by_halving,
+                                        setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
