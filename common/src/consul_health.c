@@ -21,6 +21,51 @@ health_str(const cJSON *obj, const char *key, char *buf, size_t size)
     snprintf(buf, size, "%s", s);
 }
 
+/* True when host (len bytes) means every interface. */
+static bool
+health_wildcard(const char *host, size_t len)
+{
+    static const char *const any[] = {"0.0.0.0", "[::]", "*", ""};
+    size_t                   i;
+
+    for (i = 0; i < sizeof(any) / sizeof(any[0]); i++) {
+        if (strlen(any[i]) == len && memcmp(host, any[i], len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* inst->pub from Meta.pub (see velo/consul.h); inst->address is set. */
+static void
+health_pub(const cJSON *svc, struct velo_consul_instance *inst)
+{
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(svc, "Meta");
+    char         v[VELO_CONSUL_URL_MAX];
+    const char  *host, *colon;
+    int          n;
+
+    if (!cJSON_IsObject(meta))
+        return;
+    health_str(meta, "pub", v, sizeof(v));
+    if (strncmp(v, "tcp://", 6) != 0)
+        return;
+    host = v + 6;
+    colon = strrchr(host, ':');
+    if (colon == NULL || colon[1] == '\0' ||
+        strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+        strpbrk(host, "/ ") != NULL)
+        return;
+    if (!health_wildcard(host, (size_t)(colon - host)))
+        n = snprintf(inst->pub, sizeof(inst->pub), "%s", v);
+    else
+        n = snprintf(inst->pub, sizeof(inst->pub),
+                     strchr(inst->address, ':') != NULL ? "tcp://[%s]%s"
+                                                        : "tcp://%s%s",
+                     inst->address, colon);
+    if (n < 0 || (size_t)n >= sizeof(inst->pub))
+        inst->pub[0] = '\0';
+}
+
 /* Reads one entry's service into inst; false when it is unusable. */
 static bool
 health_instance(const cJSON *e, struct velo_consul_instance *inst)
@@ -42,6 +87,7 @@ health_instance(const cJSON *e, struct velo_consul_instance *inst)
         strpbrk(inst->address, "/ ") != NULL)
         return false;
     inst->port = (uint16_t)port;
+    health_pub(svc, inst);
     n = snprintf(inst->url, sizeof(inst->url),
                  strchr(inst->address, ':') != NULL ? "tcp://[%s]:%u"
                                                     : "tcp://%s:%u",

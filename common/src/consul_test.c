@@ -73,6 +73,42 @@ test_parse_health_bad_answers_are_eproto_or_skipped(void **st)
     assert_int_equal(n, 0);
 }
 
+/* Meta.pub: a wildcard host becomes the instance's address; anything that
+ * is not tcp://host:port is no pub. */
+static void
+test_parse_health_reads_pub_from_meta(void **st)
+{
+    static const char *const cases[][3] = {
+        /* address, Meta.pub as JSON, pub */
+        {"10.1.2.3", "\"tcp://0.0.0.0:7702\"", "tcp://10.1.2.3:7702"},
+        {"10.1.2.3", "\"tcp://10.9.9.9:7702\"", "tcp://10.9.9.9:7702"},
+        {"fd00::7", "\"tcp://[::]:7702\"", "tcp://[fd00::7]:7702"},
+        {"10.1.2.3", "\"ipc:///tmp/x\"", ""},
+        {"10.1.2.3", "\"tcp://0.0.0.0\"", ""},
+        {"10.1.2.3", "\"tcp://h:7x\"", ""},
+        {"10.1.2.3", "7702", ""},
+    };
+    enum { N = sizeof(cases) / sizeof(cases[0]) };
+    struct velo_consul_instance in[N];
+    char                        body[2048];
+    size_t                      i, n = 0, len = 0;
+
+    (void)st;
+    for (i = 0; i < N; i++)
+        len +=
+            (size_t)snprintf(body + len, sizeof(body) - len,
+                             "%s{\"Service\":{\"Address\":\"%s\",\"Port\":7701,"
+                             "\"Meta\":{\"pub\":%s}}}",
+                             i == 0 ? "[" : ",", cases[i][0], cases[i][1]);
+    len += (size_t)snprintf(body + len, sizeof(body) - len, "]");
+    assert_true(len < sizeof(body));
+    assert_int_equal(velo_consul_parse_health(body, len, in, N, &n), VELO_OK);
+    assert_int_equal(n, N);
+    for (i = 0; i < N; i++)
+        assert_string_equal(in[i].pub, cases[i][2]);
+    assert_string_equal(in[0].url, "tcp://10.1.2.3:7701");
+}
+
 static void
 test_parse_health_keeps_at_most_max(void **st)
 {
@@ -228,6 +264,7 @@ main(void)
         cmocka_unit_test(
             test_parse_health_reads_instances_and_falls_back_to_node_address),
         cmocka_unit_test(test_parse_health_bad_answers_are_eproto_or_skipped),
+        cmocka_unit_test(test_parse_health_reads_pub_from_meta),
         cmocka_unit_test(test_parse_health_keeps_at_most_max),
         cmocka_unit_test(test_parse_checks_gives_one_row_per_check),
         cmocka_unit_test(test_service_json_has_check_and_deregister_after),

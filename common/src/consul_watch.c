@@ -63,7 +63,8 @@ watch_set(velo_consul_watch *w, const struct velo_consul_instance *list,
     pthread_mutex_lock(&w->mtx);
     same = n == w->n;
     for (i = 0; same && i < n; i++)
-        same = strcmp(list[i].url, w->list[i].url) == 0;
+        same = strcmp(list[i].url, w->list[i].url) == 0 &&
+               strcmp(list[i].pub, w->list[i].pub) == 0;
     if (!same) {
         memcpy(w->list, list, n * sizeof(*list));
         w->n = n;
@@ -258,6 +259,21 @@ velo_consul_watch_urls(velo_consul_watch *w, char (*urls)[VELO_CONSUL_URL_MAX],
     n = w->n < max ? w->n : max;
     for (i = 0; i < n; i++)
         memcpy(urls[i], w->list[i].url, VELO_CONSUL_URL_MAX);
+    pthread_mutex_unlock(&w->mtx);
+    return n;
+}
+
+size_t
+velo_consul_watch_pubs(velo_consul_watch *w, char (*urls)[VELO_CONSUL_URL_MAX],
+                       size_t             max)
+{
+    size_t i, n = 0;
+
+    pthread_mutex_lock(&w->mtx);
+    for (i = 0; i < w->n && n < max; i++) {
+        if (w->list[i].pub[0] != '\0')
+            memcpy(urls[n++], w->list[i].pub, VELO_CONSUL_URL_MAX);
+    }
     pthread_mutex_unlock(&w->mtx);
     return n;
 }

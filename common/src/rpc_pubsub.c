@@ -7,6 +7,7 @@
 #include <nng/protocol/pubsub0/pub.h>
 #include <nng/protocol/pubsub0/sub.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,18 @@ struct velo_pub {
 
 struct velo_sub {
     nng_socket sock;
+    atomic_int pipes; /* connections to the publisher now */
 };
+
+/* nng's pipe events (its own threads): the connection count. */
+static void
+rpc_sub_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    velo_sub *s = arg;
+
+    (void)p;
+    atomic_fetch_add(&s->pipes, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1);
+}
 
 int
 velo_pub_start(velo_pub **out, const char *url)
@@ -135,6 +147,10 @@ velo_sub_new(velo_sub **out, const char *url, const char *prefix)
     }
     rv = nng_socket_set(s->sock, NNG_OPT_SUB_SUBSCRIBE, prefix, strlen(prefix));
     if (rv == 0)
+        rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, rpc_sub_pipe_cb, s);
+    if (rv == 0)
+        rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, rpc_sub_pipe_cb, s);
+    if (rv == 0)
         rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
                                  RPC_MAX_FRAME_DEFAULT);
     if (rv == 0)
@@ -194,6 +210,12 @@ velo_sub_recv(velo_sub *s, const ProtobufCMessageDescriptor *desc,
     }
     *msg = decoded;
     return VELO_OK;
+}
+
+bool
+velo_sub_connected(velo_sub *s)
+{
+    return atomic_load(&s->pipes) > 0;
 }
 
 void

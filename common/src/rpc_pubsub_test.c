@@ -227,6 +227,28 @@ test_bad_messages_are_dropped(void **state)
     nng_close(pub);
 }
 
+/* Connected once the background dial is through, not before, and not
+ * after the publisher is gone. */
+static void
+test_connected_follows_the_publisher(void **state)
+{
+    velo_pub *p = NULL;
+    velo_sub *s = NULL;
+    int       i;
+
+    (void)state;
+    assert_int_equal(velo_pub_start(&p, "tcp://127.0.0.1:0"), VELO_OK);
+    assert_int_equal(velo_sub_new(&s, velo_pub_url(p), ""), VELO_OK);
+    for (i = 0; i < 200 && !velo_sub_connected(s); i++)
+        velo_sleep_ms(10);
+    assert_true(velo_sub_connected(s));
+    velo_pub_stop(p);
+    for (i = 0; i < 200 && velo_sub_connected(s); i++)
+        velo_sleep_ms(10);
+    assert_false(velo_sub_connected(s));
+    velo_sub_free(s);
+}
+
 static void
 test_bad_urls_are_rejected(void **state)
 {
@@ -254,6 +276,7 @@ main(void)
         T(test_recv_times_out_when_nothing_comes),
         T(test_bad_messages_are_dropped),
         T(test_bad_urls_are_rejected),
+        T(test_connected_follows_the_publisher),
 #undef T
     };
 

@@ -1,61 +1,17 @@
-/* events.c: the SSE hub (see events.h). */
-#include "events.h"
-
+/* events.c: the SSE hub (see events.h): rings, clients, resume plans and
+ * gaps. The PUB subscriber thread is in events_sub.c. */
 #include <inttypes.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
+#include "events_int.h"
 #include "velo/log.h"
 #include "velo/parse.h"
-#include "velo/rpc.h"
-#include "velo/station_json.h"
-#include "velo/v1/stream.pb-c.h"
 
-#define RECV_MS 500
-#define EVENT_JSON_MAX (64 * 1024)
 #define SNAPSHOT_MAX (64u << 20)
-#define TOPIC_MAX 512
 #define RETRY_LINE "retry: 3000\n\n"
 #define PENDING_MAX (4u << 20) /* one burst of events per system */
-#define BATCH_MAX 512          /* PUB messages gathered per fan-out */
-
-struct ev_item {
-    uint64_t seq;
-    char    *text; /* the whole SSE event ("id: ...\n...\n\n"); owned */
-    size_t   len;
-};
-
-struct ev_client {
-    velo_http_stream *st;
-    struct ev_client *next;
-};
-
-struct ev_system {
-    char           *id;      /* key; owned */
-    struct ev_item *ring;    /* cfg.ring slots; seq 0: empty */
-    uint64_t        seq;     /* last given out */
-    uint64_t        flushed; /* last written to the clients; the rest
-                                is in pending */
-    struct ev_client *clients;
-    struct velo_buf   pending; /* events not yet written to the clients */
-    UT_hash_handle    hh;
-};
-
-struct gw_events {
-    struct gw_events_cfg cfg;
-    pthread_mutex_t      mtx; /* guards systems, rings, clients, nclients */
-    struct ev_system    *systems;
-    size_t               nclients;
-    velo_metric         *g_clients, *c_events, *c_dropped, *c_snapshots;
-    pthread_t            thread;
-    bool                 running;
-    atomic_bool          stop;
-};
 
 int
 gw_events_new(gw_events **out, const struct gw_events_cfg *cfg)
@@ -83,13 +39,16 @@ gw_events_new(gw_events **out, const struct gw_events_cfg *cfg)
         ev->c_snapshots = velo_metrics_counter(
             cfg->metrics, "velo_gateway_sse_snapshots_total",
             "snapshot events sent to clients too far behind", "");
+        ev->c_switches = velo_metrics_counter(
+            cfg->metrics, "velo_gateway_sse_pub_switches_total",
+            "moves to another velo-stream PUB that discovery named", "");
     }
     *out = ev;
     return VELO_OK;
 }
 
-static void
-count(velo_metric *m, double v)
+void
+gw_ev_count(velo_metric *m, double v)
 {
     if (m != NULL)
         velo_metric_add(m, v);
@@ -125,8 +84,8 @@ gw_events_plan(const char *last_id, int64_t run_id, uint64_t oldest,
 }
 
 /* Finds or makes system's entry. Locks: ev->mtx held. */
-static struct ev_system *
-sys_get(gw_events *ev, const char *system)
+struct ev_system *
+gw_ev_sys_get(gw_events *ev, const char *system)
 {
     struct ev_system *s = NULL;
 
@@ -149,13 +108,22 @@ sys_get(gw_events *ev, const char *system)
     return s;
 }
 
-/* The oldest seq in s's ring (0: empty). Locks: ev->mtx held. */
+uint64_t
+gw_events_oldest(uint64_t newest, uint32_t ring, uint64_t gap)
+{
+    uint64_t o;
+
+    if (newest == 0)
+        return 0;
+    o = newest > ring ? newest - ring + 1 : 1;
+    return o > gap ? o : gap + 1;
+}
+
+/* Locks: ev->mtx held. */
 static uint64_t
 ring_oldest(const gw_events *ev, const struct ev_system *s)
 {
-    if (s->seq == 0)
-        return 0;
-    return s->seq > ev->cfg.ring ? s->seq - ev->cfg.ring + 1 : 1;
+    return gw_events_oldest(s->seq, ev->cfg.ring, s->floor);
 }
 
 static int
@@ -169,8 +137,8 @@ write_event(gw_events *ev, velo_http_stream *st, uint64_t seq,
 }
 
 /* Removes c from s (after a failed write). Locks: ev->mtx held. */
-static void
-client_drop(gw_events *ev, struct ev_client **link)
+void
+gw_ev_client_drop(gw_events *ev, struct ev_client **link)
 {
     struct ev_client *c = *link;
 
@@ -178,7 +146,7 @@ client_drop(gw_events *ev, struct ev_client **link)
     velo_http_stream_close(c->st);
     free(c);
     ev->nclients--;
-    count(ev->c_dropped, 1);
+    gw_ev_count(ev->c_dropped, 1);
     if (ev->g_clients != NULL)
         velo_metric_set(ev->g_clients, (double)ev->nclients);
 }
@@ -204,8 +172,9 @@ format_event(const gw_events *ev, uint64_t seq, const char *json, size_t len,
 
 /* Adds one event to s's ring and to its pending burst (formatted once for
  * every client). Locks: ev->mtx held. */
-static void
-sys_append(gw_events *ev, struct ev_system *s, const char *json, size_t len)
+void
+gw_ev_sys_append(gw_events *ev, struct ev_system *s, const char *json,
+                 size_t len)
 {
     struct velo_buf b;
     struct ev_item *it;
@@ -227,14 +196,14 @@ sys_append(gw_events *ev, struct ev_system *s, const char *json, size_t len)
     if (it->text == NULL ||
         velo_buf_append(&s->pending, it->text, n) != VELO_OK)
         velo_warn("gateway.sse.burst_cut", VELO_S("system", s->id));
-    count(ev->c_events, 1);
+    gw_ev_count(ev->c_events, 1);
 }
 
 /* Writes every system's pending burst to its clients: one write (and one
  * wake-up of the connection) per client per burst, however many events
  * it holds. Drops clients that are gone or too slow. Locks: ev->mtx held. */
-static void
-flush_pending(gw_events *ev)
+void
+gw_ev_flush(gw_events *ev)
 {
     struct ev_system  *s, *tmp;
     struct ev_client **link;
@@ -244,7 +213,7 @@ flush_pending(gw_events *ev)
         for (link = &s->clients; s->pending.len > 0 && *link != NULL;) {
             if (velo_http_stream_write((*link)->st, s->pending.data,
                                        s->pending.len) != VELO_OK)
-                client_drop(ev, link);
+                gw_ev_client_drop(ev, link);
             else
                 link = &(*link)->next;
         }
@@ -260,10 +229,10 @@ gw_events_publish(gw_events *ev, const char *system, const char *json,
     struct ev_system *s;
 
     pthread_mutex_lock(&ev->mtx);
-    s = sys_get(ev, system);
+    s = gw_ev_sys_get(ev, system);
     if (s != NULL)
-        sys_append(ev, s, json, len);
-    flush_pending(ev);
+        gw_ev_sys_append(ev, s, json, len);
+    gw_ev_flush(ev);
     pthread_mutex_unlock(&ev->mtx);
 }
 
@@ -303,7 +272,7 @@ send_snapshot(gw_events *ev, const char *system, velo_http_stream *st,
         velo_warn("gateway.sse.snapshot_fail", VELO_S("system", system),
                   VELO_S("cause", velo_strerror(rv)));
     if (rv == VELO_OK)
-        count(ev->c_snapshots, 1);
+        gw_ev_count(ev->c_snapshots, 1);
     velo_buf_fini(&b);
 }
 
@@ -320,7 +289,7 @@ gw_events_attach(gw_events *ev, const char *system, const char *last_id,
     if (c == NULL)
         return VELO_ENOMEM;
     pthread_mutex_lock(&ev->mtx);
-    s = ev->nclients < ev->cfg.max_clients ? sys_get(ev, system) : NULL;
+    s = ev->nclients < ev->cfg.max_clients ? gw_ev_sys_get(ev, system) : NULL;
     if (s == NULL) {
         pthread_mutex_unlock(&ev->mtx);
         free(c);
@@ -370,110 +339,71 @@ gw_events_clients(gw_events *ev)
     return n;
 }
 
-/* Drops clients that left (found by the server's heartbeats), so idle
- * systems do not hold them. */
+/* Writes the snapshot of system to each of its clients under the gap's id
+ * seq. Takes ev->mtx. */
 static void
-sweep(gw_events *ev)
+gap_snapshot(gw_events *ev, const char *system, uint64_t seq)
 {
-    struct ev_system  *s, *tmp;
+    struct velo_buf    b;
+    struct ev_system  *s = NULL;
     struct ev_client **link;
+    int                rv;
 
+    velo_buf_init(&b, SNAPSHOT_MAX);
+    rv = ev->cfg.snapshot != NULL
+             ? ev->cfg.snapshot(ev->cfg.snapshot_ctx, system, &b)
+             : VELO_EUNAVAIL;
+    if (rv != VELO_OK)
+        velo_warn("gateway.sse.snapshot_fail", VELO_S("system", system),
+                  VELO_S("cause", velo_strerror(rv)));
     pthread_mutex_lock(&ev->mtx);
-    HASH_ITER(hh, ev->systems, s, tmp)
-    {
-        for (link = &s->clients; *link != NULL;) {
-            if (!velo_http_stream_alive((*link)->st))
-                client_drop(ev, link);
-            else
-                link = &(*link)->next;
+    HASH_FIND_STR(ev->systems, system, s);
+    for (link = s != NULL ? &s->clients : NULL;
+         link != NULL && *link != NULL;) {
+        if (rv == VELO_OK &&
+            write_event(ev, (*link)->st, seq, "snapshot", b.data) == VELO_OK) {
+            gw_ev_count(ev->c_snapshots, 1);
+            link = &(*link)->next;
+        } else {
+            gw_ev_client_drop(ev, link); /* it reconnects and resumes */
         }
     }
     pthread_mutex_unlock(&ev->mtx);
-}
-
-/* One PUB message: "system/station" + StationState -> station JSON, into
- * the system's pending burst. */
-static void
-on_state(gw_events *ev, const char *topic, const Velo__V1__StationState *st)
-{
-    char              sys[TOPIC_MAX];
-    const char       *slash = strchr(topic, '/');
-    struct velo_buf   b;
-    struct ev_system *s;
-
-    if (slash == NULL || slash == topic ||
-        (size_t)(slash - topic) >= sizeof(sys))
-        return;
-    memcpy(sys, topic, (size_t)(slash - topic));
-    sys[slash - topic] = '\0';
-    velo_buf_init(&b, EVENT_JSON_MAX);
-    if (velo_station_state_to_json(st, NAN, &b) == VELO_OK) {
-        pthread_mutex_lock(&ev->mtx);
-        s = sys_get(ev, sys);
-        if (s != NULL)
-            sys_append(ev, s, b.data, b.len);
-        pthread_mutex_unlock(&ev->mtx);
-    }
     velo_buf_fini(&b);
 }
 
-/* Takes what PUB has now (up to BATCH_MAX messages, the first waited for
- * up to wait_ms), then fans the burst out. VELO_ETIMEDOUT: nothing came. */
-static int
-take_burst(gw_events *ev, velo_sub *sub, int wait_ms)
+void
+gw_events_gap(gw_events *ev)
 {
-    ProtobufCMessage *msg;
-    char              topic[TOPIC_MAX];
-    int               n = 0, rv;
+    struct ev_system *s, *tmp;
+    char            **ids;
+    uint64_t         *seqs;
+    size_t            n = 0, i, cap;
 
-    do {
-        rv = velo_sub_recv(sub, &velo__v1__station_state__descriptor, topic,
-                           sizeof(topic), &msg, n == 0 ? wait_ms : 0);
-        if (rv == VELO_OK) {
-            on_state(ev, topic, (const Velo__V1__StationState *)msg);
-            protobuf_c_message_free_unpacked(msg, NULL);
-        }
-        if (rv != VELO_ETIMEDOUT)
-            n++; /* a message that did not decode still ends no burst */
-    } while (rv != VELO_ETIMEDOUT && n < BATCH_MAX);
-    if (n == 0)
-        return VELO_ETIMEDOUT;
     pthread_mutex_lock(&ev->mtx);
-    flush_pending(ev);
+    gw_ev_flush(ev);
+    cap = HASH_COUNT(ev->systems);
+    ids = calloc(cap + 1, sizeof(*ids));
+    seqs = calloc(cap + 1, sizeof(*seqs));
+    HASH_ITER(hh, ev->systems, s, tmp)
+    {
+        s->seq++;
+        s->floor = s->flushed = s->seq;
+        if (s->clients == NULL)
+            continue;
+        if (ids != NULL && seqs != NULL && (ids[n] = strdup(s->id)) != NULL)
+            seqs[n++] = s->seq;
+        else /* no memory: they resume by reconnecting */
+            while (s->clients != NULL)
+                gw_ev_client_drop(ev, &s->clients);
+    }
     pthread_mutex_unlock(&ev->mtx);
-    return VELO_OK;
-}
-
-static void *
-events_main(void *arg)
-{
-    gw_events *ev = arg;
-    velo_sub  *sub = NULL;
-    int        rv;
-
-    rv = velo_sub_new(&sub, ev->cfg.pub_url, "");
-    if (rv != VELO_OK) {
-        velo_error("gateway.sse.subscribe_fail", VELO_S("url", ev->cfg.pub_url),
-                   VELO_S("cause", velo_strerror(rv)));
-        return NULL;
+    for (i = 0; i < n; i++) {
+        gap_snapshot(ev, ids[i], seqs[i]);
+        free(ids[i]);
     }
-    while (!atomic_load(&ev->stop)) {
-        if (take_burst(ev, sub, RECV_MS) == VELO_ETIMEDOUT)
-            sweep(ev);
-    }
-    velo_sub_free(sub);
-    return NULL;
-}
-
-int
-gw_events_start(gw_events *ev)
-{
-    if (ev->cfg.pub_url == NULL)
-        return VELO_OK;
-    if (pthread_create(&ev->thread, NULL, events_main, ev) != 0)
-        return VELO_ENOMEM;
-    ev->running = true;
-    return VELO_OK;
+    free(ids);
+    free(seqs);
 }
 
 void
@@ -490,7 +420,7 @@ gw_events_stop(gw_events *ev)
     HASH_ITER(hh, ev->systems, s, tmp)
     {
         while (s->clients != NULL)
-            client_drop(ev, &s->clients);
+            gw_ev_client_drop(ev, &s->clients);
     }
     pthread_mutex_unlock(&ev->mtx);
 }

@@ -87,6 +87,13 @@ gw_discover(gateway *gw, struct velo_rpc_resolver *rs,
     return VELO_OK;
 }
 
+/* The PUB URLs of the velo-stream instances Consul names (gw_pubs_fn). */
+static size_t
+gw_pubs(void *ctx, char (*urls)[VELO_CONSUL_URL_MAX], size_t max)
+{
+    return velo_consul_watch_pubs(ctx, urls, max);
+}
+
 static int
 gw_make(gateway *gw)
 {
@@ -113,19 +120,23 @@ gw_make(gateway *gw)
     if (rv == VELO_OK && cfg->list_cache_ms > 0)
         rv = gw_cache_new(&gw->lists, 16, cfg->list_cache_ms, 8u << 20);
     /* One PUB address: two replicas would deliver every change twice. A
-     * list (as for --stream-rpc) uses its first item. */
+     * list (as for --stream-rpc) uses its first item; with Consul, the
+     * subscriber follows the instances it names (events.h). */
     if (rv == VELO_OK && gw_split_urls(cfg->stream_pub, gw->pub_buf,
                                        sizeof(gw->pub_buf), pub, 8) == 0)
         rv = VELO_EINVAL;
     if (rv == VELO_OK)
-        rv = gw_events_new(&gw->events, &(struct gw_events_cfg){
-                                            .pub_url = pub[0],
-                                            .ring = cfg->sse_ring,
-                                            .max_clients = cfg->sse_max_clients,
-                                            .run_id = velo_now_ms(),
-                                            .snapshot = gw_snapshot_json,
-                                            .snapshot_ctx = gw,
-                                            .metrics = gw->m});
+        rv = gw_events_new(&gw->events,
+                           &(struct gw_events_cfg){
+                               .pub_url = pub[0],
+                               .pubs = gw->w_stream != NULL ? gw_pubs : NULL,
+                               .pubs_ctx = gw->w_stream,
+                               .ring = cfg->sse_ring,
+                               .max_clients = cfg->sse_max_clients,
+                               .run_id = velo_now_ms(),
+                               .snapshot = gw_snapshot_json,
+                               .snapshot_ctx = gw,
+                               .metrics = gw->m});
     return rv;
 }
 

@@ -11,6 +11,8 @@ discovery (fixtures kafka + consul):
 - SIGTERM deregisters the other at once (before it stops serving);
 - a stream that cannot become ready (no broker) is registered but never
   passing.
+sse (fixtures kafka + consul): velo-gateway's live events follow the PUBs
+  of the streams Consul names, across a kill -9 (snapshot, then live).
 leader (fixtures kafka + consul): two velo-ingest replicas, exactly one
   polls (requests counted at the test's source server, per API key); kill
   -9 the leader: the standby polls within 2 x TTL + one interval; SIGTERM
@@ -213,15 +215,21 @@ def check_warehouse(addr, brokers):
           "warehouse still registered after SIGTERM")
 
 
-def check_gateway(addr):
-    """velo-gateway whose static --stream-rpc is dead answers through the
-    instances Consul names."""
+def consul_gateway(addr):
+    """velo-gateway whose static upstream addresses are all dead: what it
+    reaches, it found through Consul."""
     web = os.path.join(os.environ.get("VELO_BUILD_DIR", "build-test"), "web")
-    gw = Service("velo-gateway", [
+    return Service("velo-gateway", [
         "--port", "0", "--admin-port", "0", "--assets", web,
         "--stream-rpc", "tcp://127.0.0.1:1", "--stream-pub",
         "tcp://127.0.0.1:1", "--warehouse-rpc", "tcp://127.0.0.1:1",
         "--rpc-timeout-ms", "1500"], env=consul_env(addr), admin_last=True)
+
+
+def check_gateway(addr):
+    """velo-gateway whose static --stream-rpc is dead answers through the
+    instances Consul names."""
+    gw = consul_gateway(addr)
     url = "http://%s/api/v1/stations/jcdecaux:dublin/42" % gw.addrs[0]
 
     def get():
@@ -296,6 +304,67 @@ def discovery():
         lambda i: i is not None and ids[0] not in i)(
             instances(addr, "velo-stream")), 120, every=1)
     print("ok: consul discovery")
+
+
+def sse():
+    """velo-gateway's live events follow the velo-stream PUBs Consul names:
+    a dead static --stream-pub, then the PUB of a registered stream
+    (station events flow); kill -9 that stream: the gateway moves to the
+    other one's PUB, the open event stream gets a snapshot holding the
+    last state, then live events again; a client resuming from before the
+    move gets a snapshot first."""
+    from gateway_e2e import DUBLIN, Gw, Sse, set_station, station_event
+    addr = consul_fixture_addr()
+    brokers = kafka_addr()
+    srv, ingest, streams, topic, dlq = pipeline(addr, brokers)
+    for s in streams:
+        wait_for("stream /readyz", lambda: s.http("/readyz")[0] == 200, 60)
+    wait_station_42(addr)
+    gw = consul_gateway(addr)
+
+    def followed():
+        sw = gw.events("gateway.sse.pub_switch")
+        if not sw:
+            return None
+        port = sw[-1]["to"].rsplit(":", 1)[1]
+        return [i for i, s in enumerate(streams)
+                if s.addrs[2].rsplit(":", 1)[1] == port] or None
+    first = wait_for("the gateway subscribed to a stream Consul names",
+                     followed, 30)[0]
+    client = Sse(Gw(gw.addrs[0]), DUBLIN)
+    time.sleep(1)  # the move's gap (a snapshot to nobody) is behind us
+    set_station(srv, 42, 5, 25, 60000)
+    ev, st = station_event(client, 42)
+    check(st["bikes_available"] == 5, "event through Consul's PUB: %s" % st)
+    before = ev["id"]
+
+    streams[first].proc.kill()
+    streams[first].proc.wait()
+    t0 = time.monotonic()
+    while True:
+        ev = client.next_event()
+        if ev.get("event") == "snapshot":
+            break
+    moved_s = time.monotonic() - t0
+    now = followed()
+    check(now and now[0] != first, "moved to the other stream: %s" % now)
+    snap = {s["station_id"]: s for s in json.loads(ev["data"])["stations"]}
+    check(snap["42"]["bikes_available"] == 5, "snapshot: %s" % snap["42"])
+    set_station(srv, 42, 7, 23, 120000)
+    _, st = station_event(client, 42)
+    check(st["bikes_available"] == 7, "event after the move: %s" % st)
+    client.close()
+    check(gw.metric("velo_gateway_sse_pub_switches_total") == 2,
+          "switches: %s" % gw.metric("velo_gateway_sse_pub_switches_total"))
+    again = Sse(Gw(gw.addrs[0]), DUBLIN, last_id=before)
+    check(again.next_event().get("event") == "snapshot",
+          "resuming from before the move starts with a snapshot")
+    again.close()
+    check(gw.stop() == 0, "gateway exit status")
+    check(streams[1 - first].stop() == 0, "stream exit status")
+    check(ingest.stop() == 0, "ingest exit status")
+    srv.close()
+    print("ok: consul sse (moved in %.1f s)" % moved_s)
 
 
 def agent(action, name, port=None):
@@ -496,6 +565,6 @@ def tls():
 
 if __name__ == "__main__":
     {"discovery": discovery, "outage": outage, "leader": leader,
-     "tls": tls}.get(
+     "tls": tls, "sse": sse}.get(
         sys.argv[1] if len(sys.argv) > 1 else "", lambda: fail(
-            "usage: consul_it.py discovery|outage|leader|tls"))()
+            "usage: consul_it.py discovery|outage|leader|tls|sse"))()

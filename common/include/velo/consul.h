@@ -126,6 +126,10 @@ struct velo_consul_instance {
     char     address[128]; /* Service.Address, else Node.Address */
     uint16_t port;
     char     url[VELO_CONSUL_URL_MAX]; /* "tcp://address:port" */
+    /* Meta "pub" (velo-stream's PUB URL), a tcp://host:port whose
+     * wildcard host (0.0.0.0, [::], *: bound to every interface) becomes
+     * address; "" when absent or not such a URL. */
+    char pub[VELO_CONSUL_URL_MAX];
 };
 
 /* Parses a /v1/health/service answer into at most max instances (those
@@ -166,6 +170,11 @@ bool velo_consul_watch_wait_first(velo_consul_watch *w, uint32_t timeout_ms);
 /* Copies up to max instance URLs (each VELO_CONSUL_URL_MAX bytes) into
  * urls; returns how many. Never blocks on Consul. Thread: any. */
 size_t velo_consul_watch_urls(velo_consul_watch *w,
+                              char (*urls)[VELO_CONSUL_URL_MAX], size_t max);
+/* Copies up to max non-empty pub URLs (struct velo_consul_instance) of the
+ * healthy list, in its order; returns how many. Never blocks on Consul.
+ * Thread: any. */
+size_t velo_consul_watch_pubs(velo_consul_watch *w,
                               char (*urls)[VELO_CONSUL_URL_MAX], size_t max);
 /* For an RPC client's resolver (velo/rpc.h struct velo_rpc_resolver):
  * when the list's generation differs from *gen and is not empty, calls

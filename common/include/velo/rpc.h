@@ -192,6 +192,9 @@ VELO_MUST_CHECK int velo_sub_recv(velo_sub                         *s,
                                   const ProtobufCMessageDescriptor *desc,
                                   char *topic_buf, size_t topic_size,
                                   ProtobufCMessage **msg, int timeout_ms);
-void                velo_sub_free(velo_sub *s);
+/* True while connected to the publisher (the dial is in the background:
+ * what is published before that is not received). Thread: any. */
+bool velo_sub_connected(velo_sub *s);
+void velo_sub_free(velo_sub *s);
 
 #endif
