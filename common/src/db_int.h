@@ -118,6 +118,25 @@ void db_stage_val(const struct db_batch *b, size_t i, size_t col,
     "minutes_empty, minutes_full, bikes_in, bikes_out, flow_reliable, "        \
     "status, capacity, electric_avg"
 #define DB_SQL_FACT_NCOLS 18
+/* The measure columns of a fact row, as an insert lists them; the same
+ * from a source aliased s; and an update of each from s (every dialect's
+ * upsert or merge). */
+#define DB_SQL_MEASURES                                                        \
+    "samples, bikes_avg, bikes_min, bikes_max, docks_avg, docks_min, "         \
+    "docks_max, minutes_empty, minutes_full, bikes_in, bikes_out, "            \
+    "flow_reliable, status, capacity, electric_avg"
+#define DB_SQL_S_MEASURES                                                      \
+    "s.samples, s.bikes_avg, s.bikes_min, s.bikes_max, s.docks_avg, "          \
+    "s.docks_min, s.docks_max, s.minutes_empty, s.minutes_full, s.bikes_in, "  \
+    "s.bikes_out, s.flow_reliable, s.status, s.capacity, s.electric_avg"
+#define DB_SQL_SET_FROM_S                                                      \
+    "samples = s.samples, bikes_avg = s.bikes_avg, bikes_min = s.bikes_min, "  \
+    "bikes_max = s.bikes_max, docks_avg = s.docks_avg, "                       \
+    "docks_min = s.docks_min, docks_max = s.docks_max, "                       \
+    "minutes_empty = s.minutes_empty, minutes_full = s.minutes_full, "         \
+    "bikes_in = s.bikes_in, bikes_out = s.bikes_out, "                         \
+    "flow_reliable = s.flow_reliable, status = s.status, "                     \
+    "capacity = s.capacity, electric_avg = s.electric_avg"
 /* ORDER BY expression of a rank (fixed list; VELO_EINVAL outside it). */
 int db_sql_rank_expr(enum velo_db_rank by, const char **out);
 

@@ -89,26 +89,10 @@ db_mssql_stage_fill(struct db_mssql_stage *s, const struct db_batch *b,
 }
 
 /* Optional strings arrive as NULL (see stage_fill): COALESCE them back. */
-#define MEASURES                                                               \
-    "samples, bikes_avg, bikes_min, bikes_max, docks_avg, docks_min, "         \
-    "docks_max, minutes_empty, minutes_full, bikes_in, bikes_out, "            \
-    "flow_reliable, status, capacity, electric_avg"
-#define S_MEASURES                                                             \
-    "s.samples, s.bikes_avg, s.bikes_min, s.bikes_max, s.docks_avg, "          \
-    "s.docks_min, s.docks_max, s.minutes_empty, s.minutes_full, s.bikes_in, "  \
-    "s.bikes_out, s.flow_reliable, s.status, s.capacity, s.electric_avg"
 #define SRC_MEASURES                                                           \
     "samples, bikes_avg, bikes_min, bikes_max, docks_avg, docks_min, "         \
     "docks_max, minutes_empty, minutes_full, bikes_in, bikes_out, "            \
     "flow_reliable, COALESCE(status, N'') AS status, capacity, electric_avg"
-#define SET_MEASURES                                                           \
-    "samples = s.samples, bikes_avg = s.bikes_avg, bikes_min = s.bikes_min, "  \
-    "bikes_max = s.bikes_max, docks_avg = s.docks_avg, "                       \
-    "docks_min = s.docks_min, docks_max = s.docks_max, "                       \
-    "minutes_empty = s.minutes_empty, minutes_full = s.minutes_full, "         \
-    "bikes_in = s.bikes_in, bikes_out = s.bikes_out, "                         \
-    "flow_reliable = s.flow_reliable, status = s.status, "                     \
-    "capacity = s.capacity, electric_avg = s.electric_avg"
 #define FACT_ON                                                                \
     "ON t.system_id = s.system_id AND t.station_id = s.station_id "            \
     "AND t.window_start_ms = s.window_start_ms "
@@ -191,19 +175,20 @@ const char db_mssql_merge_sql[] =
     "MERGE fact_station_hourly WITH (HOLDLOCK) AS t "
     "USING (SELECT system_id, station_id, window_start_ms, " SRC_MEASURES
     " FROM stg_station_stats WHERE gran = 0) AS s " FACT_ON
-    "WHEN MATCHED THEN UPDATE SET " SET_MEASURES " "
+    "WHEN MATCHED THEN UPDATE SET " DB_SQL_SET_FROM_S " "
     "WHEN NOT MATCHED THEN INSERT (system_id, station_id, "
-    "window_start_ms, " MEASURES
-    ") VALUES (s.system_id, s.station_id, s.window_start_ms, " S_MEASURES ");\n"
+    "window_start_ms, " DB_SQL_MEASURES
+    ") VALUES (s.system_id, s.station_id, s.window_start_ms, " DB_SQL_S_MEASURES
+    ");\n"
 
     "MERGE fact_station_daily WITH (HOLDLOCK) AS t "
     "USING (SELECT system_id, station_id, window_start_ms, "
     "local_date, " SRC_MEASURES
     " FROM stg_station_stats WHERE gran = 1) AS s " FACT_ON
-    "WHEN MATCHED THEN UPDATE SET local_date = s.local_date, " SET_MEASURES
+    "WHEN MATCHED THEN UPDATE SET local_date = s.local_date, " DB_SQL_SET_FROM_S
     " WHEN NOT MATCHED THEN INSERT (system_id, station_id, window_start_ms, "
-    "local_date, " MEASURES ") VALUES (s.system_id, s.station_id, "
-    "s.window_start_ms, s.local_date, " S_MEASURES ");\n";
+    "local_date, " DB_SQL_MEASURES ") VALUES (s.system_id, s.station_id, "
+    "s.window_start_ms, s.local_date, " DB_SQL_S_MEASURES ");\n";
 
 /* True when line [p, end) is "GO" with optional blanks around it. */
 static bool

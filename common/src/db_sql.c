@@ -15,10 +15,6 @@ const struct db_table db_sql_tables[] = {
 const size_t db_sql_tables_len =
     sizeof(db_sql_tables) / sizeof(db_sql_tables[0]);
 
-#define MEASURES                                                               \
-    "samples, bikes_avg, bikes_min, bikes_max, docks_avg, docks_min, "         \
-    "docks_max, minutes_empty, minutes_full, bikes_in, bikes_out, "            \
-    "flow_reliable, status, capacity, electric_avg"
 #define SET_MEASURES                                                           \
     "samples = excluded.samples, bikes_avg = excluded.bikes_avg, "             \
     "bikes_min = excluded.bikes_min, bikes_max = excluded.bikes_max, "         \
@@ -114,16 +110,16 @@ const char *const db_sql_merge_ansi[] = {
     "day_of_week = excluded.day_of_week",
 
     "INSERT INTO fact_station_hourly (system_id, station_id, "
-    "window_start_ms, " MEASURES ") "
-    "SELECT system_id, station_id, window_start_ms, " MEASURES
+    "window_start_ms, " DB_SQL_MEASURES ") "
+    "SELECT system_id, station_id, window_start_ms, " DB_SQL_MEASURES
     " FROM stg_station_stats WHERE gran = 0 "
     "ON CONFLICT (system_id, station_id, window_start_ms) DO UPDATE "
     "SET " SET_MEASURES,
 
     "INSERT INTO fact_station_daily (system_id, station_id, "
-    "window_start_ms, local_date, " MEASURES ") "
-    "SELECT system_id, station_id, window_start_ms, local_date, " MEASURES
-    " FROM stg_station_stats WHERE gran = 1 "
+    "window_start_ms, local_date, " DB_SQL_MEASURES ") "
+    "SELECT system_id, station_id, window_start_ms, "
+    "local_date, " DB_SQL_MEASURES " FROM stg_station_stats WHERE gran = 1 "
     "ON CONFLICT (system_id, station_id, window_start_ms) DO UPDATE SET "
     "local_date = excluded.local_date, " SET_MEASURES,
 };
@@ -144,18 +140,6 @@ const size_t db_sql_merge_dims_len =
     "capacity, float8send(" p "electric_avg)"
 #define EXACT_F EXACT_OF("f.")
 #define EXACT_S EXACT_OF("s.")
-#define S_MEASURES                                                             \
-    "s.samples, s.bikes_avg, s.bikes_min, s.bikes_max, s.docks_avg, "          \
-    "s.docks_min, s.docks_max, s.minutes_empty, s.minutes_full, s.bikes_in, "  \
-    "s.bikes_out, s.flow_reliable, s.status, s.capacity, s.electric_avg"
-#define SET_FROM_S                                                             \
-    "samples = s.samples, bikes_avg = s.bikes_avg, bikes_min = s.bikes_min, "  \
-    "bikes_max = s.bikes_max, docks_avg = s.docks_avg, "                       \
-    "docks_min = s.docks_min, docks_max = s.docks_max, "                       \
-    "minutes_empty = s.minutes_empty, minutes_full = s.minutes_full, "         \
-    "bikes_in = s.bikes_in, bikes_out = s.bikes_out, "                         \
-    "flow_reliable = s.flow_reliable, status = s.status, "                     \
-    "capacity = s.capacity, electric_avg = s.electric_avg"
 #define ON_KEY                                                                 \
     "ON f.system_id = s.system_id AND f.station_id = s.station_id "            \
     "AND f.window_start_ms = s.window_start_ms "
@@ -171,18 +155,19 @@ const char *const db_sql_merge_pg_facts[2] = {
     "MERGE INTO fact_station_hourly f USING "
     "(SELECT * FROM stg_station_stats WHERE gran = 0) s " ON_KEY
     "WHEN MATCHED AND " EXACT_F ") IS DISTINCT FROM " EXACT_S ") "
-    "THEN UPDATE SET " SET_FROM_S " "
+    "THEN UPDATE SET " DB_SQL_SET_FROM_S " "
     "WHEN NOT MATCHED THEN INSERT (system_id, station_id, "
-    "window_start_ms, " MEASURES ") VALUES (s.system_id, s.station_id, "
-    "s.window_start_ms, " S_MEASURES ")",
+    "window_start_ms, " DB_SQL_MEASURES ") VALUES (s.system_id, s.station_id, "
+    "s.window_start_ms, " DB_SQL_S_MEASURES ")",
 
     "MERGE INTO fact_station_daily f USING "
     "(SELECT * FROM stg_station_stats WHERE gran = 1) s " ON_KEY
     "WHEN MATCHED AND " EXACT_F ", f.local_date) IS DISTINCT FROM " EXACT_S
-    ", s.local_date) THEN UPDATE SET local_date = s.local_date, " SET_FROM_S
+    ", s.local_date) THEN UPDATE SET local_date = "
+    "s.local_date, " DB_SQL_SET_FROM_S
     " WHEN NOT MATCHED THEN INSERT (system_id, station_id, "
-    "window_start_ms, local_date, " MEASURES ") VALUES (s.system_id, "
-    "s.station_id, s.window_start_ms, s.local_date, " S_MEASURES ")",
+    "window_start_ms, local_date, " DB_SQL_MEASURES ") VALUES (s.system_id, "
+    "s.station_id, s.window_start_ms, s.local_date, " DB_SQL_S_MEASURES ")",
 };
 
 int
