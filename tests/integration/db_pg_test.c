@@ -247,6 +247,21 @@ start_blocked(struct loader *l, pthread_t *th)
     free(waiting);
 }
 
+/* a upserts r in a transaction that l's loader then waits on (a lock),
+ * and commits: the loader must succeed. */
+static void
+race(velo_db *a, const struct velo_db_row *r, struct loader *l)
+{
+    pthread_t th;
+
+    assert_int_equal(velo_db_begin(a), VELO_OK);
+    assert_int_equal(velo_db_upsert(a, r, 1), VELO_OK);
+    start_blocked(l, &th);
+    assert_int_equal(velo_db_commit(a), VELO_OK);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(l->rv, VELO_OK);
+}
+
 /* Two loaders open the first version of the same new station at once: the
  * second waits for the first (a lock, seen in pg_stat_activity), then
  * succeeds, and the station has exactly one version. */
@@ -256,7 +271,6 @@ test_pg_concurrent_loaders_both_succeed(void **state)
     struct velo_db_opts o = {.password = password};
     struct velo_db_row  r = dbt_row(VELO_DB_HOUR, "s7", 0);
     struct loader       l;
-    pthread_t           th;
     velo_db            *a;
     char               *dims;
 
@@ -265,12 +279,7 @@ test_pg_concurrent_loaders_both_succeed(void **state)
     assert_int_equal(velo_db_open(&a, url, &o), VELO_OK);
     assert_int_equal(velo_db_open(&l.db, url, &o), VELO_OK);
     l.row = dbt_row(VELO_DB_HOUR, "s7", 1);
-    assert_int_equal(velo_db_begin(a), VELO_OK);
-    assert_int_equal(velo_db_upsert(a, &r, 1), VELO_OK);
-    start_blocked(&l, &th);
-    assert_int_equal(velo_db_commit(a), VELO_OK);
-    assert_int_equal(pthread_join(th, NULL), 0);
-    assert_int_equal(l.rv, VELO_OK);
+    race(a, &r, &l);
     dims = raw("SELECT station_id || ' ' || valid_from FROM dim_station");
     assert_string_equal(dims, "s7 1764547200000\n");
     free(dims);
@@ -374,7 +383,6 @@ test_pg_concurrent_same_key_falls_back(void **state)
     struct velo_db_opts o = {.password = password};
     struct velo_db_row  r = dbt_row(VELO_DB_HOUR, "s8", 0);
     struct loader       l;
-    pthread_t           th;
     velo_db            *a;
 
     (void)state;
@@ -385,12 +393,7 @@ test_pg_concurrent_same_key_falls_back(void **state)
     l.row = r;
     l.row.samples = 55;
     r.samples = 44;
-    assert_int_equal(velo_db_begin(a), VELO_OK);
-    assert_int_equal(velo_db_upsert(a, &r, 1), VELO_OK);
-    start_blocked(&l, &th);
-    assert_int_equal(velo_db_commit(a), VELO_OK);
-    assert_int_equal(pthread_join(th, NULL), 0);
-    assert_int_equal(l.rv, VELO_OK);
+    race(a, &r, &l);
     assert_true(fallbacks(a) == 1);
     assert_true(fallbacks(l.db) == 1);
     assert_true(samples_of(a, "s8", 0) == 55);
