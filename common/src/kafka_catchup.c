@@ -109,25 +109,6 @@ velo_kafka__catchup_note(velo_kafka_consumer *kc, int32_t partition,
     }
 }
 
-void
-velo_kafka__catchup_idle(velo_kafka_consumer *kc)
-{
-    rd_kafka_topic_partition_list_t *now;
-    int                              i;
-
-    if (!kc->assigned || kc->handed >= kc->pos->cnt)
-        return;
-    now = rd_kafka_topic_partition_list_copy(kc->pos);
-    if (rd_kafka_position(kc->rk, now) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        for (i = 0; i < kc->handed; i++) {
-            if (now->elems[i].offset >= kc->parts[i].target)
-                kc->parts[i].reached = true;
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(now);
-    (void)hand_over(kc, false);
-}
-
 static void
 wake(velo_kafka_consumer *kc, const char *topic, int32_t partition)
 {
@@ -137,6 +118,36 @@ wake(velo_kafka_consumer *kc, const char *topic, int32_t partition)
     kc->read_since_wake = false;
     (void)rd_kafka_query_watermark_offsets(kc->rk, topic, partition, &lo, &hi,
                                            READAHEAD_WAKE_MS);
+}
+
+void
+velo_kafka__catchup_idle(velo_kafka_consumer *kc)
+{
+    rd_kafka_topic_partition_list_t *now;
+    bool hand = kc->assigned && kc->handed < kc->pos->cnt;
+    /* The read-ahead's safety net for a bite not seen: the queue ran dry,
+     * after records, while a partition handed over is still short of its
+     * target. Once per dry spell: an idle consumer asks nothing. */
+    bool nudge = kc->assigned && kc->cq != NULL && kc->read_since_wake;
+    int  i;
+
+    if (!hand && !nudge)
+        return;
+    kc->read_since_wake = false;
+    now = rd_kafka_topic_partition_list_copy(kc->pos);
+    if (rd_kafka_position(kc->rk, now) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (i = 0; i < kc->handed; i++) {
+            if (now->elems[i].offset >= kc->parts[i].target) {
+                kc->parts[i].reached = true;
+            } else if (nudge && kc->parts[i].start < kc->parts[i].target) {
+                wake(kc, now->elems[i].topic, now->elems[i].partition);
+                nudge = false;
+            }
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(now);
+    if (hand)
+        (void)hand_over(kc, false);
 }
 
 /* One wake each time the bound bit. The fetcher decides on the queue
@@ -156,29 +167,4 @@ velo_kafka__readahead_note(velo_kafka_consumer      *kc,
         kc->gated = true;
     else if (kc->gated)
         wake(kc, rd_kafka_topic_name(rkm->rkt), rkm->partition);
-}
-
-/* The safety net for a bite not seen: the queue ran dry, after records,
- * while a partition handed over is still short of its target. Once per
- * dry spell: an idle consumer asks nothing. */
-void
-velo_kafka__readahead_idle(velo_kafka_consumer *kc)
-{
-    rd_kafka_topic_partition_list_t *now;
-    int                              i;
-
-    if (kc->cq == NULL || !kc->assigned || !kc->read_since_wake)
-        return;
-    kc->read_since_wake = false;
-    now = rd_kafka_topic_partition_list_copy(kc->pos);
-    if (rd_kafka_position(kc->rk, now) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        for (i = 0; i < kc->handed; i++) {
-            if (kc->parts[i].start < kc->parts[i].target &&
-                now->elems[i].offset < kc->parts[i].target) {
-                wake(kc, now->elems[i].topic, now->elems[i].partition);
-                break;
-            }
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(now);
 }

@@ -37,12 +37,13 @@ kafka_consumer_conf(rd_kafka_conf_t                      *conf,
     int rv;
 
     rv = velo_kafka__conf_set_all(conf, kv, sizeof(kv) / sizeof(kv[0]));
-    if (rv == VELO_OK && cfg->read_ahead_records > 0)
+    if (rv == VELO_OK && cfg->read_ahead_records > 0) {
         rv = velo_kafka__conf_set_u32(conf, "queued.min.messages",
                                       cfg->read_ahead_records);
-    if (rv == VELO_OK && cfg->read_ahead_records > 0)
-        rv = velo_kafka__conf_set_u32(conf, "max.partition.fetch.bytes",
-                                      VELO_KAFKA_READ_AHEAD_FETCH_BYTES);
+        if (rv == VELO_OK)
+            rv = velo_kafka__conf_set_u32(conf, "max.partition.fetch.bytes",
+                                          VELO_KAFKA_READ_AHEAD_FETCH_BYTES);
+    }
     if (rv == VELO_OK && cfg->fetch_wait_max_ms > 0)
         rv = velo_kafka__conf_set_u32(conf, "fetch.wait.max.ms",
                                       cfg->fetch_wait_max_ms);
@@ -454,7 +455,6 @@ velo_kafka_consume(velo_kafka_consumer *kc, struct velo_kafka_msg *msg,
     rkm = rd_kafka_consumer_poll(kc->rk, timeout_ms);
     if (rkm == NULL) {
         velo_kafka__catchup_idle(kc);
-        velo_kafka__readahead_idle(kc);
         return VELO_ETIMEDOUT;
     }
     if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {

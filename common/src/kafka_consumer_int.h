@@ -48,16 +48,14 @@ void velo_kafka__catchup_note(velo_kafka_consumer *kc, int32_t partition,
                               int64_t offset);
 
 /* Nothing to consume: positions past records that never arrive (control
- * records, compacted offsets) also count as reaching the target. */
+ * records, compacted offsets) also count as reaching the target; with a
+ * bounded read-ahead, wakes the fetcher of the first partition handed over
+ * and short of its target (once after records: a bite not seen). */
 void velo_kafka__catchup_idle(velo_kafka_consumer *kc);
 
 /* A record was consumed: with a bounded read-ahead, wakes librdkafka's
  * fetcher for that record's partition once the queue is back under it. */
 void velo_kafka__readahead_note(velo_kafka_consumer      *kc,
                                 const rd_kafka_message_t *rkm);
-
-/* Nothing to consume: with a bounded read-ahead, wakes the fetcher of the
- * first partition handed over and not read up to its target. */
-void velo_kafka__readahead_idle(velo_kafka_consumer *kc);
 
 #endif
