@@ -174,8 +174,11 @@ step(struct batch_svc *s, struct velo_backoff *b, bool *done)
 {
     int rv = batch_run_step(s->run, velo_mono_ms(), STEP_WAIT_MS, done);
 
-    if (rv == VELO_EFENCED) {
-        velo_error("batch.fenced", VELO_S("cause", velo_strerror(rv)));
+    if (rv == VELO_EFENCED || rv == VELO_EINVAL) {
+        /* Fenced, or a bug or bad config (err.h: never retried): stop, so
+         * the supervisor sees it instead of a retry loop. */
+        velo_error(rv == VELO_EFENCED ? "batch.fenced" : "batch.fatal",
+                   VELO_S("cause", velo_strerror(rv)));
         finish(s, EXIT_FAILURE);
         return false;
     }
