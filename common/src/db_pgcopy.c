@@ -1,5 +1,4 @@
 /* db_pgcopy.c: binary COPY tuples of staging values (see db_pgcopy.h). */
-#include <stdio.h>
 #include <string.h>
 
 #include "db_pgcopy.h"
@@ -129,20 +128,16 @@ int
 db_pgcopy_sql(char *sql, size_t size, const char *table,
               const struct db_pgcopy_cols *cols)
 {
-    size_t c, len;
-    int    n;
+    struct velo_buf b;
+    size_t          c;
+    int             rv;
 
-    n = snprintf(sql, size, "COPY %s (", table);
-    for (c = 0; n >= 0 && (size_t)n < size && c < cols->n; c++) {
-        len = (size_t)n;
-        n = snprintf(sql + len, size - len, "%s%s", c ? ", " : "",
-                     db_sql_stage_col(cols->col[c]));
-        n = n < 0 ? n : n + (int)len;
-    }
-    if (n >= 0 && (size_t)n < size) {
-        len = (size_t)n;
-        n = snprintf(sql + len, size - len, ") FROM STDIN (FORMAT binary)");
-        n = n < 0 ? n : n + (int)len;
-    }
-    return n >= 0 && (size_t)n < size ? VELO_OK : VELO_ETOOBIG;
+    velo_buf_init_fixed(&b, sql, size);
+    rv = velo_buf_printf(&b, "COPY %s (", table);
+    for (c = 0; rv == VELO_OK && c < cols->n; c++)
+        rv = velo_buf_printf(&b, "%s%s", c ? ", " : "",
+                             db_sql_stage_col(cols->col[c]));
+    if (rv == VELO_OK)
+        rv = velo_buf_puts(&b, ") FROM STDIN (FORMAT binary)");
+    return rv; /* no _fini: it would empty sql, and nothing was allocated */
 }
