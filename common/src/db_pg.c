@@ -257,16 +257,18 @@ join_sql(char **out, const char *const *stmts, size_t n, const char *tail)
 static int
 build_sql(struct db_pg *p, int server_version)
 {
-    int i, rv;
+    const char *const *facts = db_sql_merge_ansi + db_sql_merge_dims_len;
+    size_t             nfacts = db_sql_merge_ansi_len - db_sql_merge_dims_len;
+    int                i, rv;
 
+    if (server_version >= 150000) {
+        facts = db_sql_merge_pg_facts;
+        nfacts = 2;
+    }
     rv = join_sql(&p->dims_sql, db_sql_merge_ansi, db_sql_merge_dims_len,
                   "SAVEPOINT " FACTS_SAVEPOINT);
-    if (rv == VELO_OK && server_version >= 150000)
-        rv = join_sql(&p->facts_sql, db_sql_merge_pg_facts, 2,
-                      "RELEASE SAVEPOINT " FACTS_SAVEPOINT);
-    else if (rv == VELO_OK)
-        rv = join_sql(&p->facts_sql, db_sql_merge_ansi + db_sql_merge_dims_len,
-                      db_sql_merge_ansi_len - db_sql_merge_dims_len,
+    if (rv == VELO_OK)
+        rv = join_sql(&p->facts_sql, facts, nfacts,
                       "RELEASE SAVEPOINT " FACTS_SAVEPOINT);
     for (i = 0; rv == VELO_OK && i < CP_COUNT; i++)
         rv = db_pgcopy_sql(p->copy_sql[i], sizeof(p->copy_sql[i]),
