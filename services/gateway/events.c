@@ -254,23 +254,33 @@ replay(gw_events *ev, const struct ev_system *s, uint64_t from_seq,
     return rv;
 }
 
-/* The snapshot event, written outside the lock (it asks velo-stream). */
+/* Asks velo-stream for system's snapshot JSON into b, which it
+ * initialises and the caller _finis. Outside the lock; logs a failure. */
+static int
+snapshot_fetch(gw_events *ev, const char *system, struct velo_buf *b)
+{
+    int rv;
+
+    velo_buf_init(b, SNAPSHOT_MAX);
+    rv = ev->cfg.snapshot != NULL
+             ? ev->cfg.snapshot(ev->cfg.snapshot_ctx, system, b)
+             : VELO_EUNAVAIL;
+    if (rv != VELO_OK)
+        velo_warn("gateway.sse.snapshot_fail", VELO_S("system", system),
+                  VELO_S("cause", velo_strerror(rv)));
+    return rv;
+}
+
+/* The snapshot event, written outside the lock. */
 static void
 send_snapshot(gw_events *ev, const char *system, velo_http_stream *st,
               uint64_t seq)
 {
     struct velo_buf b;
-    int             rv;
+    int             rv = snapshot_fetch(ev, system, &b);
 
-    velo_buf_init(&b, SNAPSHOT_MAX);
-    rv = ev->cfg.snapshot != NULL
-             ? ev->cfg.snapshot(ev->cfg.snapshot_ctx, system, &b)
-             : VELO_EUNAVAIL;
     if (rv == VELO_OK)
         rv = write_event(ev, st, seq, "snapshot", b.data);
-    else
-        velo_warn("gateway.sse.snapshot_fail", VELO_S("system", system),
-                  VELO_S("cause", velo_strerror(rv)));
     if (rv == VELO_OK)
         gw_ev_count(ev->c_snapshots, 1);
     velo_buf_fini(&b);
@@ -347,15 +357,8 @@ gap_snapshot(gw_events *ev, const char *system, uint64_t seq)
     struct velo_buf    b;
     struct ev_system  *s = NULL;
     struct ev_client **link;
-    int                rv;
+    int                rv = snapshot_fetch(ev, system, &b);
 
-    velo_buf_init(&b, SNAPSHOT_MAX);
-    rv = ev->cfg.snapshot != NULL
-             ? ev->cfg.snapshot(ev->cfg.snapshot_ctx, system, &b)
-             : VELO_EUNAVAIL;
-    if (rv != VELO_OK)
-        velo_warn("gateway.sse.snapshot_fail", VELO_S("system", system),
-                  VELO_S("cause", velo_strerror(rv)));
     pthread_mutex_lock(&ev->mtx);
     HASH_FIND_STR(ev->systems, system, s);
     for (link = s != NULL ? &s->clients : NULL;
@@ -372,38 +375,40 @@ gap_snapshot(gw_events *ev, const char *system, uint64_t seq)
     velo_buf_fini(&b);
 }
 
+/* A system whose clients get the gap's snapshot, outside the lock. */
+struct ev_due {
+    char    *id;
+    uint64_t seq;
+};
+
 void
 gw_events_gap(gw_events *ev)
 {
     struct ev_system *s, *tmp;
-    char            **ids;
-    uint64_t         *seqs;
-    size_t            n = 0, i, cap;
+    struct ev_due    *due; /* systems with clients */
+    size_t            n = 0, i;
 
     pthread_mutex_lock(&ev->mtx);
     gw_ev_flush(ev);
-    cap = HASH_COUNT(ev->systems);
-    ids = calloc(cap + 1, sizeof(*ids));
-    seqs = calloc(cap + 1, sizeof(*seqs));
+    due = calloc(HASH_COUNT(ev->systems) + 1, sizeof(*due));
     HASH_ITER(hh, ev->systems, s, tmp)
     {
         s->seq++;
         s->floor = s->flushed = s->seq;
         if (s->clients == NULL)
             continue;
-        if (ids != NULL && seqs != NULL && (ids[n] = strdup(s->id)) != NULL)
-            seqs[n++] = s->seq;
+        if (due != NULL && (due[n].id = strdup(s->id)) != NULL)
+            due[n++].seq = s->seq;
         else /* no memory: they resume by reconnecting */
             while (s->clients != NULL)
                 gw_ev_client_drop(ev, &s->clients);
     }
     pthread_mutex_unlock(&ev->mtx);
     for (i = 0; i < n; i++) {
-        gap_snapshot(ev, ids[i], seqs[i]);
-        free(ids[i]);
+        gap_snapshot(ev, due[i].id, due[i].seq);
+        free(due[i].id);
     }
-    free(ids);
-    free(seqs);
+    free(due);
 }
 
 void
