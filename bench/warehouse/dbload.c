@@ -13,11 +13,10 @@
  * the database (connect and migrations) is timed apart. With --reload 1 the
  * rows are loaded twice and the second load is timed: every fact is there
  * already, so every batch takes the adapter's merge path (a rerun). With
- * --csv the
- * same rows are written as CSV in fact_station_hourly's column order (the
- * baseline of bench/warehouse loads them with psql \copy) and nothing is
- * loaded. The password comes from VELO_WAREHOUSE_PASSWORD(_FILE). Exit
- * status: 0 done, 1 failed, 78 bad flags. */
+ * --csv the same rows are written as CSV in fact_station_hourly's column
+ * order (the baseline of bench/warehouse loads them with psql \copy) and
+ * nothing is loaded. The password comes from VELO_WAREHOUSE_PASSWORD(_FILE).
+ * Exit status: 0 done, 1 failed, 78 bad flags. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
